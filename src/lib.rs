@@ -1,0 +1,9 @@
+//! conflint: lint and fix nginx and PHP-FPM configuration before the reload.
+//!
+//! Data flows one way: read → parse ([`nginx`], [`fpm`]) → resolve ([`workspace`]) →
+//! rules ([`rules`]) → findings ([`finding`]) → [`report`].
+
+pub mod finding;
+pub mod fpm;
+pub mod nginx;
+pub mod source;

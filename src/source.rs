@@ -1,0 +1,144 @@
+//! Source files as bytes, with the line table every span is resolved against.
+
+use std::path::PathBuf;
+
+/// Byte range `[start, end)` into one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        debug_assert!(start <= end);
+        Span { start, end }
+    }
+    pub fn empty(at: usize) -> Self {
+        Span { start: at, end: at }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+    pub fn join(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+}
+
+/// 1-based line, 1-based column in Unicode scalar values (of the lossily decoded line),
+/// 0-based byte offset: the position triple of `../shared/spec/cli.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+}
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+/// One file's bytes. Configs are read as bytes: non-UTF-8 content is displayed lossily,
+/// never rejected.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Where the bytes came from on disk (`None` for stdin and `nginx -T` parts).
+    pub disk_path: Option<PathBuf>,
+    /// The path shown to the user: as named on the command line, or relative to the
+    /// current directory, `/`-separated.
+    pub display: String,
+    pub text: Vec<u8>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(display: impl Into<String>, disk_path: Option<PathBuf>, text: Vec<u8>) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1));
+        SourceFile { disk_path, display: display.into(), text, line_starts }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line_idx = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let line_start = self.line_starts[line_idx];
+        let column = String::from_utf8_lossy(&self.text[line_start..offset]).chars().count() + 1;
+        Position { line: line_idx + 1, column, offset }
+    }
+
+    /// Byte range of the 1-based line `line`, without its line terminator.
+    pub fn line_span(&self, line: usize) -> Span {
+        let start = self.line_starts[line - 1];
+        let mut end = self.line_starts.get(line).map_or(self.text.len(), |&n| n - 1);
+        if end > start && self.text[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Span::new(start, end)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    pub fn slice(&self, span: Span) -> &[u8] {
+        &self.text[span.start..span.end]
+    }
+
+    pub fn lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.text)
+    }
+
+    pub fn is_utf8(&self) -> bool {
+        std::str::from_utf8(&self.text).is_ok()
+    }
+}
+
+/// Every file read in one run; findings point into it with a [`FileId`].
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() - 1)
+    }
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_scalars_and_lines() {
+        let f = SourceFile::new("x", None, "ab\nçé x\r\nlast".as_bytes().to_vec());
+        assert_eq!(f.position(0), Position { line: 1, column: 1, offset: 0 });
+        let x = "ab\nçé ".len();
+        assert_eq!(f.position(x), Position { line: 2, column: 4, offset: x });
+        assert_eq!(f.line_span(2), Span::new(3, 3 + "çé x".len()));
+        assert_eq!(f.position(f.text.len()).line, 3);
+    }
+
+    #[test]
+    fn invalid_utf8_is_counted_lossily() {
+        let f = SourceFile::new("x", None, b"a\xff\xfeb".to_vec());
+        assert_eq!(f.position(3).column, 4);
+        assert!(!f.is_utf8());
+    }
+}
