@@ -3,7 +3,12 @@
 //! Data flows one way: read → parse ([`nginx`], [`fpm`]) → resolve ([`workspace`]) →
 //! rules ([`rules`]) → findings ([`finding`]) → [`report`].
 
+pub mod check;
+pub mod cli;
 pub mod finding;
 pub mod fpm;
 pub mod nginx;
 pub mod source;
+pub mod workspace;
+pub mod rules;
+pub mod report;

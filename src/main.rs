@@ -1,1 +1,29 @@
-fn main(){}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "conflint: internal error: {info}\n\
+             This is a bug in conflint. Please report it with the command line and, if you can, the config that triggered it."
+        );
+    }));
+    let args = conflint::cli::normalize_args(std::env::args_os().collect());
+    let cli = match conflint::cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match std::panic::catch_unwind(|| conflint::cli::run(cli)) {
+        Ok(Ok(code)) => ExitCode::from(code as u8),
+        Ok(Err(e)) => {
+            eprintln!("conflint: error: {e}");
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}

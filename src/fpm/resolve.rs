@@ -59,3 +59,8 @@ pub struct FpmConfig {
     /// Structural findings: FPM001 syntax errors and FPM009 include problems.
     pub findings: Vec<Finding>,
 }
+
+/// Resolve the configuration rooted at `root`. (Stub until the resolver lands.)
+pub fn resolve(root: FileId, _files: &mut dyn FpmFiles, _prefix: &str) -> FpmConfig {
+    FpmConfig { root: Some(root), files: vec![root], ..Default::default() }
+}

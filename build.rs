@@ -1,0 +1,24 @@
+//! Embeds every `rules/<CODE>.toml` so the registry, `conflint rule`, the generated docs
+//! and SARIF metadata all come from the same files.
+
+use std::fmt::Write;
+
+fn main() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("rules/ directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    names.sort();
+    let mut out = String::from("pub static EMBEDDED: &[(&str, &str)] = &[\n");
+    for p in names {
+        println!("cargo:rerun-if-changed={}", p.display());
+        let file = p.file_name().unwrap().to_string_lossy().into_owned();
+        writeln!(out, "    ({file:?}, include_str!({:?})),", p.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
+    std::fs::write(dest, out).unwrap();
+}

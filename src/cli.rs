@@ -1,0 +1,260 @@
+//! The command line: `conflint check` (the default) and `conflint rule`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::finding::{Finding, Severity};
+use crate::report::{self, Format, RuleRef};
+use crate::rules;
+use crate::workspace::{self, Context};
+
+#[derive(Parser, Debug)]
+#[command(name = "conflint", version, about = "Lint nginx and PHP-FPM configuration: find the 502/503/504 before the reload")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lint files and directories (the default command).
+    Check(CheckArgs),
+    /// Explain a rule.
+    Rule(RuleArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Full,
+    Concise,
+    Json,
+    JsonLines,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to lint; `-` reads standard input (an `nginx -T` dump is split
+    /// back into its files).
+    #[arg(default_value = ".")]
+    pub paths: Vec<String>,
+    /// The name of the file read from standard input.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+    #[arg(long, value_enum, env = "CONFLINT_OUTPUT_FORMAT", default_value = "full")]
+    pub output_format: OutputFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// Rules to enable: codes or prefixes (`NGX1`, `FPM`, `ALL`), comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+    /// Rules to enable in addition to `--select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
+    /// Rules to disable: codes or prefixes.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Context of a snippet file that no linted file includes.
+    #[arg(long, value_parser = ["main", "http", "server", "location"])]
+    pub context: Option<String>,
+    /// nginx prefix for relative includes (default: the directory of the root nginx.conf).
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Where absolute paths of the live system live inside the tree, e.g. `/etc/nginx=nginx`.
+    #[arg(long, value_name = "SYSTEM=DIR", value_parser = parse_map_root)]
+    pub map_root: Vec<(PathBuf, PathBuf)>,
+    /// PHP-FPM prefix that relative `include=` patterns resolve against (`php-fpm -p`).
+    #[arg(long, value_name = "DIR", default_value = "/usr")]
+    pub fpm_prefix: PathBuf,
+    /// Let includes read files outside the linted tree.
+    #[arg(long)]
+    pub allow_outside: bool,
+    /// Show counts per rule instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_parser = ["error", "warning", "info"], default_value = "warning")]
+    pub fail_on: String,
+    /// Exit 0 even when findings remain.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print findings and nothing else (no notes, no summary).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// No colours (also when NO_COLOR is set or the output is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// The rule code, e.g. NGX101.
+    #[arg(required_unless_present = "all")]
+    pub code: Option<String>,
+    /// Every rule.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub output_format: RuleFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum RuleFormat {
+    Text,
+    Json,
+}
+
+fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
+    let (system, local) = s.split_once('=').ok_or("expected SYSTEM=DIR, e.g. /etc/nginx=nginx")?;
+    if !system.starts_with('/') {
+        return Err(format!("`{system}` is not an absolute path"));
+    }
+    Ok((PathBuf::from(system), PathBuf::from(local)))
+}
+
+/// `conflint [PATHS]` means `conflint check [PATHS]`.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let is_command = matches!(first, "check" | "rule" | "help" | "-h" | "--help" | "-V" | "--version");
+    if !is_command {
+        args.insert(1.min(args.len()), "check".into());
+    }
+    args
+}
+
+/// A failure that ends the run with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Fatal {
+    #[error(transparent)]
+    Workspace(#[from] workspace::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write the report: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub fn run(cli: Cli) -> Result<i32, Fatal> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rule(args) => rule(args),
+    }
+}
+
+fn rule(args: RuleArgs) -> Result<i32, Fatal> {
+    let selected: Vec<&rules::RuleMeta> = if args.all {
+        rules::all().iter().collect()
+    } else {
+        let code = args.code.unwrap_or_default();
+        vec![rules::get(&code).ok_or_else(|| Fatal::Usage(format!("unknown rule `{code}` (see `conflint rule --all`)")))?]
+    };
+    let mut out = std::io::stdout().lock();
+    match args.output_format {
+        RuleFormat::Text => {
+            let pages: Vec<String> = selected.iter().map(|r| r.markdown()).collect();
+            write!(out, "{}", pages.join("\n"))?;
+        }
+        RuleFormat::Json => {
+            let items: Vec<serde_json::Value> = selected
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code, "name": r.name, "severity": r.severity, "family": r.family,
+                        "summary": r.summary, "fix": format!("{:?}", r.fix).to_lowercase(),
+                        "url": r.url(), "explanation": r.markdown(),
+                    })
+                })
+                .collect();
+            let value = if args.all { serde_json::Value::Array(items) } else { items.into_iter().next().unwrap_or_default() };
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?)?;
+        }
+    }
+    Ok(0)
+}
+
+fn check(args: CheckArgs) -> Result<i32, Fatal> {
+    for sel in args.select.iter().flatten().chain(&args.extend_select).chain(&args.ignore) {
+        if !rules::selector_known(sel) {
+            return Err(Fatal::Usage(format!("unknown rule code or prefix `{sel}`")));
+        }
+    }
+    let opts = workspace::Options {
+        paths: args.paths.clone(),
+        stdin_filename: args.stdin_filename.clone(),
+        context: args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?,
+        prefix: args.prefix.clone(),
+        map_roots: args.map_root.clone(),
+        fpm_prefix: args.fpm_prefix.clone(),
+        allow_outside: args.allow_outside,
+        ..Default::default()
+    };
+    let linted = crate::check::lint(&opts, &mut std::io::stdin().lock())?;
+    let ws = &linted.workspace;
+    let findings: Vec<Finding> = linted.findings.into_iter().filter(|f| selected(&args, &f.code)).collect();
+
+    if !args.quiet {
+        let mut err = std::io::stderr().lock();
+        for note in &ws.notes {
+            writeln!(err, "conflint: {}: {}", note.path, note.message)?;
+        }
+    }
+
+    let color = !args.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && args.output_file.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut sink: Box<dyn Write> = match &args.output_file {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if args.statistics {
+        write_statistics(&findings, &mut sink)?;
+    } else {
+        let format = match args.output_format {
+            OutputFormat::Full => Format::Full,
+            OutputFormat::Concise => Format::Concise,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::JsonLines => Format::JsonLines,
+        };
+        let human = matches!(format, Format::Full | Format::Concise);
+        let lookup = |code: &str| rules::get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
+        report::render(format, &findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
+        if !args.quiet && human {
+            write!(sink, "{}", report::summary(&findings))?;
+        }
+    }
+    sink.flush()?;
+
+    let threshold: Severity = args.fail_on.parse().map_err(Fatal::Usage)?;
+    let failing = findings.iter().any(|f| f.severity >= threshold);
+    Ok(if failing && !args.exit_zero { 1 } else { 0 })
+}
+
+fn selected(args: &CheckArgs, code: &str) -> bool {
+    let base = match &args.select {
+        Some(sel) => sel.iter().any(|s| rules::selector_matches(s, code)),
+        None => true,
+    };
+    (base || args.extend_select.iter().any(|s| rules::selector_matches(s, code)))
+        && !args.ignore.iter().any(|s| rules::selector_matches(s, code))
+}
+
+fn write_statistics(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for f in findings {
+        let e = counts.entry(f.code.as_str()).or_default();
+        e.0 += 1;
+        if f.fix.is_some() {
+            e.1 += 1;
+        }
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    for (code, (n, fixable)) in rows {
+        let name = rules::get(code).map_or("", |r| r.name.as_str());
+        let mark = if fixable > 0 { "[*]" } else { "   " };
+        writeln!(out, "{n:>5}\t{code}\t{mark} {name}")?;
+    }
+    Ok(())
+}

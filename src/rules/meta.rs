@@ -1,0 +1,83 @@
+//! Rule metadata and documentation, read from `rules/<CODE>.toml`.
+
+use serde::Deserialize;
+
+use crate::finding::Severity;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    /// e.g. "NGX0 structure".
+    pub family: String,
+    /// One line: what is wrong.
+    pub summary: String,
+    /// `safe`, `unsafe` or `none`.
+    pub fix: FixKind,
+    pub docs: Docs,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FixKind {
+    Safe,
+    Unsafe,
+    None,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    /// The error.log (or validator) line the problem produces.
+    pub log: String,
+    /// What the user sees: the HTTP status, or "nginx refuses to (re)load".
+    pub status: String,
+    pub example: String,
+    /// Language of the example: `nginx` or `ini`.
+    #[serde(default = "default_lang")]
+    pub lang: String,
+    pub fix: String,
+}
+
+fn default_lang() -> String {
+    "nginx".into()
+}
+
+impl RuleMeta {
+    pub fn url(&self) -> String {
+        format!("docs/rules/{}.md", self.code)
+    }
+
+    /// The rule's page: `conflint rule CODE` prints it and `docs/rules/CODE.md` is it.
+    pub fn markdown(&self) -> String {
+        let fix = match self.fix {
+            FixKind::Safe => "safe (applied by `--fix`)",
+            FixKind::Unsafe => "unsafe (applied with `--fix --unsafe-fixes`)",
+            FixKind::None => "none",
+        };
+        let d = &self.docs;
+        format!(
+            "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}\n\n\
+             ## What it finds\n\n{what}\n\n## Why it breaks\n\n{why}\n\nLog line:\n\n```text\n{log}\n```\n\n\
+             What the user sees: {status}\n\n## Example\n\n```{lang}\n{example}\n```\n\n## Fix\n\n{fixdoc}\n\n\
+             ## Options\n\nNone.\n\n## Suppression\n\n`{comment} conflint: ignore[{code}] reason` on the line or the line above.\n",
+            code = self.code,
+            name = self.name,
+            summary = self.summary.trim(),
+            sev = self.severity.as_str(),
+            family = self.family,
+            what = d.what.trim(),
+            why = d.why.trim(),
+            log = d.log.trim(),
+            status = d.status.trim(),
+            lang = d.lang,
+            example = d.example.trim_end(),
+            fixdoc = d.fix.trim(),
+            comment = if d.lang == "ini" { ";" } else { "#" },
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! Is a file an nginx config, a PHP-FPM config, or neither? Decided by path first, then
+//! by content, the way an ops engineer would guess.
+
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Nginx,
+    Fpm,
+    /// Not a config we lint; the reason is shown when the user named the file.
+    Other(&'static str),
+}
+
+/// PHP-FPM directive names that never appear in nginx configs.
+const FPM_KEYS: &[&str] = &[
+    "pm", "pm.max_children", "pm.start_servers", "pm.min_spare_servers", "pm.max_spare_servers",
+    "pm.max_requests", "listen", "listen.owner", "listen.group", "listen.mode", "user", "group",
+    "request_terminate_timeout", "php_admin_value", "php_value", "php_flag", "php_admin_flag",
+    "pid", "error_log", "include", "process_control_timeout", "slowlog", "env", "chdir",
+    "catch_workers_output", "clear_env", "security.limit_extensions", "pm.process_idle_timeout",
+    "emergency_restart_threshold", "daemonize", "log_level", "listen.allowed_clients",
+];
+
+/// Names that only make sense in nginx.
+const NGINX_KEYS: &[&str] = &[
+    "server", "location", "http", "events", "upstream", "listen", "server_name", "root",
+    "index", "fastcgi_pass", "proxy_pass", "include", "try_files", "worker_processes",
+    "worker_connections", "fastcgi_param", "add_header", "return", "rewrite", "error_page",
+    "access_log", "error_log", "ssl_certificate", "map", "types", "user", "pid", "gzip",
+    "client_max_body_size", "limit_req_zone", "limit_req", "proxy_set_header", "sendfile",
+    "keepalive_timeout", "default_type", "expires", "if", "set", "alias", "charset",
+];
+
+pub fn classify(path: &Path, bytes: &[u8]) -> Kind {
+    if bytes.is_empty() {
+        return by_path(path).unwrap_or(Kind::Other("empty file"));
+    }
+    if looks_binary(bytes) {
+        return Kind::Other("binary file");
+    }
+    by_path(path).or_else(|| by_content(bytes)).unwrap_or(Kind::Other(
+        "not recognised as an nginx or PHP-FPM configuration",
+    ))
+}
+
+/// NUL bytes or mostly non-text in the first 8 KiB.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return true;
+    }
+    let odd = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)).count();
+    odd * 10 > head.len()
+}
+
+fn by_path(path: &Path) -> Option<Kind> {
+    let s = path.to_string_lossy().to_ascii_lowercase().replace('\\', "/");
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let dirs: Vec<&str> = s.split('/').collect();
+    let in_dir = |d: &str| dirs[..dirs.len().saturating_sub(1)].iter().any(|x| *x == d);
+    let ext_ok = !matches!(
+        Path::new(&name).extension().and_then(|e| e.to_str()),
+        Some("md" | "txt" | "yml" | "yaml" | "json" | "toml" | "sh" | "py" | "rs" | "php" | "html" | "js" | "j2" | "erb" | "tmpl" | "tpl" | "dist" | "orig" | "bak" | "swp" | "ini")
+    );
+    if name == "php-fpm.conf" || name == "www.conf" || in_dir("pool.d") || in_dir("php-fpm.d") {
+        return ext_ok.then_some(Kind::Fpm);
+    }
+    if in_dir("fpm") && name.ends_with(".conf") {
+        return Some(Kind::Fpm);
+    }
+    if name == "nginx.conf"
+        || matches!(name.as_str(), "fastcgi_params" | "fastcgi.conf" | "mime.types" | "proxy_params" | "scgi_params" | "uwsgi_params")
+    {
+        return Some(Kind::Nginx);
+    }
+    let nginx_dir = ["nginx", "sites-available", "sites-enabled", "conf.d", "snippets", "modules-enabled", "modules-available"]
+        .iter()
+        .any(|d| in_dir(d));
+    (nginx_dir && ext_ok && !in_dir("php")).then_some(Kind::Nginx)
+}
+
+/// Count lines that look like each syntax; the clear winner takes it.
+fn by_content(bytes: &[u8]) -> Option<Kind> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let (mut fpm, mut nginx) = (0usize, 0usize);
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('[') && line.ends_with(']') && !line.contains(' ') {
+            fpm += 2;
+            continue;
+        }
+        if let Some((key, _)) = line.split_once('=') {
+            let key = key.trim().split('[').next().unwrap_or("").to_ascii_lowercase();
+            if FPM_KEYS.contains(&key.as_str()) {
+                fpm += 2;
+                continue;
+            }
+        }
+        let first = line.split(|c: char| c.is_whitespace() || c == '{' || c == ';').next().unwrap_or("");
+        if NGINX_KEYS.contains(&first) && (line.ends_with(';') || line.ends_with('{') || line.contains('{')) {
+            nginx += 2;
+        } else if line.ends_with(';') || line.ends_with('{') || line == "}" {
+            nginx += 1;
+        }
+    }
+    if fpm >= 2 && fpm > nginx {
+        Some(Kind::Fpm)
+    } else if nginx >= 2 && nginx > fpm {
+        Some(Kind::Nginx)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_debian_layout_by_path() {
+        let k = |p: &str| classify(Path::new(p), b"x");
+        assert_eq!(k("etc/nginx/sites-enabled/default"), Kind::Nginx);
+        assert_eq!(k("nginx/snippets/fastcgi-php.conf"), Kind::Nginx);
+        assert_eq!(k("etc/php/8.2/fpm/pool.d/www.conf"), Kind::Fpm);
+        assert_eq!(k("php/8.2/fpm/php-fpm.conf"), Kind::Fpm);
+        assert_eq!(k("nginx/README.md"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
+    }
+
+    #[test]
+    fn classifies_by_content_elsewhere() {
+        let k = |b: &str| classify(Path::new("deploy/site.conf"), b.as_bytes());
+        assert_eq!(k("server {\n  listen 80;\n  root /srv;\n}\n"), Kind::Nginx);
+        assert_eq!(k("; pool\n[app]\nlisten = /run/app.sock\npm = static\n"), Kind::Fpm);
+        assert_eq!(k("hello world\n"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
+        assert_eq!(classify(Path::new("a.conf"), b"\x7fELF\0\0\x01"), Kind::Other("binary file"));
+        assert_eq!(classify(Path::new("a.conf"), b""), Kind::Other("empty file"));
+    }
+}

@@ -1,0 +1,200 @@
+//! The linted tree: which files there are, what they are, and how they include each other.
+//!
+//! read → classify → parse → resolve includes (nginx's and PHP-FPM's own path rules,
+//! confined to the linted tree) → a [`Workspace`] the rules evaluate. Rules never read
+//! files; everything they need is here.
+
+mod classify;
+mod dump;
+mod fpm_tree;
+mod nginx_tree;
+pub mod paths;
+mod walk;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use classify::Kind;
+pub use nginx_tree::{Context, NginxFile};
+use paths::{Confinement, MapRoot};
+
+use crate::finding::Finding;
+use crate::fpm::resolve::FpmConfig;
+use crate::fpm::FpmFile;
+use crate::source::{FileId, SourceFile, Sources};
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// As given on the command line; `-` is standard input.
+    pub paths: Vec<String>,
+    pub stdin_filename: Option<String>,
+    /// Context of a snippet no linted file includes (default: inferred from its content).
+    pub context: Option<Context>,
+    /// nginx conf prefix for relative includes (default: the root nginx.conf's directory).
+    pub prefix: Option<PathBuf>,
+    /// Explicit `--map-root SYSTEM=LOCAL` pairs.
+    pub map_roots: Vec<(PathBuf, PathBuf)>,
+    /// PHP-FPM prefix for relative `include=` (`php-fpm -p`; Debian's build: `/usr`).
+    pub fpm_prefix: PathBuf,
+    pub allow_outside: bool,
+    pub cwd: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            paths: vec![".".into()],
+            stdin_filename: None,
+            context: None,
+            prefix: None,
+            map_roots: Vec::new(),
+            fpm_prefix: PathBuf::from("/usr"),
+            allow_outside: false,
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+}
+
+/// A problem with the command line itself (exit 2), as opposed to a finding.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {reason}")]
+    Unreadable { path: String, reason: String },
+}
+
+/// Something the user should know that is not a finding about the config: a named file
+/// that was skipped, a directory that could not be read, an automatic path mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub path: String,
+    pub message: String,
+}
+
+pub struct Workspace {
+    pub sources: Sources,
+    /// nginx files by file id, each parsed once however often it is included.
+    pub nginx: HashMap<FileId, NginxFile>,
+    /// Files evaluated in the main context (nginx.conf and the like), in walk order.
+    pub nginx_roots: Vec<FileId>,
+    /// Files no root includes, linted in their inferred (or `--context`) context.
+    pub nginx_snippets: Vec<FileId>,
+    /// `include` directive (file, byte offset of the directive) → the files it pulls in.
+    pub includes: HashMap<(FileId, usize), Vec<FileId>>,
+    pub fpm_files: HashMap<FileId, FpmFile>,
+    pub fpm: Vec<FpmConfig>,
+    /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
+    pub findings: Vec<Finding>,
+    pub notes: Vec<Note>,
+}
+
+impl Workspace {
+    pub fn load(opts: &Options, stdin: &mut dyn std::io::Read) -> Result<Workspace, Error> {
+        let candidates = walk::collect(opts, stdin)?;
+        let roots = walk::confinement_roots(opts);
+        let maps = opts
+            .map_roots
+            .iter()
+            .map(|(system, local)| MapRoot {
+                system: system.clone(),
+                local: local.canonicalize().unwrap_or_else(|_| opts.cwd.join(local)),
+            })
+            .collect();
+        let mut b = Builder {
+            opts,
+            confinement: Confinement::new(roots, maps, opts.allow_outside),
+            ws: Workspace {
+                sources: Sources::default(),
+                nginx: HashMap::new(),
+                nginx_roots: Vec::new(),
+                nginx_snippets: Vec::new(),
+                includes: HashMap::new(),
+                fpm_files: HashMap::new(),
+                fpm: Vec::new(),
+                findings: Vec::new(),
+                notes: candidates.notes,
+            },
+            by_path: HashMap::new(),
+            virtual_files: None,
+        };
+        b.add_candidates(candidates.files);
+        b.resolve_nginx();
+        b.resolve_fpm();
+        Ok(b.ws)
+    }
+
+    pub fn source(&self, id: FileId) -> &SourceFile {
+        self.sources.get(id)
+    }
+}
+
+/// One file found on disk or on stdin before classification.
+pub(crate) struct Candidate {
+    /// Real path (disk) or the dumped/stdin name (virtual).
+    pub path: PathBuf,
+    pub display: String,
+    pub bytes: Vec<u8>,
+    /// The user named this file directly (so a skip is worth a note).
+    pub named: bool,
+    /// Part of an `nginx -T` dump.
+    pub dumped: bool,
+    pub on_disk: bool,
+}
+
+pub(crate) struct Builder<'o> {
+    opts: &'o Options,
+    confinement: Confinement,
+    ws: Workspace,
+    /// Real path → file, so a file reached twice is read and parsed once.
+    by_path: HashMap<PathBuf, (FileId, Kind)>,
+    /// `nginx -T` dump: absolute path → file; includes resolve against it, never the disk.
+    virtual_files: Option<Vec<(PathBuf, FileId)>>,
+}
+
+impl Builder<'_> {
+    fn add_candidates(&mut self, files: Vec<Candidate>) {
+        for c in files {
+            if c.dumped {
+                self.virtual_files.get_or_insert_with(Vec::new);
+            }
+            let kind = if c.dumped { Kind::Nginx } else { classify::classify(&c.path, &c.bytes) };
+            if let Kind::Other(why) = kind {
+                // A file the user named, or one whose name says it is a config, is worth
+                // a word; READMEs and the like in a walked tree are not.
+                let config_like = c.path.extension().is_some_and(|e| e == "conf");
+                if c.named || config_like {
+                    self.ws.notes.push(Note { path: c.display.clone(), message: format!("skipped: {why}") });
+                }
+                continue;
+            }
+            let id = self.register(c.path.clone(), c.display, c.bytes, kind, c.on_disk);
+            if c.dumped {
+                if let Some(v) = self.virtual_files.as_mut() {
+                    v.push((c.path, id));
+                }
+            }
+        }
+    }
+
+    /// Add a file's bytes to the sources and parse it as `kind`.
+    fn register(&mut self, path: PathBuf, display: String, bytes: Vec<u8>, kind: Kind, on_disk: bool) -> FileId {
+        if let Some((id, _)) = self.by_path.get(&path) {
+            return *id;
+        }
+        let parsed_nginx = matches!(kind, Kind::Nginx).then(|| crate::nginx::parse(&bytes));
+        let parsed_fpm = matches!(kind, Kind::Fpm).then(|| crate::fpm::parse(&bytes));
+        let id = self.ws.sources.add(SourceFile::new(display, on_disk.then(|| path.clone()), bytes));
+        if let Some(config) = parsed_nginx {
+            nginx_tree::report_syntax_errors(&mut self.ws.findings, id, &config);
+            self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
+        }
+        if let Some(f) = parsed_fpm {
+            self.ws.fpm_files.insert(id, f);
+        }
+        self.by_path.insert(path, (id, kind));
+        id
+    }
+
+    fn display_for(&self, real: &Path) -> String {
+        paths::display_path(real, &self.opts.cwd)
+    }
+}

@@ -1,0 +1,393 @@
+//! nginx `include` resolution with nginx's own rules, and the context of every file.
+//!
+//! Relative include paths are relative to the conf prefix (the directory of the root
+//! nginx.conf, or `--prefix`), not to the including file. A path with `*?[` is a glob:
+//! no match is silently nothing, matches are read in sorted order. A plain path that does
+//! not exist stops nginx (NGX007). A file that includes itself through any chain is
+//! NGX008.
+
+use std::path::{Path, PathBuf};
+
+use super::paths::{is_glob, literal_dir, ConfDir, Located};
+use super::{Builder, Kind};
+use crate::finding::{Finding, Location, Severity};
+use crate::nginx::ast::{Config, Directive, Item};
+use crate::source::FileId;
+
+/// Where a block's directives are evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Context {
+    Main,
+    Events,
+    Http,
+    Server,
+    Location,
+    Upstream,
+    Stream,
+    /// `map`, `types`, `geo`, `*_by_lua_block` and other blocks that hold data, not directives.
+    Other,
+}
+
+impl std::str::FromStr for Context {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "main" => Ok(Context::Main),
+            "http" => Ok(Context::Http),
+            "server" => Ok(Context::Server),
+            "location" => Ok(Context::Location),
+            _ => Err(format!("unknown context `{s}` (expected main, http, server or location)")),
+        }
+    }
+}
+
+impl Context {
+    /// The context inside a block directive `name` that stands in `self`.
+    pub fn child(self, name: &str) -> Context {
+        match (self, name) {
+            (Context::Main, "http") => Context::Http,
+            (Context::Main, "events") => Context::Events,
+            (Context::Main, "stream") => Context::Stream,
+            (Context::Http, "server") => Context::Server,
+            (Context::Http, "upstream") | (Context::Stream, "upstream") => Context::Upstream,
+            (Context::Stream, "server") => Context::Server,
+            (Context::Server | Context::Location, "location" | "if" | "limit_except") => Context::Location,
+            _ => Context::Other,
+        }
+    }
+}
+
+pub struct NginxFile {
+    pub file: FileId,
+    pub config: Config,
+    /// The context its top-level directives are evaluated in (first includer wins).
+    pub context: Option<Context>,
+    /// Every `include` directive that pulls this file in.
+    pub included_from: Vec<Location>,
+}
+
+pub(crate) fn report_syntax_errors(findings: &mut Vec<Finding>, file: FileId, config: &Config) {
+    for e in &config.errors {
+        findings.push(Finding::new("NGX001", Severity::Error, Location { file, span: e.span }, e.message.clone()));
+    }
+}
+
+/// The context a file no root includes is linted in, from what stands at its top level.
+pub fn infer_context(config: &Config) -> Context {
+    let names: Vec<&str> = config
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Directive(d) => Some(d.name.value.as_str()),
+            _ => None,
+        })
+        .collect();
+    let has = |n: &[&str]| names.iter().any(|x| n.contains(x));
+    if has(&["http", "events", "worker_processes", "user", "pid", "load_module", "stream"]) {
+        Context::Main
+    } else if has(&["server", "upstream", "map", "limit_req_zone", "limit_conn_zone", "log_format", "geo"]) {
+        Context::Http
+    } else if has(&["location", "listen", "server_name"]) {
+        Context::Server
+    } else if has(&["fastcgi_pass", "proxy_pass", "try_files", "fastcgi_param", "fastcgi_split_path_info", "alias"]) {
+        Context::Location
+    } else {
+        Context::Http
+    }
+}
+
+enum Target {
+    File(PathBuf),
+    Missing(PathBuf),
+    Outside(PathBuf),
+    Unreadable(PathBuf, String),
+}
+
+impl Builder<'_> {
+    pub(crate) fn resolve_nginx(&mut self) {
+        let mut files: Vec<FileId> = self.ws.nginx.keys().copied().collect();
+        files.sort();
+        let roots: Vec<FileId> = if self.virtual_files.is_some() {
+            files.first().copied().into_iter().collect()
+        } else {
+            files.iter().copied().filter(|id| self.is_root(*id)).collect()
+        };
+        for &root in &roots {
+            if let Some(dir) = self.conf_prefix_of(root) {
+                self.confinement.add_anchor(dir, ConfDir::Nginx);
+            }
+        }
+        self.learn_maps(&files);
+        for &root in &roots {
+            let prefix = self.opts.prefix.clone().or_else(|| self.conf_prefix_of(root));
+            self.ws.nginx_roots.push(root);
+            self.visit(root, Context::Main, prefix.as_deref(), &mut vec![root]);
+        }
+        let single_prefix = match roots.as_slice() {
+            [only] => self.conf_prefix_of(*only),
+            _ => None,
+        };
+        for id in files {
+            if self.ws.nginx.get(&id).is_some_and(|f| f.context.is_some()) {
+                continue;
+            }
+            let ctx = self.opts.context.unwrap_or_else(|| infer_context(&self.ws.nginx[&id].config));
+            let prefix = self.opts.prefix.clone().or_else(|| single_prefix.clone()).or_else(|| self.guess_prefix(id));
+            self.ws.nginx_snippets.push(id);
+            self.visit(id, ctx, prefix.as_deref(), &mut vec![id]);
+        }
+        for m in self.confinement.learned() {
+            self.ws.notes.push(super::Note {
+                path: m.system.display().to_string(),
+                message: format!("mapped to {} (use --map-root to choose another directory)", self.display_for(&m.local)),
+            });
+        }
+    }
+
+    /// Learn the automatic map-roots from every absolute include before following any,
+    /// so the first include (often `/etc/nginx/modules-enabled/*.conf`, absent from a
+    /// repository) is mapped the same way as the ones after it.
+    fn learn_maps(&self, files: &[FileId]) {
+        if self.virtual_files.is_some() {
+            return;
+        }
+        for id in files {
+            for (_, d) in self.ws.nginx[id].config.walk() {
+                if d.name.value == "include" {
+                    if let Some(arg) = d.args.first().filter(|a| a.value.starts_with('/')) {
+                        self.confinement.map(Path::new(&arg.value));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A file that holds the main context: named nginx.conf, or with `http`/`events` at
+    /// its top level.
+    fn is_root(&self, id: FileId) -> bool {
+        let name_is_main = self.ws.sources.get(id).display.rsplit('/').next() == Some("nginx.conf");
+        let config = &self.ws.nginx[&id].config;
+        name_is_main
+            || config.items.iter().any(|i| matches!(i, Item::Directive(d) if matches!(d.name.value.as_str(), "http" | "events")))
+    }
+
+    fn conf_prefix_of(&self, id: FileId) -> Option<PathBuf> {
+        self.path_of(id).and_then(|p| p.parent().map(Path::to_path_buf))
+    }
+
+    fn path_of(&self, id: FileId) -> Option<PathBuf> {
+        self.by_path.iter().find(|(_, (fid, _))| *fid == id).map(|(p, _)| p.clone())
+    }
+
+    /// For a snippet with no root: the nearest ancestor directory in which its first
+    /// relative include exists (`sites-available/x` including `snippets/php.conf` → the
+    /// directory holding `snippets/`), else its own directory.
+    fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
+        let own = self.path_of(id)?;
+        let rel: Vec<String> = self.ws.nginx[&id]
+            .config
+            .walk()
+            .into_iter()
+            .filter(|(_, d)| d.name.value == "include" && d.args.len() == 1 && !d.args[0].value.starts_with('/'))
+            .map(|(_, d)| d.args[0].value.clone())
+            .collect();
+        let dirs: Vec<&Path> = own.ancestors().skip(1).collect();
+        for inc in &rel {
+            for dir in &dirs {
+                let p = dir.join(inc);
+                let hit = if is_glob(Path::new(inc)) { dir.join(literal_dir(Path::new(inc))).is_dir() } else { p.exists() };
+                if hit {
+                    return Some(dir.to_path_buf());
+                }
+            }
+        }
+        own.parent().map(Path::to_path_buf)
+    }
+
+    /// Walk `file` in `ctx`, following its includes depth first.
+    fn visit(&mut self, file: FileId, ctx: Context, prefix: Option<&Path>, stack: &mut Vec<FileId>) {
+        let entry = self.ws.nginx.get_mut(&file).expect("visited files are parsed nginx files");
+        if entry.context.is_some() && stack.len() > 1 {
+            return;
+        }
+        entry.context.get_or_insert(ctx);
+        let mut includes = Vec::new();
+        collect_includes(&entry.config.items, ctx, &mut includes);
+        for (directive, ctx) in includes {
+            self.follow_include(file, &directive, ctx, prefix, stack);
+        }
+    }
+
+    fn follow_include(&mut self, file: FileId, d: &Directive, ctx: Context, prefix: Option<&Path>, stack: &mut Vec<FileId>) {
+        let Some(arg) = d.args.first() else { return };
+        let at = Location { file, span: d.span };
+        let pattern = PathBuf::from(&arg.value);
+        let full = if pattern.is_absolute() {
+            pattern
+        } else {
+            match prefix {
+                Some(p) => p.join(pattern),
+                None => pattern,
+            }
+        };
+        let arg_at = Location { file, span: arg.span };
+        let mut reached = Vec::new();
+        for target in self.expand(&full) {
+            match target {
+                Target::File(path) => {
+                    let known = self.by_path.get(&path).copied();
+                    let id = match known {
+                        Some((id, Kind::Nginx)) => id,
+                        Some((id, _)) => {
+                            self.reparse_as_nginx(id);
+                            id
+                        }
+                        None => match self.read_included(&path) {
+                            Ok(id) => id,
+                            Err(reason) => {
+                                self.ws.findings.push(Finding::new(
+                                    "NGX007",
+                                    Severity::Error,
+                                    arg_at,
+                                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", full.display()),
+                                ));
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some(pos) = stack.iter().position(|f| *f == id) {
+                        let chain: Vec<String> =
+                            stack[pos..].iter().chain(std::iter::once(&id)).map(|f| self.ws.sources.get(*f).display.clone()).collect();
+                        self.ws.findings.push(Finding::new(
+                            "NGX008",
+                            Severity::Error,
+                            arg_at,
+                            format!("include cycle: {}", chain.join(" → ")),
+                        ));
+                        continue;
+                    }
+                    reached.push(id);
+                    self.ws.nginx.get_mut(&id).expect("parsed").included_from.push(at);
+                    stack.push(id);
+                    self.visit(id, ctx, prefix, stack);
+                    stack.pop();
+                }
+                Target::Missing(path) => self.ws.findings.push(
+                    Finding::new(
+                        "NGX007",
+                        Severity::Error,
+                        arg_at,
+                        format!("open() \"{}\" failed (2: No such file or directory): nginx will refuse to start", full.display()),
+                    )
+                    .with_help(format!("looked for {}", self.display_for(&path))),
+                ),
+                Target::Unreadable(path, reason) => self.ws.findings.push(Finding::new(
+                    "NGX007",
+                    Severity::Error,
+                    arg_at,
+                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", path.display()),
+                )),
+                Target::Outside(path) => self.report_outside(arg_at, &path),
+            }
+        }
+        self.ws.includes.insert((file, d.span.start), reached);
+    }
+
+    pub(crate) fn report_outside(&mut self, at: Location, path: &Path) {
+        self.ws.findings.push(
+            Finding::new(
+                "CFL002",
+                Severity::Info,
+                at,
+                format!("{} is outside the linted tree and was not read", path.display()),
+            )
+            .with_help("lint the directory that holds it, map it with --map-root SYSTEM=DIR, or allow it with --allow-outside"),
+        );
+    }
+
+    /// The files an include pattern names, in nginx's order.
+    fn expand(&mut self, full: &Path) -> Vec<Target> {
+        if let Some(virtual_files) = &self.virtual_files {
+            return expand_virtual(virtual_files, full);
+        }
+        let mapped = self.confinement.map(full);
+        if !is_glob(&mapped) {
+            return vec![match self.confinement.locate(&mapped) {
+                Located::Inside(p) if p.is_dir() => Target::Unreadable(full.to_path_buf(), "21: Is a directory".into()),
+                Located::Inside(p) => Target::File(p),
+                Located::Outside(p) => Target::Outside(p),
+                Located::Missing(p) => Target::Missing(p),
+            }];
+        }
+        match self.confinement.locate(&literal_dir(&mapped)) {
+            Located::Inside(_) => {}
+            Located::Outside(p) => return vec![Target::Outside(p)],
+            Located::Missing(_) => return Vec::new(),
+        }
+        let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Vec::new() };
+        let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+        matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        matches
+            .into_iter()
+            .filter_map(|m| match self.confinement.locate(&m) {
+                Located::Inside(p) if p.is_dir() => None,
+                Located::Inside(p) => Some(Target::File(p)),
+                Located::Outside(p) => Some(Target::Outside(p)),
+                Located::Missing(_) => None,
+            })
+            .collect()
+    }
+
+    fn read_included(&mut self, real: &Path) -> Result<FileId, String> {
+        let bytes = std::fs::read(real).map_err(|e| {
+            let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
+            format!("{errno}{}", super::walk::io_reason(&e))
+        })?;
+        let display = self.display_for(real);
+        Ok(self.register(real.to_path_buf(), display, bytes, Kind::Nginx, true))
+    }
+
+    /// A walked file classified as something else that nginx includes is nginx after all.
+    fn reparse_as_nginx(&mut self, id: FileId) {
+        if self.ws.nginx.contains_key(&id) {
+            return;
+        }
+        let config = crate::nginx::parse(&self.ws.sources.get(id).text);
+        report_syntax_errors(&mut self.ws.findings, id, &config);
+        self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
+        self.ws.fpm_files.remove(&id);
+        if let Some(entry) = self.by_path.values_mut().find(|(fid, _)| *fid == id) {
+            entry.1 = Kind::Nginx;
+        }
+    }
+}
+
+fn expand_virtual(files: &[(PathBuf, FileId)], full: &Path) -> Vec<Target> {
+    if !is_glob(full) {
+        return vec![match files.iter().find(|(p, _)| p == full) {
+            Some((p, _)) => Target::File(p.clone()),
+            None => Target::Missing(full.to_path_buf()),
+        }];
+    }
+    let Ok(pattern) = glob::Pattern::new(&full.to_string_lossy()) else { return Vec::new() };
+    let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+    let mut hits: Vec<PathBuf> = files.iter().filter(|(p, _)| pattern.matches_path_with(p, opts)).map(|(p, _)| p.clone()).collect();
+    hits.sort();
+    hits.into_iter().map(Target::File).collect()
+}
+
+/// Every `include` directive under `items` with the context it stands in.
+fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<(Directive, Context)>) {
+    for item in items {
+        let Item::Directive(d) = item else { continue };
+        if d.name.value == "include" && d.block().is_none() {
+            out.push((d.clone(), ctx));
+        }
+        if let Some(b) = d.block() {
+            if b.raw.is_none() {
+                collect_includes(&b.items, ctx.child(&d.name.value), out);
+            }
+        }
+    }
+}
+

@@ -1,0 +1,325 @@
+//! Where a path named by a config really lives, and whether we may read it.
+//!
+//! Configs name live-system paths (`/etc/nginx/snippets/x.conf`, absolute symlinks from
+//! `sites-enabled/` into `sites-available/`). Inside a repository those live under a
+//! mapped directory (`--map-root /etc/nginx=nginx`). Reading is confined to the linted
+//! tree: a path that leaves it (`../../etc/shadow`, `/etc/shadow`, a symlink out) is not
+//! read unless the user allows it, so a PR's config cannot make the linter print secrets.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Symlink hops followed before giving up (Linux's own limit is 40).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapRoot {
+    /// A live-system prefix, e.g. `/etc/nginx`.
+    pub system: PathBuf,
+    /// The directory inside the linted tree that holds it.
+    pub local: PathBuf,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Located {
+    /// The real path of an existing file or directory inside the tree.
+    Inside(PathBuf),
+    /// The path (after mapping and symlinks) lies outside the linted tree; not read.
+    Outside(PathBuf),
+    /// Nothing exists there (after mapping). Holds the mapped path.
+    Missing(PathBuf),
+}
+
+#[derive(Debug, Default)]
+pub struct Confinement {
+    /// Canonical roots of the linted tree.
+    pub roots: Vec<PathBuf>,
+    /// Explicit `--map-root` pairs; the longest `system` prefix wins.
+    pub maps: Vec<MapRoot>,
+    pub allow_outside: bool,
+    /// Config directories (of each root nginx.conf / php-fpm.conf) that absolute paths
+    /// are matched against when no explicit map covers them.
+    anchors: Vec<(PathBuf, ConfDir)>,
+    /// Mappings found automatically, first one wins; shown to the user.
+    learned: std::cell::RefCell<Vec<MapRoot>>,
+}
+
+impl Confinement {
+    pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
+        maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
+        let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
+        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default() }
+    }
+
+    pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
+        if !self.anchors.iter().any(|(d, _)| *d == dir) {
+            self.anchors.push((dir, kind));
+        }
+    }
+
+    pub fn learned(&self) -> Vec<MapRoot> {
+        self.learned.borrow().clone()
+    }
+
+    pub fn is_inside(&self, real: &Path) -> bool {
+        self.allow_outside || self.roots.iter().any(|r| real.starts_with(r))
+    }
+
+    /// Apply the longest matching map-root to an absolute path; failing that, a mapping
+    /// learned or discovered from the config directories (`/etc/nginx/snippets/a.conf`
+    /// with `<repo>/nginx/snippets/a.conf` present maps `/etc/nginx` → `<repo>/nginx`).
+    pub fn map(&self, path: &Path) -> PathBuf {
+        for m in self.maps.iter().chain(self.learned.borrow().iter()) {
+            if let Ok(rest) = path.strip_prefix(&m.system) {
+                return m.local.join(rest);
+            }
+        }
+        if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) {
+            return path.to_path_buf();
+        }
+        self.discover(path).or_else(|| self.conventional(path)).unwrap_or_else(|| path.to_path_buf())
+    }
+
+    /// The live system's well-known config directories map onto the one linted directory
+    /// of the same kind: `/etc/nginx` → the directory of the tree's nginx.conf,
+    /// `/etc/php/8.2/fpm` → the directory of its php-fpm.conf (the one under `8.2/fpm`
+    /// when several PHP versions sit side by side).
+    fn conventional(&self, path: &Path) -> Option<PathBuf> {
+        let (system, kind) = conventional_dir(path)?;
+        let same_kind: Vec<&PathBuf> = self.anchors.iter().filter(|(_, k)| *k == kind).map(|(d, _)| d).collect();
+        let tail: Vec<_> = system.components().rev().take(2).collect();
+        let by_tail: Vec<&&PathBuf> =
+            same_kind.iter().filter(|d| d.components().rev().take(2).collect::<Vec<_>>() == tail).collect();
+        let local = match (by_tail.as_slice(), same_kind.as_slice()) {
+            ([one], _) => (**one).clone(),
+            (_, [one]) => (*one).clone(),
+            _ => return None,
+        };
+        let rest = path.strip_prefix(&system).ok()?;
+        self.learned.borrow_mut().push(MapRoot { system, local: local.clone() });
+        Some(local.join(rest))
+    }
+
+    fn discover(&self, path: &Path) -> Option<PathBuf> {
+        let anchors: Vec<&PathBuf> = self.anchors.iter().map(|(d, _)| d).collect();
+        let parts: Vec<_> = path.components().collect();
+        // The system prefix keeps at least two names (`/etc/nginx`, never `/etc`), and the
+        // suffix must name something that exists below the anchor: a file, or for a glob a
+        // literal directory strictly below it.
+        for split in 3..parts.len() {
+            let suffix: PathBuf = parts[split..].iter().collect();
+            for anchor in &anchors {
+                let candidate = anchor.join(&suffix);
+                let found = if is_glob(&suffix) {
+                    let literal = literal_dir(&suffix);
+                    !literal.as_os_str().is_empty() && anchor.join(literal).is_dir()
+                } else {
+                    std::fs::symlink_metadata(&candidate).is_ok()
+                };
+                if found {
+                    let system: PathBuf = parts[..split].iter().collect();
+                    self.learned.borrow_mut().push(MapRoot { system, local: (*anchor).clone() });
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+
+    /// Resolve `path` (absolute) the way the live system would, with map-roots applied to
+    /// the path and to every absolute symlink target on the way.
+    pub fn locate(&self, path: &Path) -> Located {
+        let mapped = self.map(&lexical_normalize(path));
+        let mut todo: Vec<PathBuf> =
+            mapped.components().rev().map(|c| PathBuf::from(c.as_os_str())).collect();
+        let mut current = PathBuf::new();
+        let mut hops = 0;
+        while let Some(part) = todo.pop() {
+            if part.as_os_str() == "/" {
+                current = PathBuf::from("/");
+                continue;
+            }
+            if part.as_os_str() == ".." {
+                current.pop();
+                continue;
+            }
+            if part.as_os_str() == "." {
+                continue;
+            }
+            let next = current.join(&part);
+            match std::fs::symlink_metadata(&next) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    hops += 1;
+                    let Ok(target) = std::fs::read_link(&next) else {
+                        return Located::Missing(next);
+                    };
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Located::Missing(next);
+                    }
+                    let target = if target.is_absolute() {
+                        self.map(&lexical_normalize(&target))
+                    } else {
+                        current.join(target)
+                    };
+                    // Re-walk the target from the root, then what was left of the path.
+                    current = PathBuf::new();
+                    for c in target.components().rev() {
+                        todo.push(PathBuf::from(c.as_os_str()));
+                    }
+                }
+                Ok(_) => current = next,
+                Err(_) => {
+                    let mut rest = next;
+                    while let Some(p) = todo.pop() {
+                        rest.push(p);
+                    }
+                    return if self.is_inside(&rest) || !self.outside_by_prefix(&rest) {
+                        Located::Missing(rest)
+                    } else {
+                        Located::Outside(rest)
+                    };
+                }
+            }
+        }
+        if self.is_inside(&current) {
+            Located::Inside(current)
+        } else {
+            Located::Outside(current)
+        }
+    }
+
+    /// A missing path is only "outside" when its existing ancestors already are.
+    fn outside_by_prefix(&self, missing: &Path) -> bool {
+        let mut p = missing;
+        while let Some(parent) = p.parent() {
+            if let Ok(real) = parent.canonicalize() {
+                return !self.is_inside(&real);
+            }
+            p = parent;
+        }
+        true
+    }
+}
+
+/// Which program a config directory belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfDir {
+    Nginx,
+    Fpm,
+}
+
+/// The well-known config directory `path` lies in, if any.
+fn conventional_dir(path: &Path) -> Option<(PathBuf, ConfDir)> {
+    let s = path.to_str()?;
+    for dir in ["/etc/nginx", "/usr/local/etc/nginx", "/usr/local/nginx/conf", "/opt/homebrew/etc/nginx"] {
+        if s.starts_with(&format!("{dir}/")) {
+            return Some((PathBuf::from(dir), ConfDir::Nginx));
+        }
+    }
+    if let Some(rest) = s.strip_prefix("/etc/php/") {
+        let (version, after) = rest.split_once('/')?;
+        if after.starts_with("fpm/") {
+            return Some((PathBuf::from(format!("/etc/php/{version}/fpm")), ConfDir::Fpm));
+        }
+    }
+    for dir in ["/usr/local/etc", "/etc"] {
+        if s.starts_with(&format!("{dir}/php-fpm.d/")) || s == format!("{dir}/php-fpm.conf") {
+            return Some((PathBuf::from(dir), ConfDir::Fpm));
+        }
+    }
+    None
+}
+
+pub fn is_glob(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
+}
+
+/// The leading components of a glob pattern that contain no glob characters, minus the
+/// last one when that is the whole pattern.
+pub fn literal_dir(pattern: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    let parts: Vec<_> = pattern.components().collect();
+    for (i, c) in parts.iter().enumerate() {
+        if i + 1 == parts.len() || is_glob(Path::new(c.as_os_str())) {
+            break;
+        }
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// Remove `.` and fold `..` without touching the filesystem (for map-root matching only;
+/// the walk in [`Confinement::locate`] resolves `..` after symlinks, as the kernel does).
+pub fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to the current directory when it lies below it, `/`-separated.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn maps_absolute_paths_and_symlinks_into_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("nginx/sites-available")).unwrap();
+        std::fs::create_dir_all(root.join("nginx/sites-enabled")).unwrap();
+        std::fs::write(root.join("nginx/sites-available/shop"), "server {}").unwrap();
+        symlink("/etc/nginx/sites-available/shop", root.join("nginx/sites-enabled/shop")).unwrap();
+        let c = Confinement::new(
+            vec![root.clone()],
+            vec![MapRoot { system: "/etc/nginx".into(), local: root.join("nginx") }],
+            false,
+        );
+        let mut auto = Confinement::new(vec![root.clone()], vec![], false);
+        auto.add_anchor(root.join("nginx"), ConfDir::Nginx);
+        assert_eq!(
+            auto.locate(Path::new("/etc/nginx/sites-enabled/shop")),
+            Located::Inside(root.join("nginx/sites-available/shop"))
+        );
+        assert_eq!(auto.learned(), vec![MapRoot { system: "/etc/nginx".into(), local: root.join("nginx") }]);
+        assert_eq!(auto.map(Path::new("/etc/nginx/conf.d/*.conf")), root.join("nginx/conf.d/*.conf"));
+        assert_eq!(
+            c.locate(Path::new("/etc/nginx/sites-enabled/shop")),
+            Located::Inside(root.join("nginx/sites-available/shop"))
+        );
+        assert_eq!(
+            c.locate(&root.join("nginx/sites-enabled/shop")),
+            Located::Inside(root.join("nginx/sites-available/shop"))
+        );
+        assert!(matches!(c.locate(Path::new("/etc/nginx/nope.conf")), Located::Missing(_)));
+    }
+
+    #[test]
+    fn refuses_paths_and_symlinks_leaving_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("tree")).unwrap();
+        symlink("/etc/passwd", root.join("tree/evil")).unwrap();
+        let c = Confinement::new(vec![root.join("tree")], vec![], false);
+        assert_eq!(c.locate(&root.join("tree/evil")), Located::Outside("/etc/passwd".into()));
+        assert_eq!(c.locate(Path::new("/etc/passwd")), Located::Outside("/etc/passwd".into()));
+        assert!(matches!(c.locate(&root.join("tree/../outside.conf")), Located::Outside(_)));
+        let open = Confinement::new(vec![root.join("tree")], vec![], true);
+        assert_eq!(open.locate(&root.join("tree/evil")), Located::Inside("/etc/passwd".into()));
+    }
+}

@@ -1,0 +1,160 @@
+//! The PATH arguments turned into candidate files.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::{dump, paths, Candidate, Error, Note, Options};
+
+pub(crate) struct Collected {
+    pub files: Vec<Candidate>,
+    pub notes: Vec<Note>,
+}
+
+pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected, Error> {
+    let mut out = Collected { files: Vec::new(), notes: Vec::new() };
+    for arg in &opts.paths {
+        if arg == "-" {
+            read_stdin(opts, stdin, &mut out)?;
+            continue;
+        }
+        let path = opts.cwd.join(arg);
+        let meta = std::fs::metadata(&path).map_err(|e| unreadable(arg, &e))?;
+        if meta.is_dir() {
+            walk_dir(arg, &path, &mut out)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(|e| unreadable(arg, &e))?;
+            let real = path.canonicalize().unwrap_or(path);
+            out.files.push(Candidate {
+                path: real,
+                display: clean_display(arg),
+                bytes,
+                named: true,
+                dumped: false,
+                on_disk: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The directories reading is confined to: every directory argument; for a file argument,
+/// the repository it lives in (nearest ancestor with `.git` or `conflint.toml`), else its
+/// directory; for stdin, the current directory.
+pub(crate) fn confinement_roots(opts: &Options) -> Vec<PathBuf> {
+    opts.paths
+        .iter()
+        .map(|arg| {
+            if arg == "-" {
+                return opts.cwd.clone();
+            }
+            let p = opts.cwd.join(arg);
+            if p.is_dir() {
+                return p;
+            }
+            let dir = p.parent().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
+            repository_root(&dir).unwrap_or(dir)
+        })
+        .collect()
+}
+
+fn repository_root(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists()).map(Path::to_path_buf)
+}
+
+fn walk_dir(arg: &str, dir: &Path, out: &mut Collected) -> Result<(), Error> {
+    // A directory argument we cannot list at all is a command-line error.
+    std::fs::read_dir(dir).map_err(|e| unreadable(arg, &e))?;
+    let mut entries = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir).hidden(true).follow_links(false).sort_by_file_name(|a, b| a.cmp(b)).build() {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file() || t.is_symlink()) => entries.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
+        }
+    }
+    for path in entries {
+        let rel = path.strip_prefix(dir).unwrap_or(&path);
+        let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
+        // Symlinks are resolved by the include resolver with map-roots applied; a walked
+        // symlink is linted where it points only when that stays inside the tree.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => out.files.push(Candidate {
+                path: path.canonicalize().unwrap_or(path),
+                display,
+                bytes,
+                named: false,
+                dumped: false,
+                on_disk: true,
+            }),
+            Err(e) => out.notes.push(Note { path: display, message: format!("not read: {}", io_reason(&e)) }),
+        }
+    }
+    Ok(())
+}
+
+fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Result<(), Error> {
+    let mut bytes = Vec::new();
+    stdin.read_to_end(&mut bytes).map_err(|e| unreadable("-", &e))?;
+    if let Some(files) = dump::split(&bytes) {
+        for f in files {
+            out.files.push(Candidate {
+                path: PathBuf::from(&f.path),
+                display: f.path,
+                bytes: f.text,
+                named: true,
+                dumped: true,
+                on_disk: false,
+            });
+        }
+        return Ok(());
+    }
+    let name = opts.stdin_filename.clone().unwrap_or_else(|| "-".into());
+    out.files.push(Candidate {
+        path: opts.cwd.join(&name),
+        display: clean_display(&name),
+        bytes,
+        named: true,
+        dumped: false,
+        on_disk: false,
+    });
+    Ok(())
+}
+
+fn clean_display(s: &str) -> String {
+    let s = s.replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    paths::lexical_normalize(Path::new(s)).to_string_lossy().into_owned()
+}
+
+fn unreadable(arg: &str, e: &std::io::Error) -> Error {
+    Error::Unreadable { path: arg.to_string(), reason: io_reason(e) }
+}
+
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn walk_error(e: &ignore::Error) -> String {
+    match e.io_error() {
+        Some(io) => {
+            let path = match e {
+                ignore::Error::WithPath { path, .. } => format!("{}: ", path.display()),
+                ignore::Error::WithDepth { err, .. } => match &**err {
+                    ignore::Error::WithPath { path, .. } => format!("{}: ", path.display()),
+                    _ => String::new(),
+                },
+                _ => String::new(),
+            };
+            format!("{path}{}", io_reason(io))
+        }
+        None => e.to_string(),
+    }
+}

@@ -1,0 +1,182 @@
+//! The binary as a user runs it: exit codes, bad input, stdin, `conflint rule`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn conflint(args: &[&str]) -> Output {
+    conflint_stdin(args, b"")
+}
+
+fn conflint_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conflint"))
+        .args(args)
+        .current_dir(manifest())
+        .env_remove("CONFLINT_OUTPUT_FORMAT")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("conflint runs");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+fn concise(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["check", "--output-format", "concise"];
+    all.extend_from_slice(args);
+    let o = conflint(&all);
+    (code(&o), text(&o.stdout), text(&o.stderr))
+}
+
+#[test]
+fn binary_file_is_skipped_with_a_note() {
+    let (rc, out, err) = concise(&["fixtures/bad-input/binary.conf"]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(err.contains("fixtures/bad-input/binary.conf: skipped: binary file"), "{err}");
+}
+
+#[test]
+fn non_utf8_bytes_are_linted_and_shown_lossily() {
+    let (rc, out, _) = concise(&["fixtures/bad-input/non-utf8.conf"]);
+    assert_eq!(rc, 1);
+    assert!(out.contains("fixtures/bad-input/non-utf8.conf:4:38: NGX001 [error] unexpected \"}\""), "{out}");
+}
+
+#[test]
+fn crlf_line_endings_count_lines_like_nginx() {
+    let (rc, out, _) = concise(&["fixtures/bad-input/crlf.conf"]);
+    assert_eq!(rc, 1);
+    assert!(out.contains("fixtures/bad-input/crlf.conf:5:5: NGX001 [error] unexpected \"}\""), "{out}");
+}
+
+#[test]
+fn ten_thousand_levels_of_nesting_is_an_error_not_a_crash() {
+    let (rc, out, err) = concise(&["fixtures/bad-input/deep-nesting.conf"]);
+    assert_eq!(rc, 1, "{err}");
+    assert!(out.contains("NGX001 [error]") && out.contains("nest"), "{out}");
+}
+
+#[test]
+fn include_cycle_is_a_finding() {
+    let (rc, out, _) = concise(&["fixtures/bad-input/include-cycle"]);
+    assert_eq!(rc, 1);
+    assert!(out.contains("NGX008 [error] include cycle: "), "{out}");
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let (rc, out, err) = concise(&["fixtures/bad-input/no-such-file.conf"]);
+    assert_eq!(rc, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.trim(), "conflint: error: fixtures/bad-input/no-such-file.conf: No such file or directory");
+}
+
+#[test]
+fn empty_files_pass() {
+    let (rc, out, err) = concise(&["fixtures/bad-input/empty"]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn unreadable_directory_is_reported_not_skipped() {
+    // Permissions do not stop root, so drop to `nobody` when running as root.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("locked")).unwrap();
+    std::fs::write(root.join("nginx.conf"), "events {}\nhttp {}\n").unwrap();
+    std::fs::write(root.join("locked/site.conf"), "server { listen 80; }\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let is_root = running_as_root();
+    let run = |arg: &str| {
+        let bin = env!("CARGO_BIN_EXE_conflint");
+        let mut cmd = if is_root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+            c
+        } else {
+            Command::new(bin)
+        };
+        cmd.args(["check", "--output-format", "concise", arg]).current_dir(root).env("NO_COLOR", "1").output().unwrap()
+    };
+    let walked = run(".");
+    assert_eq!(code(&walked), 0, "{}", text(&walked.stderr));
+    assert!(text(&walked.stderr).contains("not read: ") && text(&walked.stderr).contains("locked: Permission denied"), "{}", text(&walked.stderr));
+    let named = run("locked");
+    assert_eq!(code(&named), 2);
+    assert_eq!(text(&named.stderr).trim(), "conflint: error: locked: Permission denied");
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| text(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+#[test]
+fn stdin_with_a_filename() {
+    let o = conflint_stdin(
+        &["check", "--output-format", "concise", "--stdin-filename", "sites/shop.conf", "-"],
+        b"server {\n    listen 80\n}\n",
+    );
+    assert_eq!(code(&o), 1);
+    assert!(text(&o.stdout).contains("sites/shop.conf:3:1: NGX001"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn default_command_is_check_and_exit_codes_follow_fail_on() {
+    let o = conflint(&["--output-format", "concise", "fixtures/CFL002/fail-include-outside"]);
+    assert_eq!(code(&o), 0, "info findings do not fail by default: {}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("CFL002 [info]"));
+    let o = conflint(&["--output-format", "concise", "--fail-on", "info", "fixtures/CFL002/fail-include-outside"]);
+    assert_eq!(code(&o), 1);
+    let o = conflint(&["--output-format", "concise", "--exit-zero", "fixtures/bad-input/include-cycle"]);
+    assert_eq!(code(&o), 0);
+}
+
+#[test]
+fn select_and_ignore_filter_by_prefix() {
+    let (rc, out, _) = concise(&["--ignore", "NGX0", "fixtures/bad-input/include-cycle"]);
+    assert_eq!((rc, out.contains("NGX008")), (0, false), "{out}");
+    let (rc, _, err) = concise(&["--select", "NGX9", "fixtures/bad-input"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("unknown rule code or prefix `NGX9`"), "{err}");
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let o = conflint(&["check", "--output-format", "json", "fixtures/bad-input/crlf.conf"]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let f = &v.as_array().unwrap()[0];
+    assert_eq!(f["code"], "NGX001");
+    assert_eq!(f["name"], "syntax-error");
+    assert_eq!(f["path"], "fixtures/bad-input/crlf.conf");
+    assert_eq!(f["span"]["start"]["line"], 5);
+    assert_eq!(f["url"], "docs/rules/NGX001.md");
+}
+
+#[test]
+fn rule_command_prints_the_generated_page() {
+    let o = conflint(&["rule", "ngx007"]);
+    assert_eq!(code(&o), 0);
+    let page = std::fs::read_to_string(manifest().join("docs/rules/NGX007.md")).unwrap();
+    assert_eq!(text(&o.stdout), page);
+    let o = conflint(&["rule", "NGX999"]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("unknown rule `NGX999`"));
+}
