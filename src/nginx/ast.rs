@@ -115,3 +115,113 @@ impl Config {
         out
     }
 }
+
+/// What a [`Token`] of the tree is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A directive name or argument.
+    Word,
+    Semicolon,
+    /// `{`
+    Open,
+    /// `}`
+    Close,
+    Comment,
+    /// A raw block body (`*_by_lua_block`).
+    Raw,
+    /// Bytes skipped while recovering from a syntax error.
+    Error,
+}
+
+/// One span of source bytes held by the tree; see [`Config::tokens`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+}
+
+impl Config {
+    /// Every token of the tree in source order. Between two consecutive tokens (and before
+    /// the first and after the last) there is only whitespace: [`Config::check_lossless`].
+    pub fn tokens(&self) -> Vec<Token> {
+        let mut out = Vec::new();
+        push_items(&self.items, &mut out);
+        out
+    }
+
+    /// The file rebuilt from the tree: each token's bytes, with the whitespace gaps between
+    /// tokens taken from `src`. Equal to `src` for the `src` the tree was parsed from.
+    pub fn print(&self, src: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len);
+        let mut at = 0;
+        for t in self.tokens() {
+            out.extend_from_slice(src.get(at..t.span.start).unwrap_or_default());
+            out.extend_from_slice(src.get(t.span.start..t.span.end).unwrap_or_default());
+            at = t.span.end;
+        }
+        out.extend_from_slice(src.get(at..self.len).unwrap_or_default());
+        out
+    }
+
+    /// Check that the tokens are in order, do not overlap, are not empty, and leave only
+    /// whitespace (space, tab, CR, LF) uncovered; the error names the first offending byte
+    /// range.
+    pub fn check_lossless(&self, src: &[u8]) -> Result<(), String> {
+        if src.len() != self.len {
+            return Err(format!("tree is for {} bytes, source has {}", self.len, src.len()));
+        }
+        let mut at = 0;
+        for t in self.tokens() {
+            if t.span.start < at || t.span.end > src.len() || t.span.is_empty() {
+                return Err(format!("{:?} token at {:?} after offset {at}", t.kind, t.span));
+            }
+            check_gap(src, at, t.span.start)?;
+            at = t.span.end;
+        }
+        check_gap(src, at, src.len())
+    }
+}
+
+fn check_gap(src: &[u8], from: usize, to: usize) -> Result<(), String> {
+    match src[from..to].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+        Some(n) => Err(format!("byte {:?} at offset {} is in no token", src[from + n] as char, from + n)),
+        None => Ok(()),
+    }
+}
+
+fn push_items(items: &[Item], out: &mut Vec<Token>) {
+    for item in items {
+        match item {
+            Item::Directive(d) => push_directive(d, out),
+            Item::Comment(c) => out.push(Token { kind: TokenKind::Comment, span: c.span }),
+            Item::Error(span) => out.push(Token { kind: TokenKind::Error, span: *span }),
+        }
+    }
+}
+
+fn push_directive(d: &Directive, out: &mut Vec<Token>) {
+    out.push(Token { kind: TokenKind::Word, span: d.name.span });
+    // Arguments and the comments between them, merged back into source order.
+    let mut comments = d.inner_comments.iter().peekable();
+    for arg in &d.args {
+        while let Some(c) = comments.next_if(|c| c.span.start < arg.span.start) {
+            out.push(Token { kind: TokenKind::Comment, span: c.span });
+        }
+        out.push(Token { kind: TokenKind::Word, span: arg.span });
+    }
+    out.extend(comments.map(|c| Token { kind: TokenKind::Comment, span: c.span }));
+    match &d.end {
+        End::Semicolon(span) => out.push(Token { kind: TokenKind::Semicolon, span: *span }),
+        End::Block(b) => {
+            out.push(Token { kind: TokenKind::Open, span: b.open });
+            push_items(&b.items, out);
+            if let Some(raw) = b.raw.filter(|r| !r.is_empty()) {
+                out.push(Token { kind: TokenKind::Raw, span: raw });
+            }
+            if let Some(close) = b.close {
+                out.push(Token { kind: TokenKind::Close, span: close });
+            }
+        }
+        End::Missing => {}
+    }
+}
