@@ -1,7 +1,34 @@
-//! The whole lint pipeline behind `conflint check`: workspace → rules → findings.
+//! The whole lint pipeline behind `conflint check`: workspace → rules → suppressions →
+//! findings.
 
+use std::path::Path;
+
+use crate::config::Config;
 use crate::finding::Finding;
+use crate::rules::{self, engine, RuleMeta};
 use crate::workspace::{self, Workspace};
+
+/// Which rules run: `select` (default all), plus `extend_select`, minus `ignore`.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    pub fn enables(&self, code: &str) -> bool {
+        let base = self.select.as_ref().is_none_or(|sel| sel.iter().any(|s| rules::selector_matches(s, code)));
+        (base || self.extend_select.iter().any(|s| rules::selector_matches(s, code)))
+            && !self.ignore.iter().any(|s| rules::selector_matches(s, code))
+    }
+}
+
+pub struct Settings {
+    pub workspace: workspace::Options,
+    pub config: Config,
+    pub selection: Selection,
+}
 
 pub struct Linted {
     pub workspace: Workspace,
@@ -9,12 +36,43 @@ pub struct Linted {
     pub findings: Vec<Finding>,
 }
 
-pub fn lint(opts: &workspace::Options, stdin: &mut dyn std::io::Read) -> Result<Linted, workspace::Error> {
-    let workspace = Workspace::load(opts, stdin)?;
-    let mut findings = workspace.findings.clone();
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Workspace(#[from] workspace::Error),
+    #[error("{0}")]
+    Rules(String),
+}
+
+pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted, Error> {
+    let workspace = Workspace::load(&settings.workspace, stdin)?;
+    let enabled: Vec<&RuleMeta> = rules::all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
+    let mut findings: Vec<Finding> = workspace.findings.iter().filter(|f| settings.selection.enables(&f.code)).cloned().collect();
+    findings.extend(engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?);
+    findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));
+    let mut findings = crate::suppress::apply(&workspace, findings, &|code| settings.selection.enables(code));
     findings.sort_by(|a, b| {
         let (sa, sb) = (workspace.source(a.location.file), workspace.source(b.location.file));
-        (&sa.display, a.location.span.start, &a.code).cmp(&(&sb.display, b.location.span.start, &b.code))
+        (&sa.display, a.location.span.start, &a.code, &a.message).cmp(&(&sb.display, b.location.span.start, &b.code, &b.message))
     });
+    findings.dedup();
     Ok(Linted { workspace, findings })
+}
+
+/// `[check.per-file-ignores]`: globs match the path relative to the config file's
+/// directory (or the path as shown, when there is no config file).
+fn per_file_ignored(config: &Config, ws: &Workspace, f: &Finding) -> bool {
+    if config.per_file_ignores.is_empty() {
+        return false;
+    }
+    let src = ws.source(f.location.file);
+    let base = config.path.as_deref().and_then(Path::parent);
+    let rel = match (&src.disk_path, base) {
+        (Some(p), Some(b)) => p.strip_prefix(b.canonicalize().unwrap_or_else(|_| b.to_path_buf())).map(|r| r.to_string_lossy().into_owned()).unwrap_or_else(|_| src.display.clone()),
+        _ => src.display.clone(),
+    };
+    let opts = glob::MatchOptions { require_literal_separator: false, ..Default::default() };
+    config.per_file_ignores.iter().any(|(pattern, codes)| {
+        glob::Pattern::new(pattern).is_ok_and(|p| p.matches_with(&rel, opts)) && codes.iter().any(|c| rules::selector_matches(c, &f.code))
+    })
 }

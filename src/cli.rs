@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::{Selection, Settings};
 use crate::finding::{Finding, Severity};
 use crate::report::{self, Format, RuleRef};
 use crate::rules;
@@ -56,6 +57,9 @@ pub struct CheckArgs {
     /// Rules to disable: codes or prefixes.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
+    /// Config file (default: the nearest conflint.toml upward from the first PATH).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Context of a snippet file that no linted file includes.
     #[arg(long, value_parser = ["main", "http", "server", "location"])]
     pub context: Option<String>,
@@ -65,9 +69,13 @@ pub struct CheckArgs {
     /// Where absolute paths of the live system live inside the tree, e.g. `/etc/nginx=nginx`.
     #[arg(long, value_name = "SYSTEM=DIR", value_parser = parse_map_root)]
     pub map_root: Vec<(PathBuf, PathBuf)>,
-    /// PHP-FPM prefix that relative `include=` patterns resolve against (`php-fpm -p`).
-    #[arg(long, value_name = "DIR", default_value = "/usr")]
-    pub fpm_prefix: PathBuf,
+    /// PHP-FPM prefix that relative `include=` patterns resolve against (`php-fpm -p`;
+    /// default `/usr`, Debian's build).
+    #[arg(long, value_name = "DIR")]
+    pub fpm_prefix: Option<PathBuf>,
+    /// Memory of the PHP host, for the capacity rules (e.g. `8GiB`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub host_memory: Option<u64>,
     /// Let includes read files outside the linted tree.
     #[arg(long)]
     pub allow_outside: bool,
@@ -106,6 +114,10 @@ pub enum RuleFormat {
     Json,
 }
 
+fn parse_size_arg(s: &str) -> Result<u64, String> {
+    crate::rules::options::parse_host_size(s).ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m"))
+}
+
 fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
     let (system, local) = s.split_once('=').ok_or("expected SYSTEM=DIR, e.g. /etc/nginx=nginx")?;
     if !system.starts_with('/') {
@@ -128,7 +140,9 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
 #[derive(Debug, thiserror::Error)]
 pub enum Fatal {
     #[error(transparent)]
-    Workspace(#[from] workspace::Error),
+    Check(#[from] crate::check::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write the report: {0}")]
@@ -179,19 +193,46 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             return Err(Fatal::Usage(format!("unknown rule code or prefix `{sel}`")));
         }
     }
+    let cwd = std::env::current_dir()?;
+    let config_path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let first = args.paths.iter().find(|p| *p != "-").map_or(cwd.clone(), |p| cwd.join(p));
+            crate::config::discover(&first)
+        }
+    };
+    let config = match &config_path {
+        Some(p) => crate::config::load(p)?,
+        None => Default::default(),
+    };
+    let mut config = config;
+    if let Some(m) = args.host_memory {
+        config.host.memory = Some(m);
+    }
+    let selection = Selection {
+        select: args.select.clone().or_else(|| config.select.clone()),
+        extend_select: config.extend_select.iter().chain(&args.extend_select).cloned().collect(),
+        ignore: config.ignore.iter().chain(&args.ignore).cloned().collect(),
+    };
+    let map_roots = if args.map_root.is_empty() {
+        config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect()
+    } else {
+        args.map_root.clone()
+    };
     let opts = workspace::Options {
         paths: args.paths.clone(),
         stdin_filename: args.stdin_filename.clone(),
         context: args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?,
-        prefix: args.prefix.clone(),
-        map_roots: args.map_root.clone(),
-        fpm_prefix: args.fpm_prefix.clone(),
+        prefix: args.prefix.clone().or_else(|| config.nginx_prefix.clone()),
+        map_roots,
+        fpm_prefix: args.fpm_prefix.clone().or_else(|| config.fpm_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr")),
         allow_outside: args.allow_outside,
-        ..Default::default()
+        cwd,
     };
-    let linted = crate::check::lint(&opts, &mut std::io::stdin().lock())?;
+    let settings = Settings { workspace: opts, config, selection };
+    let linted = crate::check::lint(&settings, &mut std::io::stdin().lock())?;
     let ws = &linted.workspace;
-    let findings: Vec<Finding> = linted.findings.into_iter().filter(|f| selected(&args, &f.code)).collect();
+    let findings = linted.findings;
 
     if !args.quiet {
         let mut err = std::io::stderr().lock();
@@ -229,15 +270,6 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let threshold: Severity = args.fail_on.parse().map_err(Fatal::Usage)?;
     let failing = findings.iter().any(|f| f.severity >= threshold);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
-}
-
-fn selected(args: &CheckArgs, code: &str) -> bool {
-    let base = match &args.select {
-        Some(sel) => sel.iter().any(|s| rules::selector_matches(s, code)),
-        None => true,
-    };
-    (base || args.extend_select.iter().any(|s| rules::selector_matches(s, code)))
-        && !args.ignore.iter().any(|s| rules::selector_matches(s, code))
 }
 
 fn write_statistics(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {

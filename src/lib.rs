@@ -4,11 +4,14 @@
 //! rules ([`rules`]) → findings ([`finding`]) → [`report`].
 
 pub mod check;
+pub mod effective;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod fpm;
 pub mod nginx;
 pub mod source;
+pub mod suppress;
 pub mod workspace;
 pub mod rules;
 pub mod report;

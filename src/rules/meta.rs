@@ -1,7 +1,10 @@
 //! Rule metadata and documentation, read from `rules/<CODE>.toml`.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
+use super::options::OptionSpec;
 use crate::finding::Severity;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -16,7 +19,19 @@ pub struct RuleMeta {
     pub summary: String,
     /// `safe`, `unsafe` or `none`.
     pub fix: FixKind,
+    #[serde(default)]
+    pub options: BTreeMap<String, OptionSpec>,
+    pub check: CheckSpec,
     pub docs: Docs,
+}
+
+/// How the rule is evaluated.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// A check written in Rust (`src/rules/builtin/`), named here; `workspace` for the
+    /// structural findings made while reading files (syntax errors, includes).
+    pub builtin: String,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -52,6 +67,22 @@ impl RuleMeta {
         format!("docs/rules/{}.md", self.code)
     }
 
+    fn options_markdown(&self) -> String {
+        if self.options.is_empty() {
+            return "None.".into();
+        }
+        let mut s = format!("Set in `conflint.toml` under `[rules.{}]`:\n\n| option | type | default | meaning |\n|---|---|---|---|\n", self.code);
+        for (name, spec) in &self.options {
+            let default = match &spec.default {
+                super::options::RawValue::String(v) => format!("`\"{v}\"`"),
+                super::options::RawValue::Integer(i) => format!("`{i}`"),
+                super::options::RawValue::Float(f) => format!("`{f}`"),
+            };
+            s.push_str(&format!("| `{name}` | {} | {default} | {} |\n", spec.kind.label(), spec.doc.trim().replace('\n', " ")));
+        }
+        s.trim_end().to_string()
+    }
+
     /// The rule's page: `conflint rule CODE` prints it and `docs/rules/CODE.md` is it.
     pub fn markdown(&self) -> String {
         let fix = match self.fix {
@@ -64,7 +95,7 @@ impl RuleMeta {
             "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}\n\n\
              ## What it finds\n\n{what}\n\n## Why it breaks\n\n{why}\n\nLog line:\n\n```text\n{log}\n```\n\n\
              What the user sees: {status}\n\n## Example\n\n```{lang}\n{example}\n```\n\n## Fix\n\n{fixdoc}\n\n\
-             ## Options\n\nNone.\n\n## Suppression\n\n`{comment} conflint: ignore[{code}] reason` on the line or the line above.\n",
+             ## Options\n\n{options}\n\n## Suppression\n\n`{comment} conflint: ignore[{code}] reason` on the line or the line above.\n",
             code = self.code,
             name = self.name,
             summary = self.summary.trim(),
@@ -78,6 +109,7 @@ impl RuleMeta {
             example = d.example.trim_end(),
             fixdoc = d.fix.trim(),
             comment = if d.lang == "ini" { ";" } else { "#" },
+            options = self.options_markdown(),
         )
     }
 }

@@ -1,6 +1,11 @@
 //! The rule registry: one `rules/<CODE>.toml` per rule, embedded at build time.
 
 mod meta;
+pub mod options;
+pub mod edit;
+pub mod builtin;
+pub mod context;
+pub mod engine;
 
 use std::sync::OnceLock;
 

@@ -231,6 +231,8 @@ impl Builder<'_> {
             }
         };
         let arg_at = Location { file, span: arg.span };
+        // Name the file the way nginx would on the server.
+        let shown = if self.virtual_files.is_some() { full.clone() } else { self.confinement.unmap(&full) };
         let mut reached = Vec::new();
         for target in self.expand(&full) {
             match target {
@@ -249,7 +251,7 @@ impl Builder<'_> {
                                     "NGX007",
                                     Severity::Error,
                                     arg_at,
-                                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", full.display()),
+                                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", shown.display()),
                                 ));
                                 continue;
                             }
@@ -277,7 +279,7 @@ impl Builder<'_> {
                         "NGX007",
                         Severity::Error,
                         arg_at,
-                        format!("open() \"{}\" failed (2: No such file or directory): nginx will refuse to start", full.display()),
+                        format!("open() \"{}\" failed (2: No such file or directory): nginx will refuse to start", shown.display()),
                     )
                     .with_help(format!("looked for {}", self.display_for(&path))),
                 ),

@@ -99,6 +99,17 @@ impl Confinement {
         Some(local.join(rest))
     }
 
+    /// The live-system path for a path inside the tree, when a map-root covers it: what
+    /// nginx would print on the server.
+    pub fn unmap(&self, local: &Path) -> PathBuf {
+        for m in self.maps.iter().chain(self.learned.borrow().iter()) {
+            if let Ok(rest) = local.strip_prefix(&m.local) {
+                return m.system.join(rest);
+            }
+        }
+        local.to_path_buf()
+    }
+
     fn discover(&self, path: &Path) -> Option<PathBuf> {
         let anchors: Vec<&PathBuf> = self.anchors.iter().map(|(d, _)| d).collect();
         let parts: Vec<_> = path.components().collect();

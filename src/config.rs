@@ -1,0 +1,252 @@
+//! `conflint.toml`: read with toml_edit so every error names the key and its line.
+//! Unknown keys, unknown rule codes and bad values are errors, never ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{ImDocument, Item, Table};
+
+use crate::rules::{self, options::{parse_host_size, OptionValue, RawValue}};
+
+pub const FILE_NAME: &str = "conflint.toml";
+
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: Option<PathBuf>,
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Glob (relative to the config file's directory) → codes or prefixes.
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
+    pub exclude: Vec<String>,
+    pub rules_dir: Option<PathBuf>,
+    pub nginx_prefix: Option<PathBuf>,
+    pub nginx_map_root: Vec<(PathBuf, PathBuf)>,
+    pub fpm_prefix: Option<PathBuf>,
+    pub fpm_map_root: Vec<(PathBuf, PathBuf)>,
+    pub host: Host,
+    /// `[rules.CODE]` option overrides, checked against each rule's declared options.
+    pub rule_options: BTreeMap<String, BTreeMap<String, OptionValue>>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Host {
+    /// Memory of the PHP host in bytes.
+    pub memory: Option<u64>,
+    pub nginx_user: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The nearest `conflint.toml` in `start` or above it.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    let dir = if start.is_dir() { start.as_path() } else { start.parent()? };
+    dir.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+}
+
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let display = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError { path: display.clone(), line: 0, message: e.to_string() })?;
+    parse(&text, path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let display = path.display().to_string();
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+        path: display.clone(),
+        line: span.map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        message,
+    };
+    let doc = ImDocument::parse(text.to_string()).map_err(|e| err(e.span(), format!("invalid TOML: {}", e.message())))?;
+    let mut cfg = Config { path: Some(path.to_path_buf()), ..Default::default() };
+    let root = doc.as_table();
+    for (key, item) in root.iter() {
+        let span = item.span().or_else(|| root.key(key).and_then(|k| k.span()));
+        let table = item.as_table().ok_or_else(|| err(span.clone(), format!("`{key}` must be a table such as [{key}]")))?;
+        match key {
+            "check" => read_check(table, &mut cfg, &base, &err)?,
+            "nginx" => {
+                for (k, v) in table.iter() {
+                    let span = v.span();
+                    match k {
+                        "prefix" => cfg.nginx_prefix = Some(base.join(string(v).ok_or_else(|| err(span, "nginx.prefix must be a string".into()))?)),
+                        "map-root" => cfg.nginx_map_root = map_root(v, &base).map_err(|m| err(span, format!("nginx.map-root: {m}")))?,
+                        _ => return Err(err(span, format!("unknown key `nginx.{k}` (expected prefix, map-root)"))),
+                    }
+                }
+            }
+            "fpm" => {
+                for (k, v) in table.iter() {
+                    let span = v.span();
+                    match k {
+                        "prefix" => cfg.fpm_prefix = Some(PathBuf::from(string(v).ok_or_else(|| err(span, "fpm.prefix must be a string".into()))?)),
+                        "map-root" => cfg.fpm_map_root = map_root(v, &base).map_err(|m| err(span, format!("fpm.map-root: {m}")))?,
+                        _ => return Err(err(span, format!("unknown key `fpm.{k}` (expected prefix, map-root)"))),
+                    }
+                }
+            }
+            "host" => {
+                for (k, v) in table.iter() {
+                    let span = v.span();
+                    match k {
+                        "memory" => {
+                            let s = string(v).ok_or_else(|| err(span.clone(), "host.memory must be a string such as \"8GiB\"".into()))?;
+                            cfg.host.memory = Some(parse_host_size(&s).ok_or_else(|| err(span, format!("host.memory: `{s}` is not a size such as \"8GiB\"")))?);
+                        }
+                        "nginx-user" => cfg.host.nginx_user = Some(string(v).ok_or_else(|| err(span, "host.nginx-user must be a string".into()))?),
+                        _ => return Err(err(span, format!("unknown key `host.{k}` (expected memory, nginx-user)"))),
+                    }
+                }
+            }
+            "rules" => {
+                for (code, v) in table.iter() {
+                    let span = v.span();
+                    let meta = rules::get(code).ok_or_else(|| err(span.clone(), format!("unknown rule `{code}` in [rules]")))?;
+                    let t = v.as_table().ok_or_else(|| err(span.clone(), format!("`rules.{code}` must be a table")))?;
+                    let mut values = BTreeMap::new();
+                    for (name, value) in t.iter() {
+                        let span = value.span();
+                        let spec = meta.options.get(name).ok_or_else(|| {
+                            let known: Vec<&str> = meta.options.keys().map(String::as_str).collect();
+                            err(span.clone(), format!("rule {code} has no option `{name}` (options: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))
+                        })?;
+                        let raw = value.as_value().and_then(RawValue::from_toml).ok_or_else(|| err(span.clone(), format!("rules.{code}.{name}: expected {}", spec.kind.name())))?;
+                        let parsed = spec.kind.parse(&raw).map_err(|m| err(span, format!("rules.{code}.{name}: {m}")))?;
+                        values.insert(name.to_string(), parsed);
+                    }
+                    cfg.rule_options.insert(meta.code.clone(), values);
+                }
+            }
+            _ => return Err(err(span, format!("unknown table `[{key}]` (expected check, nginx, fpm, host, rules)"))),
+        }
+    }
+    Ok(cfg)
+}
+
+type ErrFn<'a> = dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError + 'a;
+
+fn read_check(table: &Table, cfg: &mut Config, base: &Path, err: &ErrFn) -> Result<(), ConfigError> {
+    for (k, v) in table.iter() {
+        let span = v.span();
+        let codes = |v: &Item| -> Result<Vec<String>, ConfigError> {
+            let list = strings(v).ok_or_else(|| err(span.clone(), format!("check.{k} must be a list of rule codes")))?;
+            for c in &list {
+                if !rules::selector_known(c) {
+                    return Err(err(span.clone(), format!("check.{k}: unknown rule code or prefix `{c}`")));
+                }
+            }
+            Ok(list)
+        };
+        match k {
+            "select" => cfg.select = Some(codes(v)?),
+            "extend-select" => cfg.extend_select = codes(v)?,
+            "ignore" => cfg.ignore = codes(v)?,
+            "exclude" => cfg.exclude = strings(v).ok_or_else(|| err(span, "check.exclude must be a list of globs".into()))?,
+            "rules-dir" => cfg.rules_dir = Some(base.join(string(v).ok_or_else(|| err(span, "check.rules-dir must be a string".into()))?)),
+            "per-file-ignores" => {
+                let t = v.as_table_like().ok_or_else(|| err(span.clone(), "check.per-file-ignores must be a table of glob = [codes]".into()))?;
+                for (glob, codes_item) in t.iter() {
+                    let span = codes_item.span().or(span.clone());
+                    glob::Pattern::new(glob).map_err(|e| err(span.clone(), format!("check.per-file-ignores: bad glob `{glob}`: {e}")))?;
+                    let list = strings(codes_item).ok_or_else(|| err(span.clone(), format!("check.per-file-ignores.\"{glob}\" must be a list of rule codes")))?;
+                    for c in &list {
+                        if !rules::selector_known(c) {
+                            return Err(err(span.clone(), format!("check.per-file-ignores.\"{glob}\": unknown rule code or prefix `{c}`")));
+                        }
+                    }
+                    cfg.per_file_ignores.push((glob.to_string(), list));
+                }
+            }
+            _ => return Err(err(span, format!("unknown key `check.{k}` (expected select, extend-select, ignore, per-file-ignores, exclude, rules-dir)"))),
+        }
+    }
+    Ok(())
+}
+
+fn string(v: &Item) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+fn strings(v: &Item) -> Option<Vec<String>> {
+    v.as_array()?.iter().map(|x| x.as_str().map(str::to_string)).collect()
+}
+
+fn map_root(v: &Item, base: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let t = v.as_table_like().ok_or("expected a table such as { \"/etc/nginx\" = \"nginx\" }")?;
+    t.iter()
+        .map(|(system, local)| {
+            if !system.starts_with('/') {
+                return Err(format!("`{system}` is not an absolute path"));
+            }
+            let local = local.as_str().ok_or_else(|| format!("`{system}` must map to a directory name"))?;
+            Ok((PathBuf::from(system), base.join(local)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Config, ConfigError> {
+        parse(s, Path::new("/repo/conflint.toml"))
+    }
+
+    #[test]
+    fn reads_the_documented_keys() {
+        let cfg = parse_str(
+            r#"
+[check]
+select = ["ALL"]
+ignore = ["NGX0"]
+[check.per-file-ignores]
+"legacy/**" = ["NGX001"]
+
+[nginx]
+prefix = "nginx"
+map-root = { "/etc/nginx" = "nginx" }
+
+[fpm]
+prefix = "/usr"
+map-root = { "/etc/php/8.2/fpm" = "php" }
+
+[host]
+memory = "8GiB"
+nginx-user = "www-data"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.select, Some(vec!["ALL".to_string()]));
+        assert_eq!(cfg.per_file_ignores, vec![("legacy/**".to_string(), vec!["NGX001".to_string()])]);
+        assert_eq!(cfg.nginx_prefix, Some(PathBuf::from("/repo/nginx")));
+        assert_eq!(cfg.nginx_map_root, vec![(PathBuf::from("/etc/nginx"), PathBuf::from("/repo/nginx"))]);
+        assert_eq!(cfg.fpm_map_root, vec![(PathBuf::from("/etc/php/8.2/fpm"), PathBuf::from("/repo/php"))]);
+        assert_eq!(cfg.host.memory, Some(8 << 30));
+        assert_eq!(cfg.host.nginx_user.as_deref(), Some("www-data"));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let e = parse_str("[check]\nselect = [\"ALL\"]\nignroe = [\"NGX001\"]\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("unknown key `check.ignroe`"), "{}", e.message);
+        let e = parse_str("[check]\nignore = [\"NGX999\"]\n").unwrap_err();
+        assert_eq!((e.line, e.message.contains("unknown rule code or prefix `NGX999`")), (2, true), "{}", e.message);
+        let e = parse_str("\n[rules.NGX777]\nmin = \"60s\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{}", e.message);
+        let e = parse_str("[host]\nmemory = \"lots\"\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (2, "host.memory: `lots` is not a size such as \"8GiB\""));
+        let e = parse_str("[cheque]\n").unwrap_err();
+        assert!(e.message.starts_with("unknown table `[cheque]`"));
+        assert_eq!(e.to_string().split(':').take(2).collect::<Vec<_>>(), vec!["/repo/conflint.toml", "1"]);
+    }
+}

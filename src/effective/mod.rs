@@ -1,0 +1,5 @@
+//! Effective configuration: what nginx and PHP-FPM will actually use, the view rules
+//! evaluate.
+
+pub mod nginx;
+pub mod values;

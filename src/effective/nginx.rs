@@ -1,0 +1,227 @@
+//! The nginx configuration as nginx evaluates it: includes spliced in place, one scope
+//! per block, and the effective value of a directive at any scope (set there, else
+//! inherited from the enclosing location/server/http, else nginx's default).
+
+use std::collections::HashMap;
+
+use crate::finding::Location;
+use crate::nginx::ast::{Directive, Item};
+use crate::source::FileId;
+use crate::workspace::{Context, Workspace};
+
+pub type ScopeId = usize;
+
+/// Include chains deeper than this are not spliced further (cycles are already cut by
+/// the workspace; this bounds pathological diamonds).
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// A directive together with the file it was written in.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed<'w> {
+    pub file: FileId,
+    pub directive: &'w Directive,
+}
+
+impl<'w> Placed<'w> {
+    pub fn location(&self) -> Location {
+        Location { file: self.file, span: self.directive.span }
+    }
+    pub fn name(&self) -> &'w str {
+        &self.directive.name.value
+    }
+    pub fn arg(&self, i: usize) -> Option<&'w str> {
+        self.directive.args.get(i).map(|a| a.value.as_str())
+    }
+    /// Location of argument `i` (or of the directive when there is none).
+    pub fn arg_location(&self, i: usize) -> Location {
+        let span = self.directive.args.get(i).map_or(self.directive.span, |a| a.span);
+        Location { file: self.file, span }
+    }
+}
+
+#[derive(Debug)]
+pub struct Scope<'w> {
+    pub context: Context,
+    /// The block directive that opened the scope (`server`, `location`, `if`, ...);
+    /// `None` for the top of a root file or a snippet.
+    pub block: Option<Placed<'w>>,
+    pub parent: Option<ScopeId>,
+    /// Directives directly in this block, includes spliced in order; block directives
+    /// are here too, and also have a child scope.
+    pub directives: Vec<Placed<'w>>,
+    pub children: Vec<ScopeId>,
+    /// The file the whole tree was read from (root nginx.conf or snippet).
+    pub origin: FileId,
+}
+
+#[derive(Debug, Default)]
+pub struct NginxView<'w> {
+    pub scopes: Vec<Scope<'w>>,
+    /// One top scope per root file and per snippet.
+    pub tops: Vec<ScopeId>,
+}
+
+/// Directives whose values a child level replaces as a whole when it sets any of them.
+pub const ARRAY_DIRECTIVES: &[&str] = &["fastcgi_param", "proxy_set_header", "add_header", "limit_req", "limit_conn", "error_page"];
+
+impl<'w> NginxView<'w> {
+    pub fn build(ws: &'w Workspace) -> Self {
+        let mut view = NginxView::default();
+        for &file in ws.nginx_roots.iter().chain(&ws.nginx_snippets) {
+            let nf = &ws.nginx[&file];
+            let context = nf.context.unwrap_or(Context::Main);
+            let top = view.push(Scope { context, block: None, parent: None, directives: Vec::new(), children: Vec::new(), origin: file });
+            view.tops.push(top);
+            view.fill(ws, top, file, &nf.config.items, 0);
+        }
+        view
+    }
+
+    fn push(&mut self, scope: Scope<'w>) -> ScopeId {
+        self.scopes.push(scope);
+        let id = self.scopes.len() - 1;
+        if let Some(p) = self.scopes[id].parent {
+            self.scopes[p].children.push(id);
+        }
+        id
+    }
+
+    fn fill(&mut self, ws: &'w Workspace, scope: ScopeId, file: FileId, items: &'w [Item], depth: usize) {
+        for item in items {
+            let Item::Directive(d) = item else { continue };
+            let placed = Placed { file, directive: d };
+            if d.name.value == "include" && d.block().is_none() {
+                if depth >= MAX_INCLUDE_DEPTH {
+                    continue;
+                }
+                for target in ws.includes.get(&(file, d.span.start)).into_iter().flatten() {
+                    if let Some(nf) = ws.nginx.get(target) {
+                        self.fill(ws, scope, *target, &nf.config.items, depth + 1);
+                    }
+                }
+                continue;
+            }
+            self.scopes[scope].directives.push(placed);
+            if let Some(block) = d.block() {
+                if block.raw.is_some() {
+                    continue;
+                }
+                let context = self.scopes[scope].context.child(&d.name.value);
+                let origin = self.scopes[scope].origin;
+                let child = self.push(Scope { context, block: Some(placed), parent: Some(scope), directives: Vec::new(), children: Vec::new(), origin });
+                self.fill(ws, child, file, &block.items, depth);
+            }
+        }
+    }
+
+    pub fn scope(&self, id: ScopeId) -> &Scope<'w> {
+        &self.scopes[id]
+    }
+
+    /// Scopes in document order.
+    pub fn ids(&self) -> impl Iterator<Item = ScopeId> {
+        0..self.scopes.len()
+    }
+
+    /// The name of the block directive that opened `id` (`location`, `if`, `server`, ...).
+    pub fn block_name(&self, id: ScopeId) -> Option<&'w str> {
+        self.scopes[id].block.map(|b| b.name())
+    }
+
+    /// Location and `if`-in-location scopes: where requests are handled.
+    pub fn request_scopes(&self) -> impl Iterator<Item = ScopeId> + '_ {
+        self.ids().filter(|&id| self.scopes[id].context == Context::Location)
+    }
+
+    /// Directives named `name` directly in `id`.
+    pub fn here(&self, id: ScopeId, name: &str) -> impl Iterator<Item = Placed<'w>> + '_ {
+        let name = name.to_string();
+        self.scopes[id].directives.iter().copied().filter(move |p| p.name() == name)
+    }
+
+    pub fn first_here(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
+        self.here(id, name).next()
+    }
+
+    /// `id` and its ancestors up to the top of the inheritance chain (http level; main
+    /// and events directives are not inherited by http blocks).
+    pub fn chain(&self, id: ScopeId) -> impl Iterator<Item = ScopeId> + '_ {
+        std::iter::successors(Some(id), move |&s| {
+            let parent = self.scopes[s].parent?;
+            matches!(self.scopes[s].context, Context::Location | Context::Server | Context::Upstream)
+                .then_some(parent)
+                .filter(|p| self.scopes[*p].context != Context::Main)
+        })
+    }
+
+    /// The directive that sets `name`'s effective value at `id`, if any level sets it
+    /// (`None` means nginx's default applies).
+    pub fn effective(&self, id: ScopeId, name: &str) -> Option<(ScopeId, Placed<'w>)> {
+        self.chain(id).find_map(|s| self.first_here(s, name).map(|p| (s, p)))
+    }
+
+    /// An array directive's effective entries at `id`: those of the nearest level that
+    /// sets any (a child that sets one drops all of its parent's).
+    pub fn effective_array(&self, id: ScopeId, name: &str) -> Option<(ScopeId, Vec<Placed<'w>>)> {
+        self.chain(id).find_map(|s| {
+            let here: Vec<Placed<'w>> = self.here(s, name).collect();
+            (!here.is_empty()).then_some((s, here))
+        })
+    }
+
+    /// The main-context scope `id` belongs to, when it was read from a root nginx.conf.
+    pub fn main_of(&self, id: ScopeId) -> Option<ScopeId> {
+        let mut s = id;
+        while let Some(p) = self.scopes[s].parent {
+            s = p;
+        }
+        (self.scopes[s].context == Context::Main).then_some(s)
+    }
+
+    /// A main-context directive (`user`, `worker_processes`, `worker_rlimit_nofile`).
+    pub fn main_directive(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
+        self.first_here(self.main_of(id)?, name)
+    }
+
+    /// `worker_connections` from the `events` block of `id`'s main context.
+    pub fn events_directive(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
+        let main = self.main_of(id)?;
+        self.scopes[main].children.iter().find(|&&c| self.block_name(c) == Some("events")).and_then(|&c| self.first_here(c, name))
+    }
+
+    /// Every `upstream NAME {}` in the same tree as `id`, by name.
+    pub fn upstreams(&self, id: ScopeId) -> HashMap<&'w str, ScopeId> {
+        let top = self.top_of(id);
+        self.ids()
+            .filter(|&s| self.top_of(s) == top && self.scopes[s].context == Context::Upstream)
+            .filter_map(|s| self.scopes[s].block.and_then(|b| b.arg(0)).map(|n| (n, s)))
+            .collect()
+    }
+
+    /// Every directive named `name` anywhere in the same tree as `id`.
+    pub fn all_in_tree(&self, id: ScopeId, name: &str) -> Vec<(ScopeId, Placed<'w>)> {
+        let top = self.top_of(id);
+        self.ids().filter(|&s| self.top_of(s) == top).flat_map(|s| self.here(s, name).map(move |p| (s, p))).collect()
+    }
+
+    pub fn top_of(&self, id: ScopeId) -> ScopeId {
+        let mut s = id;
+        while let Some(p) = self.scopes[s].parent {
+            s = p;
+        }
+        s
+    }
+
+    /// A short human name for a scope: `location ~ \.php$`, `server shop.example.com`.
+    pub fn describe(&self, id: ScopeId) -> String {
+        let Some(block) = self.scopes[id].block else { return "top level".into() };
+        let args: Vec<&str> = block.directive.args.iter().map(|a| a.value.as_str()).collect();
+        match block.name() {
+            "server" => {
+                let name = self.first_here(id, "server_name").and_then(|p| p.arg(0)).unwrap_or("");
+                if name.is_empty() { "server".into() } else { format!("server {name}") }
+            }
+            other => format!("{other} {}", args.join(" ")).trim_end().to_string(),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! What a rule sees: the resolved configuration, its options, the host facts. Rules never
+//! read files.
+
+use std::collections::BTreeMap;
+
+use super::options::OptionValue;
+use super::RuleMeta;
+use crate::config::Host;
+use crate::effective::nginx::NginxView;
+use crate::effective::values::Millis;
+use crate::finding::{Finding, Location};
+use crate::workspace::Workspace;
+
+pub struct RuleContext<'a, 'w> {
+    pub rule: &'a RuleMeta,
+    pub ws: &'w Workspace,
+    pub nginx: &'a NginxView<'w>,
+    /// The rule's options: declared defaults, overridden by conflint.toml.
+    pub options: &'a BTreeMap<String, OptionValue>,
+    pub host: &'a Host,
+}
+
+impl RuleContext<'_, '_> {
+    /// A finding of this rule at its declared severity.
+    pub fn finding(&self, at: Location, message: impl Into<String>) -> Finding {
+        Finding::new(&self.rule.code, self.rule.severity, at, message)
+    }
+
+    fn option(&self, name: &str) -> &OptionValue {
+        // Every option a builtin reads is declared in its TOML; a test checks the pairing.
+        self.options.get(name).unwrap_or_else(|| panic!("rule {} reads undeclared option `{name}`", self.rule.code))
+    }
+
+    pub fn duration(&self, name: &str) -> Millis {
+        match self.option(name) {
+            OptionValue::Duration(d) => *d,
+            other => panic!("rule {} option `{name}` is {other:?}, not a duration", self.rule.code),
+        }
+    }
+
+    pub fn size(&self, name: &str) -> u64 {
+        match self.option(name) {
+            OptionValue::Size(s) => *s,
+            other => panic!("rule {} option `{name}` is {other:?}, not a size", self.rule.code),
+        }
+    }
+
+    pub fn integer(&self, name: &str) -> i64 {
+        match self.option(name) {
+            OptionValue::Integer(i) => *i,
+            other => panic!("rule {} option `{name}` is {other:?}, not an integer", self.rule.code),
+        }
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        match self.option(name) {
+            OptionValue::Float(f) => *f,
+            other => panic!("rule {} option `{name}` is {other:?}, not a number", self.rule.code),
+        }
+    }
+
+    pub fn string(&self, name: &str) -> &str {
+        match self.option(name) {
+            OptionValue::String(s) => s,
+            other => panic!("rule {} option `{name}` is {other:?}, not a string", self.rule.code),
+        }
+    }
+}
