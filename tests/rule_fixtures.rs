@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use conflint::check::{lint, Linted};
+use conflint::check::{lint, Linted, Settings};
 use conflint::workspace::Options;
 
 fn manifest() -> PathBuf {
@@ -17,7 +17,13 @@ type Places = BTreeSet<(String, usize, usize)>;
 fn run(case: &Path) -> Linted {
     let rel = case.strip_prefix(manifest()).unwrap().to_string_lossy().into_owned();
     let opts = Options { paths: vec![rel], cwd: manifest(), ..Default::default() };
-    lint(&opts, &mut std::io::empty()).expect("fixture loads")
+    // A case may carry its own conflint.toml (rule options, host facts).
+    let config = conflint::config::discover(case)
+        .filter(|p| p.starts_with(case))
+        .map(|p| conflint::config::load(&p).expect("fixture conflint.toml"))
+        .unwrap_or_default();
+    let settings = Settings { workspace: opts, config, selection: Default::default() };
+    lint(&settings, &mut std::io::empty()).expect("fixture loads")
 }
 
 fn fired(linted: &Linted, code: &str) -> Places {
