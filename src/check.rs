@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::rules::{self, engine, RuleMeta};
+use crate::rules::{self, engine, Registry, RuleMeta};
 use crate::workspace::{self, Workspace};
 
 /// Which rules run: `select` (default all), plus `extend_select`, minus `ignore`.
@@ -28,6 +28,7 @@ pub struct Settings {
     pub workspace: workspace::Options,
     pub config: Config,
     pub selection: Selection,
+    pub registry: Registry,
 }
 
 pub struct Linted {
@@ -46,7 +47,7 @@ pub enum Error {
 
 pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted, Error> {
     let workspace = Workspace::load(&settings.workspace, stdin)?;
-    let enabled: Vec<&RuleMeta> = rules::all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
+    let enabled: Vec<&RuleMeta> = settings.registry.all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
     let mut findings: Vec<Finding> = workspace.findings.iter().filter(|f| settings.selection.enables(&f.code)).cloned().collect();
     findings.extend(engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?);
     findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::check::{Selection, Settings};
 use crate::finding::{Finding, Severity};
 use crate::report::{self, Format, RuleRef};
-use crate::rules;
+use crate::rules::{self, Registry};
 use crate::workspace::{self, Context};
 
 #[derive(Parser, Debug)]
@@ -76,6 +76,9 @@ pub struct CheckArgs {
     /// Memory of the PHP host, for the capacity rules (e.g. `8GiB`).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub host_memory: Option<u64>,
+    /// Load your own rule files (same schema as the built-in `rules/`).
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
     /// Let includes read files outside the linted tree.
     #[arg(long)]
     pub allow_outside: bool,
@@ -143,6 +146,8 @@ pub enum Fatal {
     Check(#[from] crate::check::Error),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    RuleFile(#[from] crate::rules::RuleFileError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write the report: {0}")]
@@ -188,11 +193,6 @@ fn rule(args: RuleArgs) -> Result<i32, Fatal> {
 }
 
 fn check(args: CheckArgs) -> Result<i32, Fatal> {
-    for sel in args.select.iter().flatten().chain(&args.extend_select).chain(&args.ignore) {
-        if !rules::selector_known(sel) {
-            return Err(Fatal::Usage(format!("unknown rule code or prefix `{sel}`")));
-        }
-    }
     let cwd = std::env::current_dir()?;
     let config_path = match &args.config {
         Some(p) => Some(p.clone()),
@@ -206,6 +206,16 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         None => Default::default(),
     };
     let mut config = config;
+    let registry = match args.rules_dir.as_ref().map(|d| cwd.join(d)).or_else(|| config.rules_dir.clone()) {
+        Some(dir) => Registry::builtin().with_rules_dir(&dir)?,
+        None => Registry::builtin(),
+    };
+    config.check_against(&registry)?;
+    for sel in args.select.iter().flatten().chain(&args.extend_select).chain(&args.ignore) {
+        if !registry.selector_known(sel) {
+            return Err(Fatal::Usage(format!("unknown rule code or prefix `{sel}`")));
+        }
+    }
     if let Some(m) = args.host_memory {
         config.host.memory = Some(m);
     }
@@ -229,7 +239,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         allow_outside: args.allow_outside,
         cwd,
     };
-    let settings = Settings { workspace: opts, config, selection };
+    let settings = Settings { workspace: opts, config, selection, registry };
     let linted = crate::check::lint(&settings, &mut std::io::stdin().lock())?;
     let ws = &linted.workspace;
     let findings = linted.findings;
@@ -250,7 +260,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if args.statistics {
-        write_statistics(&findings, &mut sink)?;
+        write_statistics(&findings, &settings.registry, &mut sink)?;
     } else {
         let format = match args.output_format {
             OutputFormat::Full => Format::Full,
@@ -259,7 +269,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             OutputFormat::JsonLines => Format::JsonLines,
         };
         let human = matches!(format, Format::Full | Format::Concise);
-        let lookup = |code: &str| rules::get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
+        let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
         report::render(format, &findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
         if !args.quiet && human {
             write!(sink, "{}", report::summary(&findings))?;
@@ -272,7 +282,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
 }
 
-fn write_statistics(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Write) -> std::io::Result<()> {
     let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for f in findings {
         let e = counts.entry(f.code.as_str()).or_default();
@@ -284,7 +294,7 @@ fn write_statistics(findings: &[Finding], out: &mut dyn Write) -> std::io::Resul
     let mut rows: Vec<_> = counts.into_iter().collect();
     rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
     for (code, (n, fixable)) in rows {
-        let name = rules::get(code).map_or("", |r| r.name.as_str());
+        let name = registry.get(code).map_or("", |r| r.name.as_str());
         let mark = if fixable > 0 { "[*]" } else { "   " };
         writeln!(out, "{n:>5}\t{code}\t{mark} {name}")?;
     }

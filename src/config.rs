@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ImDocument, Item, Table};
 
-use crate::rules::{self, options::{parse_host_size, OptionValue, RawValue}};
+use crate::rules::{options::{parse_host_size, OptionValue, RawValue}, Registry};
 
 pub const FILE_NAME: &str = "conflint.toml";
 
@@ -26,8 +26,21 @@ pub struct Config {
     pub fpm_prefix: Option<PathBuf>,
     pub fpm_map_root: Vec<(PathBuf, PathBuf)>,
     pub host: Host,
-    /// `[rules.CODE]` option overrides, checked against each rule's declared options.
+    /// `[rules.CODE]` option overrides, checked against each rule's declared options by
+    /// [`Config::check_against`] once the rule registry (with `rules-dir`) is known.
     pub rule_options: BTreeMap<String, BTreeMap<String, OptionValue>>,
+    raw_rule_options: Vec<RawRuleOption>,
+    /// Every code or prefix written in `[check]`, with its key and line, checked against
+    /// the registry like the options.
+    raw_selectors: Vec<(String, String, usize)>,
+}
+
+#[derive(Debug, Clone)]
+struct RawRuleOption {
+    code: String,
+    name: Option<String>,
+    value: Option<RawValue>,
+    line: usize,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -73,7 +86,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let span = item.span().or_else(|| root.key(key).and_then(|k| k.span()));
         let table = item.as_table().ok_or_else(|| err(span.clone(), format!("`{key}` must be a table such as [{key}]")))?;
         match key {
-            "check" => read_check(table, &mut cfg, &base, &err)?,
+            "check" => read_check(table, &mut cfg, &base, text, &err)?,
             "nginx" => {
                 for (k, v) in table.iter() {
                     let span = v.span();
@@ -109,21 +122,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             "rules" => {
                 for (code, v) in table.iter() {
-                    let span = v.span();
-                    let meta = rules::get(code).ok_or_else(|| err(span.clone(), format!("unknown rule `{code}` in [rules]")))?;
-                    let t = v.as_table().ok_or_else(|| err(span.clone(), format!("`rules.{code}` must be a table")))?;
-                    let mut values = BTreeMap::new();
+                    let line = line_of(text, v.span());
+                    let t = v.as_table().ok_or_else(|| err(v.span(), format!("`rules.{code}` must be a table")))?;
+                    cfg.raw_rule_options.push(RawRuleOption { code: code.to_string(), name: None, value: None, line });
                     for (name, value) in t.iter() {
-                        let span = value.span();
-                        let spec = meta.options.get(name).ok_or_else(|| {
-                            let known: Vec<&str> = meta.options.keys().map(String::as_str).collect();
-                            err(span.clone(), format!("rule {code} has no option `{name}` (options: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))
-                        })?;
-                        let raw = value.as_value().and_then(RawValue::from_toml).ok_or_else(|| err(span.clone(), format!("rules.{code}.{name}: expected {}", spec.kind.name())))?;
-                        let parsed = spec.kind.parse(&raw).map_err(|m| err(span, format!("rules.{code}.{name}: {m}")))?;
-                        values.insert(name.to_string(), parsed);
+                        cfg.raw_rule_options.push(RawRuleOption {
+                            code: code.to_string(),
+                            name: Some(name.to_string()),
+                            value: value.as_value().and_then(RawValue::from_toml),
+                            line: line_of(text, value.span()),
+                        });
                     }
-                    cfg.rule_options.insert(meta.code.clone(), values);
                 }
             }
             _ => return Err(err(span, format!("unknown table `[{key}]` (expected check, nginx, fpm, host, rules)"))),
@@ -132,18 +141,44 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
+    span.map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+}
+
+impl Config {
+    /// Check `[check]` codes and `[rules.CODE]` against the rules in effect (built-in and `rules-dir`).
+    pub fn check_against(&mut self, registry: &Registry) -> Result<(), ConfigError> {
+        let path = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let err = |line: usize, message: String| ConfigError { path: path.clone(), line, message };
+        for (code, key, line) in &self.raw_selectors {
+            if !registry.selector_known(code) {
+                return Err(err(*line, format!("{key}: unknown rule code or prefix `{code}`")));
+            }
+        }
+        for raw in &self.raw_rule_options {
+            let meta = registry.get(&raw.code).ok_or_else(|| err(raw.line, format!("unknown rule `{}` in [rules]", raw.code)))?;
+            let Some(name) = &raw.name else { continue };
+            let spec = meta.options.get(name).ok_or_else(|| {
+                let known: Vec<&str> = meta.options.keys().map(String::as_str).collect();
+                err(raw.line, format!("rule {} has no option `{name}` (options: {})", meta.code, if known.is_empty() { "none".into() } else { known.join(", ") }))
+            })?;
+            let value = raw.value.as_ref().ok_or_else(|| err(raw.line, format!("rules.{}.{name}: expected {}", meta.code, spec.kind.name())))?;
+            let parsed = spec.kind.parse(value).map_err(|m| err(raw.line, format!("rules.{}.{name}: {m}", meta.code)))?;
+            self.rule_options.entry(meta.code.clone()).or_default().insert(name.clone(), parsed);
+        }
+        Ok(())
+    }
+}
+
 type ErrFn<'a> = dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError + 'a;
 
-fn read_check(table: &Table, cfg: &mut Config, base: &Path, err: &ErrFn) -> Result<(), ConfigError> {
+fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &ErrFn) -> Result<(), ConfigError> {
     for (k, v) in table.iter() {
         let span = v.span();
-        let codes = |v: &Item| -> Result<Vec<String>, ConfigError> {
+        let line = line_of(text, span.clone());
+        let mut codes = |v: &Item| -> Result<Vec<String>, ConfigError> {
             let list = strings(v).ok_or_else(|| err(span.clone(), format!("check.{k} must be a list of rule codes")))?;
-            for c in &list {
-                if !rules::selector_known(c) {
-                    return Err(err(span.clone(), format!("check.{k}: unknown rule code or prefix `{c}`")));
-                }
-            }
+            cfg.raw_selectors.extend(list.iter().map(|c| (c.clone(), format!("check.{k}"), line)));
             Ok(list)
         };
         match k {
@@ -158,11 +193,8 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, err: &ErrFn) -> Resu
                     let span = codes_item.span().or(span.clone());
                     glob::Pattern::new(glob).map_err(|e| err(span.clone(), format!("check.per-file-ignores: bad glob `{glob}`: {e}")))?;
                     let list = strings(codes_item).ok_or_else(|| err(span.clone(), format!("check.per-file-ignores.\"{glob}\" must be a list of rule codes")))?;
-                    for c in &list {
-                        if !rules::selector_known(c) {
-                            return Err(err(span.clone(), format!("check.per-file-ignores.\"{glob}\": unknown rule code or prefix `{c}`")));
-                        }
-                    }
+                    let line = line_of(text, span.clone());
+                    cfg.raw_selectors.extend(list.iter().map(|c| (c.clone(), format!("check.per-file-ignores.\"{glob}\""), line)));
                     cfg.per_file_ignores.push((glob.to_string(), list));
                 }
             }
@@ -239,10 +271,14 @@ nginx-user = "www-data"
         let e = parse_str("[check]\nselect = [\"ALL\"]\nignroe = [\"NGX001\"]\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("unknown key `check.ignroe`"), "{}", e.message);
-        let e = parse_str("[check]\nignore = [\"NGX999\"]\n").unwrap_err();
+        let e = parse_str("[check]\nignore = [\"NGX999\"]\n").unwrap().check_against(&Registry::builtin()).unwrap_err();
         assert_eq!((e.line, e.message.contains("unknown rule code or prefix `NGX999`")), (2, true), "{}", e.message);
-        let e = parse_str("\n[rules.NGX777]\nmin = \"60s\"\n").unwrap_err();
-        assert_eq!(e.line, 2, "{}", e.message);
+        let mut cfg = parse_str("\n[rules.NGX777]\nmin = \"60s\"\n").unwrap();
+        let e = cfg.check_against(&Registry::builtin()).unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (2, "unknown rule `NGX777` in [rules]"));
+        let mut cfg = parse_str("[rules.NGX101]\nmin = \"60s\"\nfix-value = \"5 minutes\"\n").unwrap();
+        let e = cfg.check_against(&Registry::builtin()).unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (3, "rules.NGX101.fix-value: `5 minutes` is not a valid nginx time"));
         let e = parse_str("[host]\nmemory = \"lots\"\n").unwrap_err();
         assert_eq!((e.line, e.message.as_str()), (2, "host.memory: `lots` is not a size such as \"8GiB\""));
         let e = parse_str("[cheque]\n").unwrap_err();

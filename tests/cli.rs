@@ -180,3 +180,80 @@ fn rule_command_prints_the_generated_page() {
     assert_eq!(code(&o), 2);
     assert!(text(&o.stderr).contains("unknown rule `NGX999`"));
 }
+
+#[test]
+fn house_rules_from_a_rules_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("house-rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("ACME001.toml"),
+        r#"code = "ACME001"
+name = "php-timeout-explicit"
+severity = "warning"
+family = "ACME house rules"
+summary = "PHP locations must say how long they wait."
+fix = "none"
+
+[check]
+where = "location"
+having = "fastcgi_pass"
+value = "fastcgi_read_timeout"
+when = "unset"
+message = "{scope} does not set {directive}; our standard is 120s"
+
+[docs]
+what = "PHP locations without their own timeout."
+why = "We tune timeouts per application."
+log = "upstream timed out"
+status = "504"
+example = "location ~ \\.php$ { fastcgi_pass php; }"
+fix = "Set it."
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("site.conf"), "server {\n    location ~ \\.php$ {\n        fastcgi_pass 127.0.0.1:9000;\n    }\n    location /ok.php {\n        fastcgi_read_timeout 120s;\n        fastcgi_pass 127.0.0.1:9000;\n    }\n}\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint"))
+        .args(["check", "--output-format", "concise", "--rules-dir", "house-rules", "site.conf"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout).lines().next().unwrap(),
+        "site.conf:3:9: ACME001 [warning] location ~ \\.php$ does not set fastcgi_read_timeout; our standard is 120s"
+    );
+    assert!(!text(&o.stdout).contains("site.conf:7"), "{}", text(&o.stdout));
+
+    // A malformed rule file names the file, the line and the key.
+    std::fs::write(rules.join("ACME002.toml"), "code = \"ACME002\"\nname = \"x\"\nseverity = \"loud\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--rules-dir", "house-rules", "site.conf"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("house-rules/ACME002.toml") && err.contains("line 3") && err.contains("severity"), "{err}");
+}
+
+#[test]
+fn config_file_errors_name_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("conflint.toml"), "[check]\nselect = [\"ALL\"]\n\n[rules.NGX101]\nmni = \"60s\"\n").unwrap();
+    std::fs::write(dir.path().join("site.conf"), "server { listen 80; }\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "site.conf"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("conflint.toml:5: rule NGX101 has no option `mni` (options: fix-value, min)"), "{err}");
+}
+
+#[test]
+fn config_file_options_and_ignores_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("legacy")).unwrap();
+    let site = "server {\n    location ~ \\.php$ {\n        fastcgi_read_timeout 90s;\n        fastcgi_pass 127.0.0.1:9000;\n    }\n}\n";
+    std::fs::write(dir.path().join("site.conf"), site).unwrap();
+    std::fs::write(dir.path().join("legacy/old.conf"), site).unwrap();
+    std::fs::write(dir.path().join("conflint.toml"), "[rules.NGX101]\nmin = \"120s\"\n[check.per-file-ignores]\n\"legacy/**\" = [\"NGX1\"]\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--output-format", "concise", "."]).current_dir(dir.path()).output().unwrap();
+    let out = text(&o.stdout);
+    assert!(out.contains("site.conf:3:30: NGX101 [warning] fastcgi_read_timeout is 90s"), "{out}");
+    assert!(!out.contains("legacy/old.conf"), "{out}");
+}

@@ -18,11 +18,13 @@ fn run(case: &Path) -> Linted {
     let rel = case.strip_prefix(manifest()).unwrap().to_string_lossy().into_owned();
     let opts = Options { paths: vec![rel], cwd: manifest(), ..Default::default() };
     // A case may carry its own conflint.toml (rule options, host facts).
-    let config = conflint::config::discover(case)
+    let registry = conflint::rules::Registry::builtin();
+    let mut config = conflint::config::discover(case)
         .filter(|p| p.starts_with(case))
         .map(|p| conflint::config::load(&p).expect("fixture conflint.toml"))
         .unwrap_or_default();
-    let settings = Settings { workspace: opts, config, selection: Default::default() };
+    config.check_against(&registry).expect("fixture conflint.toml matches the rules");
+    let settings = Settings { workspace: opts, config, selection: Default::default(), registry };
     lint(&settings, &mut std::io::empty()).expect("fixture loads")
 }
 

@@ -1,5 +1,6 @@
 //! Effective configuration: what nginx and PHP-FPM will actually use, the view rules
 //! evaluate.
 
+pub mod fpm;
 pub mod nginx;
 pub mod values;

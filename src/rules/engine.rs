@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::context::RuleContext;
 use super::options::OptionValue;
-use super::{builtin, RuleMeta};
+use super::{builtin, declarative, RuleMeta};
 use crate::config::Config;
 use crate::effective::nginx::NginxView;
 use crate::finding::Finding;
@@ -28,10 +28,16 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Vec<F
     let nginx = NginxView::build(ws);
     let mut findings = Vec::new();
     for rule in rules {
-        let Some(check) = builtin::get(&rule.check.builtin) else { continue };
         let options = options_for(rule, config)?;
         let cx = RuleContext { rule, ws, nginx: &nginx, options: &options, host: &config.host };
-        check(&cx, &mut findings);
+        match rule.check.builtin.as_deref() {
+            Some(name) => {
+                if let Some(check) = builtin::get(name) {
+                    check(&cx, &mut findings);
+                }
+            }
+            None => declarative::evaluate(&cx, &rule.check, &mut findings),
+        }
     }
     Ok(findings)
 }

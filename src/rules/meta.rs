@@ -25,13 +25,59 @@ pub struct RuleMeta {
     pub docs: Docs,
 }
 
-/// How the rule is evaluated.
+/// How the rule is evaluated: a check written in Rust, named by `builtin`, or a pure-data
+/// check evaluated by [`super::declarative`].
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CheckSpec {
-    /// A check written in Rust (`src/rules/builtin/`), named here; `workspace` for the
-    /// structural findings made while reading files (syntax errors, includes).
-    pub builtin: String,
+    /// A check in `src/rules/builtin/`; `workspace` for the structural findings made while
+    /// reading files (syntax errors, includes).
+    pub builtin: Option<String>,
+    /// Where to look: `location`, `server`, `http` (nginx) or `pool`, `global` (PHP-FPM).
+    #[serde(rename = "where")]
+    pub scope: Option<ScopeKind>,
+    /// nginx: only scopes that contain this directive themselves (`fastcgi_pass`).
+    pub having: Option<String>,
+    /// The directive or pool key whose effective value is compared.
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<ValueKind>,
+    /// The value in effect when nothing sets it (nginx's or PHP-FPM's default).
+    pub default: Option<String>,
+    pub when: Option<When>,
+    /// The option compared against, for `below` and `above`.
+    pub than: Option<String>,
+    /// Message template: `{directive}`, `{value}`, `{scope}`, `{limit}`.
+    pub message: Option<String>,
+    /// Fix: write this option's value where the value is set (or add it to the scope).
+    pub fix_set: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeKind {
+    Location,
+    Server,
+    Http,
+    Pool,
+    Global,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueKind {
+    Duration,
+    Size,
+    Integer,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum When {
+    Below,
+    Above,
+    Unset,
+    UnsetOrZero,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

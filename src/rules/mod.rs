@@ -5,6 +5,7 @@ pub mod options;
 pub mod edit;
 pub mod builtin;
 pub mod context;
+pub mod declarative;
 pub mod engine;
 
 use std::sync::OnceLock;
@@ -12,6 +13,73 @@ use std::sync::OnceLock;
 pub use meta::{Docs, FixKind, RuleMeta};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// The rules in effect for a run: the built-in ones and a user's rules directory.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    rules: Vec<RuleMeta>,
+}
+
+/// A rule file that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct RuleFileError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Registry {
+    pub fn builtin() -> Registry {
+        Registry { rules: all().to_vec() }
+    }
+
+    /// Add every `*.toml` of `dir` (same schema as `rules/`). A code may not shadow a
+    /// built-in rule.
+    pub fn with_rules_dir(mut self, dir: &std::path::Path) -> Result<Registry, RuleFileError> {
+        let fail = |path: &std::path::Path, message: String| RuleFileError { path: path.display().to_string(), message };
+        let entries = std::fs::read_dir(dir).map_err(|e| fail(dir, format!("cannot read the rules directory: {e}")))?;
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| fail(&path, e.to_string()))?;
+            let rule = parse_rule(&text).map_err(|m| fail(&path, m))?;
+            if self.get(&rule.code).is_some() {
+                return Err(fail(&path, format!("code `{}` is already taken by another rule", rule.code)));
+            }
+            self.rules.push(rule);
+        }
+        self.rules.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(self)
+    }
+
+    pub fn all(&self) -> &[RuleMeta] {
+        &self.rules
+    }
+
+    pub fn get(&self, code: &str) -> Option<&RuleMeta> {
+        self.rules.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn selector_known(&self, selector: &str) -> bool {
+        self.rules.iter().any(|r| selector_matches(selector, &r.code))
+    }
+}
+
+/// Parse and validate one rule file; errors carry the line and key.
+pub fn parse_rule(text: &str) -> Result<RuleMeta, String> {
+    let rule: RuleMeta = toml_edit::de::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
+    let options: Vec<&str> = rule.options.keys().map(String::as_str).collect();
+    for (name, spec) in &rule.options {
+        spec.kind.parse(&spec.default).map_err(|e| format!("line {}: options.{name}.default: {e}", key_line(text, "default")))?;
+    }
+    declarative::validate(&rule.check, &options).map_err(|e| format!("line {}: {e}", key_line(text, "[check]")))?;
+    Ok(rule)
+}
+
+/// The first line that mentions `needle` (for error messages about a table).
+fn key_line(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.trim_start().starts_with(needle)).map_or(1, |i| i + 1)
+}
 
 /// Every built-in rule, sorted by code.
 pub fn all() -> &'static [RuleMeta] {
@@ -21,7 +89,7 @@ pub fn all() -> &'static [RuleMeta] {
             .iter()
             .map(|(file, text)| {
                 // Embedded files are checked by the test suite; a broken one is a build bug.
-                toml_edit::de::from_str(text).unwrap_or_else(|e| panic!("rules/{file}: {e}"))
+                parse_rule(text).unwrap_or_else(|e| panic!("rules/{file}: {e}"))
             })
             .collect();
         rules.sort_by(|a, b| a.code.cmp(&b.code));
