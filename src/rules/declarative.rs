@@ -107,6 +107,7 @@ fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         _ => Context::Http,
     };
     let lim = limit(cx, check);
+    let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
     // Findings at the same definition are one finding naming every scope it affects.
     let mut by_definition: BTreeMap<Location, (Placed, String, Vec<ScopeId>)> = BTreeMap::new();
     for id in view.ids().filter(|&id| view.scope(id).context == context) {
@@ -142,7 +143,7 @@ fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 if let Some(v) = fix_text(cx, check) {
                     let src = cx.ws.source(at.file);
                     let line = format!("{name} {v};");
-                    f = f.with_fix(edit::fix(Applicability::Safe, format!("add `{line}`"), vec![edit::insert_line_before(src, at.location(), &line)]));
+                    f = f.with_fix(edit::fix(applicability, format!("add `{line}`"), vec![edit::insert_line_before(src, at.location(), &line)]));
                 }
                 out.push(f);
             }
@@ -163,7 +164,7 @@ fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
             }
         }
         if let Some(v) = fix_text(cx, check) {
-            f = f.with_fix(edit::fix(Applicability::Safe, format!("set {name} to {v}"), vec![edit::replace_arg(def, 0, v)]));
+            f = f.with_fix(edit::fix(applicability, format!("set {name} to {v}"), vec![edit::replace_arg(def, 0, v)]));
         }
         out.push(f);
     }
@@ -174,7 +175,8 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let lim = limit(cx, check);
     let limit_text = lim.as_ref().map_or(String::new(), |l| l.1.clone());
     let global = check.scope == Some(ScopeKind::Global);
-    let targets: Vec<(String, Option<&crate::fpm::resolve::Setting>, Location)> = if global {
+    let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
+    let targets: Vec<(String, Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>)> = if global {
         cx.ws
             .fpm
             .iter()
@@ -182,13 +184,13 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));
                 let header = global_header(cx, c).unwrap_or(at);
-                Some(("[global]".to_string(), setting, header))
+                Some(("[global]".to_string(), setting, header, None))
             })
             .collect()
     } else {
-        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (format!("pool `{}`", p.name()), p.get(name), p.pool.header)).collect()
+        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (format!("pool `{}`", p.name()), p.get(name), p.pool.header, Some(p))).collect()
     };
-    for (scope, setting, header) in targets {
+    for (scope, setting, header, pool) in targets {
         let text = setting.map(|s| s.value.text.clone()).or_else(|| check.default.clone());
         let value = match (&text, check.kind) {
             (Some(t), Some(k)) => match read(k, t, true) {
@@ -203,7 +205,18 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         }
         let shown = setting.map_or_else(|| "not set".to_string(), |s| s.value.text.clone());
         let at = setting.map_or(header, |s| s.value_location);
-        out.push(cx.finding(at, render(check.message.as_deref(), name, &shown, &scope, &limit_text)));
+        let mut f = cx.finding(at, render(check.message.as_deref(), name, &shown, &scope, &limit_text));
+        if let Some(v) = fix_text(cx, check) {
+            let edit = match setting {
+                Some(s) => crate::finding::Edit { location: s.value_location, content: v.clone() },
+                None => {
+                    let after = check.fix_after.as_deref().and_then(|k| pool.and_then(|p| p.get(k))).map_or(header, |s| s.location);
+                    edit::insert_line_after(cx.ws.source(after.file), after, &format!("{name} = {v}"))
+                }
+            };
+            f = f.with_fix(edit::fix(applicability, format!("set {name} = {v}"), vec![edit]));
+        }
+        out.push(f);
     }
 }
 

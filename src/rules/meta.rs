@@ -51,6 +51,10 @@ pub struct CheckSpec {
     pub message: Option<String>,
     /// Fix: write this option's value where the value is set (or add it to the scope).
     pub fix_set: Option<String>,
+    /// PHP-FPM: a new line goes after this key of the pool (else after the section header).
+    pub fix_after: Option<String>,
+    /// `safe` (default) or `unsafe`.
+    pub fix_applicability: Option<crate::finding::Applicability>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
