@@ -1,6 +1,7 @@
 //! Effective configuration: what nginx and PHP-FPM will actually use, the view rules
 //! evaluate.
 
+pub mod address;
 pub mod fpm;
 pub mod nginx;
 pub mod values;

@@ -85,6 +85,8 @@ pub struct Workspace {
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
     pub findings: Vec<Finding>,
     pub notes: Vec<Note>,
+    /// PHP-FPM's prefix (`-p`): relative `include=` and unix `listen` paths are under it.
+    pub fpm_prefix: PathBuf,
 }
 
 impl Workspace {
@@ -112,6 +114,7 @@ impl Workspace {
                 fpm: Vec::new(),
                 findings: Vec::new(),
                 notes: candidates.notes,
+                fpm_prefix: opts.fpm_prefix.clone(),
             },
             by_path: HashMap::new(),
             virtual_files: None,

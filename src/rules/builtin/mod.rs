@@ -1,5 +1,8 @@
 //! Checks written in Rust, named by the `check.builtin` key of their rule file.
 
+mod pool_files;
+mod pools;
+mod sockets;
 mod timeouts;
 
 use super::context::RuleContext;
@@ -12,6 +15,15 @@ pub fn get(name: &str) -> Option<CheckFn> {
     Some(match name {
         "fastcgi_read_timeout_low" => timeouts::fastcgi_read_timeout_low,
         "proxy_read_timeout_low" => timeouts::proxy_read_timeout_low,
+        "required_missing" => pools::required_missing,
+        "pm_spare_invalid" => pools::pm_spare_invalid,
+        "max_children_undersized" => pools::max_children_undersized,
+        "max_children_oversized" => pools::max_children_oversized,
+        "process_max_below_children" => pools::process_max_below_children,
+        "duplicate_directive" => pool_files::duplicate_directive,
+        "slowlog_invalid" => pool_files::slowlog_invalid,
+        "duplicate_listen" => pool_files::duplicate_listen,
+        "socket_owner_missing" => sockets::socket_owner_missing,
         _ => return None,
     })
 }

@@ -1,0 +1,193 @@
+//! Socket addresses as PHP-FPM binds them (`listen`) and as nginx connects to them
+//! (`fastcgi_pass`), normalised so the two sides can be compared.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Host {
+    /// `listen = 9000`: every address (`::` dual-stack, or `0.0.0.0`).
+    Any,
+    Ip(IpAddr),
+    /// A name that needs resolving (`localhost`, `php`).
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addr {
+    Unix(PathBuf),
+    Tcp { host: Host, port: u32 },
+}
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::Unix(p) => write!(f, "unix:{}", p.display()),
+            Addr::Tcp { host: Host::Any, port } => write!(f, "*:{port}"),
+            Addr::Tcp { host: Host::Ip(IpAddr::V6(ip)), port } => write!(f, "[{ip}]:{port}"),
+            Addr::Tcp { host: Host::Ip(ip), port } => write!(f, "{ip}:{port}"),
+            Addr::Tcp { host: Host::Name(n), port } => write!(f, "{n}:{port}"),
+        }
+    }
+}
+
+/// PHP-FPM's `listen` (`fpm_sockets_domain_from_address`): a `:` or all digits is TCP,
+/// anything else a unix socket; relative socket paths are under the pool/FPM prefix.
+pub fn fpm_listen(value: &str, prefix: &Path) -> Option<Addr> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Addr::Tcp { host: Host::Any, port: v.parse().ok()? });
+    }
+    if v.contains(':') {
+        return tcp(v);
+    }
+    let path = Path::new(v);
+    Some(Addr::Unix(normalize(&if path.is_absolute() { path.to_path_buf() } else { prefix.join(path) })))
+}
+
+/// nginx's `fastcgi_pass` / upstream `server` target: `unix:/path`, `host:port`,
+/// `[v6]:port`. `None` for variables and bare names (upstream names or no port).
+pub fn nginx_target(value: &str) -> Option<Addr> {
+    if value.contains('$') {
+        return None;
+    }
+    if let Some(path) = value.strip_prefix("unix:") {
+        return Some(Addr::Unix(normalize(Path::new(path))));
+    }
+    let v = value.strip_prefix("http://").unwrap_or(value);
+    let v = v.split('/').next().unwrap_or(v);
+    if !v.contains(':') {
+        return None;
+    }
+    tcp(v)
+}
+
+fn tcp(v: &str) -> Option<Addr> {
+    let (host, port) = if let Some(rest) = v.strip_prefix('[') {
+        let (h, p) = rest.split_once("]:")?;
+        (Host::Ip(IpAddr::V6(h.parse::<Ipv6Addr>().ok()?)), p)
+    } else {
+        let (h, p) = v.rsplit_once(':')?;
+        let host = match h {
+            "" | "*" => Host::Any,
+            _ => match h.parse::<IpAddr>() {
+                Ok(ip) => Host::Ip(ip),
+                Err(_) => Host::Name(h.to_ascii_lowercase()),
+            },
+        };
+        (host, p)
+    };
+    // PHP-FPM reads the port with atoi: `9000x` is 9000.
+    let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+    Some(Addr::Tcp { host, port: digits.parse().ok()? })
+}
+
+/// Fold `.`, `..` and `//` without touching the filesystem.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+impl Host {
+    fn is_unspecified(&self) -> bool {
+        match self {
+            Host::Any => true,
+            Host::Ip(ip) => ip.is_unspecified(),
+            Host::Name(_) => false,
+        }
+    }
+}
+
+/// Would a client connecting to `target` reach a socket bound to `listen`?
+/// `localhost` is resolved to its loopback addresses on either side.
+pub fn reaches(target: &Addr, listen: &Addr) -> bool {
+    match (target, listen) {
+        (Addr::Unix(a), Addr::Unix(b)) => a == b,
+        (Addr::Tcp { host: th, port: tp }, Addr::Tcp { host: lh, port: lp }) => {
+            if tp != lp {
+                return false;
+            }
+            let t = addresses(th);
+            match lh {
+                Host::Any => true,
+                Host::Ip(ip) if ip.is_unspecified() => t.iter().any(|a| a.is_ipv4() == ip.is_ipv4() || a.is_unspecified()),
+                _ => {
+                    let l = addresses(lh);
+                    t.iter().any(|a| l.contains(a))
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Do two `listen` addresses collide when bound?
+pub fn collide(a: &Addr, b: &Addr) -> bool {
+    match (a, b) {
+        (Addr::Unix(x), Addr::Unix(y)) => x == y,
+        (Addr::Tcp { host: ha, port: pa }, Addr::Tcp { host: hb, port: pb }) => {
+            pa == pb && (ha.is_unspecified() || hb.is_unspecified() || addresses(ha).iter().any(|x| addresses(hb).contains(x)))
+        }
+        _ => false,
+    }
+}
+
+fn addresses(h: &Host) -> Vec<IpAddr> {
+    match h {
+        Host::Any => vec![IpAddr::V6(Ipv6Addr::UNSPECIFIED), IpAddr::V4(Ipv4Addr::UNSPECIFIED)],
+        Host::Ip(ip) => vec![*ip],
+        Host::Name(n) if n == "localhost" => vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)],
+        Host::Name(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fpm_listen_forms() {
+        let p = Path::new("/usr");
+        assert_eq!(fpm_listen("9000", p), Some(Addr::Tcp { host: Host::Any, port: 9000 }));
+        assert_eq!(fpm_listen("/run/php//a.sock", p), Some(Addr::Unix("/run/php/a.sock".into())));
+        assert_eq!(fpm_listen("php.sock", p), Some(Addr::Unix("/usr/php.sock".into())));
+        assert_eq!(fpm_listen("[::1]:9000", p), Some(Addr::Tcp { host: Host::Ip("::1".parse().unwrap()), port: 9000 }));
+        assert_eq!(fpm_listen("localhost:9000", p), Some(Addr::Tcp { host: Host::Name("localhost".into()), port: 9000 }));
+    }
+
+    #[test]
+    fn nginx_reaches_fpm() {
+        let p = Path::new("/usr");
+        let l = |s| fpm_listen(s, p).unwrap();
+        let t = |s| nginx_target(s).unwrap();
+        assert!(reaches(&t("127.0.0.1:9000"), &l("9000")), "9000 listens on every address");
+        assert!(!reaches(&t("127.0.0.1:9000"), &l("[::1]:9000")));
+        assert!(reaches(&t("unix:/run/php/php8.2-fpm.sock"), &l("/run/php/php8.2-fpm.sock")));
+        assert!(!reaches(&t("unix:/run/php/php8.1-fpm.sock"), &l("/run/php/php8.2-fpm.sock")));
+        assert!(reaches(&t("localhost:9000"), &l("127.0.0.1:9000")));
+        assert_eq!(nginx_target("php_backend"), None);
+        assert_eq!(nginx_target("$backend"), None);
+    }
+
+    #[test]
+    fn listen_collisions() {
+        let p = Path::new("/usr");
+        let l = |s| fpm_listen(s, p).unwrap();
+        assert!(collide(&l("9000"), &l("0.0.0.0:9000")));
+        assert!(collide(&l("/run/a.sock"), &l("/run//a.sock")));
+        assert!(!collide(&l("127.0.0.1:9000"), &l("127.0.0.1:9001")));
+        assert!(!collide(&l("127.0.0.1:9000"), &l("[::1]:9000")));
+    }
+}

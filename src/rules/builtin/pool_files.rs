@@ -1,0 +1,70 @@
+//! PHP-FPM pool-file consistency: FPM006 duplicates, FPM007 slowlog, FPM008 listen.
+
+use crate::effective::address::{collide, fpm_listen};
+use crate::effective::fpm::{fpm_time, PoolView};
+use crate::finding::Finding;
+use crate::rules::context::RuleContext;
+
+/// FPM006: a scalar set twice in one file of a pool (the earlier one is dead), or an array
+/// key set twice anywhere in the pool (the FIRST wins, so a later override is dead).
+/// A scalar overridden by a later file (Docker's `zz-docker.conf`) is the intended
+/// last-wins override and is not reported.
+pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
+    for pool in PoolView::all(&cx.ws.fpm) {
+        let settings = &pool.pool.settings;
+        for (i, later) in settings.iter().enumerate() {
+            let Some(earlier) = settings[..i].iter().rev().find(|s| s.name == later.name && s.array_key == later.array_key) else { continue };
+            let name = pool.name();
+            match &later.array_key {
+                Some(key) => out.push(
+                    cx.finding(later.location, format!("{}[{key}] is set again in pool `{name}`, but PHP-FPM applies the FIRST value ({}); this {} never takes effect", later.name, earlier.value.text, later.value.text))
+                        .with_related(earlier.location, "the value PHP-FPM uses"),
+                ),
+                None if earlier.location.file == later.location.file => out.push(
+                    cx.finding(earlier.location, format!("{} is set twice in pool `{name}`; the later value {} wins and this one is dead", later.name, later.value.text))
+                        .with_related(later.location, "the value PHP-FPM uses"),
+                ),
+                None => {}
+            }
+        }
+    }
+}
+
+/// FPM007: `request_slowlog_timeout` needs `slowlog`, and may not exceed a non-zero
+/// `request_terminate_timeout`.
+pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
+    for pool in PoolView::all(&cx.ws.fpm) {
+        let name = pool.name();
+        let Some(slow) = pool.get("request_slowlog_timeout") else { continue };
+        let Some(slow_secs) = fpm_time(&slow.value.text).filter(|s| *s > 0) else { continue };
+        if pool.get("slowlog").is_none_or(|s| s.value.text.is_empty()) {
+            out.push(cx.finding(slow.location, format!("[pool {name}] 'slowlog' must be specified for use with 'request_slowlog_timeout': PHP-FPM refuses to start")));
+        }
+        if let Some(term) = pool.get("request_terminate_timeout") {
+            if let Some(term_secs) = fpm_time(&term.value.text).filter(|t| *t > 0 && slow_secs > *t) {
+                out.push(
+                    cx.finding(slow.value_location, format!("[pool {name}] 'request_slowlog_timeout' ({slow_secs}) can't be greater than 'request_terminate_timeout' ({term_secs}): PHP-FPM refuses to start"))
+                        .with_related(term.value_location, "request_terminate_timeout"),
+                );
+            }
+        }
+    }
+}
+
+/// FPM008: two pools bound to the same address, including forms PHP-FPM's own string
+/// comparison misses (`9000` vs `0.0.0.0:9000`, `/run//a.sock`) that fail only at bind.
+pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
+    let prefix = cx.ws.fpm_prefix.as_path();
+    let pools = PoolView::all(&cx.ws.fpm);
+    let addrs: Vec<_> = pools.iter().filter_map(|p| p.get("listen").and_then(|s| fpm_listen(&s.value.text, prefix).map(|a| (p, s, a)))).collect();
+    for (i, (pool, setting, addr)) in addrs.iter().enumerate() {
+        if let Some((first, first_setting, _)) = addrs[..i].iter().find(|(p, _, a)| std::ptr::eq(p.config, pool.config) && collide(a, addr)) {
+            let same_text = first_setting.value.text == setting.value.text;
+            let when = if same_text { "PHP-FPM refuses to start" } else { "PHP-FPM's own check misses it; the second bind fails at start" };
+            out.push(
+                cx.finding(setting.value_location, format!("[pool {}] unable to set listen address as it's already used in another pool '{}' ({addr}): {when}", pool.name(), first.name()))
+                    .with_related(first_setting.value_location, format!("pool `{}` listens here", first.name())),
+            );
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! FPM202: a unix socket nobody but root may open.
+
+use crate::effective::address::{fpm_listen, Addr};
+use crate::effective::fpm::PoolView;
+use crate::finding::{Applicability, Finding};
+use crate::rules::context::RuleContext;
+use crate::rules::edit;
+
+/// The user nginx's workers run as: nginx.conf `user`, else `[host] nginx-user`, else
+/// Debian's `www-data`; the group defaults to the user's name, as nginx does.
+pub fn nginx_user(cx: &RuleContext) -> (String, String) {
+    let from_conf = cx.ws.nginx_roots.iter().find_map(|root| {
+        let top = cx.nginx.tops.iter().copied().find(|&t| cx.nginx.scope(t).origin == *root)?;
+        let d = cx.nginx.first_here(top, "user")?;
+        let user = d.arg(0)?.to_string();
+        let group = d.arg(1).map_or_else(|| user.clone(), str::to_string);
+        Some((user, group))
+    });
+    from_conf.unwrap_or_else(|| {
+        let user = cx.host.nginx_user.clone().unwrap_or_else(|| "www-data".into());
+        (user.clone(), user)
+    })
+}
+
+pub fn socket_owner_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
+    let (user, group) = nginx_user(cx);
+    for pool in PoolView::all(&cx.ws.fpm) {
+        let Some(listen) = pool.get("listen") else { continue };
+        if !matches!(fpm_listen(&listen.value.text, &cx.ws.fpm_prefix), Some(Addr::Unix(_))) {
+            continue;
+        }
+        if ["listen.owner", "listen.group", "listen.acl_users", "listen.acl_groups"].iter().any(|k| pool.get(k).is_some()) {
+            continue;
+        }
+        let src = cx.ws.source(listen.location.file);
+        // Two insertions at the same place apply in order: owner, then group.
+        let edits = vec![
+            edit::insert_line_after(src, listen.location, &format!("listen.owner = {user}")),
+            edit::insert_line_after(src, listen.location, &format!("listen.group = {group}")),
+        ];
+        out.push(
+            cx.finding(listen.location, format!("pool `{}` creates {} as root:root 0660 (no listen.owner, listen.group or ACL): nginx's workers ({user}) get `(13: Permission denied)` and answer 502", pool.name(), listen.value.text))
+                .with_fix(edit::fix(Applicability::Safe, format!("add listen.owner = {user} and listen.group = {group}"), edits)),
+        );
+    }
+}
