@@ -24,6 +24,7 @@ impl Selection {
     }
 }
 
+#[derive(Clone)]
 pub struct Settings {
     pub workspace: workspace::Options,
     pub config: Config,

@@ -238,6 +238,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         fpm_prefix: args.fpm_prefix.clone().or_else(|| config.fpm_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr")),
         allow_outside: args.allow_outside,
         cwd,
+        overlay: Default::default(),
     };
     let settings = Settings { workspace: opts, config, selection, registry };
     let linted = crate::check::lint(&settings, &mut std::io::stdin().lock())?;

@@ -8,6 +8,7 @@ pub mod effective;
 pub mod cli;
 pub mod config;
 pub mod finding;
+pub mod fix;
 pub mod fpm;
 pub mod nginx;
 pub mod source;

@@ -72,7 +72,7 @@ impl Builder<'_> {
                 Located::Inside(real) if real.is_dir() => {}
                 Located::Inside(real) => match self.by_path.get(&real) {
                     Some((id, Kind::Fpm)) => ids.push(*id),
-                    _ => match std::fs::read(&real) {
+                    _ => match self.opts.read(&real) {
                         Ok(bytes) => {
                             let display = self.display_for(&real);
                             self.by_path.remove(&real);

@@ -38,6 +38,19 @@ pub struct Options {
     pub fpm_prefix: PathBuf,
     pub allow_outside: bool,
     pub cwd: PathBuf,
+    /// File contents to use instead of the disk's, by real path: the fixer re-lints its
+    /// edited files without writing them.
+    pub overlay: HashMap<PathBuf, Vec<u8>>,
+}
+
+impl Options {
+    /// Read a file by its real path, through the overlay.
+    pub fn read(&self, real: &Path) -> std::io::Result<Vec<u8>> {
+        match self.overlay.get(real) {
+            Some(bytes) => Ok(bytes.clone()),
+            None => std::fs::read(real),
+        }
+    }
 }
 
 impl Default for Options {
@@ -51,6 +64,7 @@ impl Default for Options {
             fpm_prefix: PathBuf::from("/usr"),
             allow_outside: false,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            overlay: HashMap::new(),
         }
     }
 }

@@ -341,7 +341,7 @@ impl Builder<'_> {
     }
 
     fn read_included(&mut self, real: &Path) -> Result<FileId, String> {
-        let bytes = std::fs::read(real).map_err(|e| {
+        let bytes = self.opts.read(real).map_err(|e| {
             let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
             format!("{errno}{}", super::walk::io_reason(&e))
         })?;

@@ -20,10 +20,10 @@ pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected,
         let path = opts.cwd.join(arg);
         let meta = std::fs::metadata(&path).map_err(|e| unreadable(arg, &e))?;
         if meta.is_dir() {
-            walk_dir(arg, &path, &mut out)?;
+            walk_dir(opts, arg, &path, &mut out)?;
         } else {
-            let bytes = std::fs::read(&path).map_err(|e| unreadable(arg, &e))?;
             let real = path.canonicalize().unwrap_or(path);
+            let bytes = opts.read(&real).map_err(|e| unreadable(arg, &e))?;
             out.files.push(Candidate {
                 path: real,
                 display: clean_display(arg),
@@ -62,7 +62,7 @@ fn repository_root(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists()).map(Path::to_path_buf)
 }
 
-fn walk_dir(arg: &str, dir: &Path, out: &mut Collected) -> Result<(), Error> {
+fn walk_dir(opts: &Options, arg: &str, dir: &Path, out: &mut Collected) -> Result<(), Error> {
     // A directory argument we cannot list at all is a command-line error.
     std::fs::read_dir(dir).map_err(|e| unreadable(arg, &e))?;
     let mut entries = Vec::new();
@@ -81,9 +81,10 @@ fn walk_dir(arg: &str, dir: &Path, out: &mut Collected) -> Result<(), Error> {
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             continue;
         }
-        match std::fs::read(&path) {
+        let real = path.canonicalize().unwrap_or(path);
+        match opts.read(&real) {
             Ok(bytes) => out.files.push(Candidate {
-                path: path.canonicalize().unwrap_or(path),
+                path: real,
                 display,
                 bytes,
                 named: false,
