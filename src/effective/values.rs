@@ -58,7 +58,7 @@ pub fn parse_time(text: &str, kind: TimeKind) -> Option<Millis> {
     if bytes.is_empty() {
         return None;
     }
-    let mut step = if kind == TimeKind::Msec { 1 } else { 0 };
+    let mut step = if kind == TimeKind::Msec { 2 } else { 0 };
     let (mut total, mut value, mut digits, mut i) = (0u64, 0u64, false, 0);
     while i < bytes.len() {
         let c = bytes[i];
