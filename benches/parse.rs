@@ -12,7 +12,9 @@ const RUNS: usize = 10;
 
 /// A realistic PHP vhost, repeated with a different name each time.
 fn nginx_config() -> String {
-    let mut out = String::from("user www-data;\nworker_processes auto;\nevents { worker_connections 1024; }\n\nhttp {\n");
+    let mut out = String::from(
+        "user www-data;\nworker_processes auto;\nevents { worker_connections 1024; }\n\nhttp {\n",
+    );
     let mut i = 0;
     while out.len() < TARGET_BYTES {
         write!(
@@ -80,7 +82,9 @@ fn nginx_config() -> String {
 
 /// Many PHP-FPM pools with comments and `php_admin_value[...]` arrays.
 fn fpm_config() -> String {
-    let mut out = String::from("[global]\npid = /run/php/php8.2-fpm.pid\nerror_log = /var/log/php8.2-fpm.log\n");
+    let mut out = String::from(
+        "[global]\npid = /run/php/php8.2-fpm.pid\nerror_log = /var/log/php8.2-fpm.log\n",
+    );
     let mut i = 0;
     while out.len() < TARGET_BYTES {
         write!(
@@ -147,7 +151,11 @@ fn report(name: &str, bytes: usize, (built, freed): (Duration, Duration), what: 
 fn main() {
     let nginx = nginx_config();
     let config = conflint::nginx::parse(nginx.as_bytes());
-    assert!(config.errors.is_empty(), "generated nginx config has errors: {:?}", config.errors.first());
+    assert!(
+        config.errors.is_empty(),
+        "generated nginx config has errors: {:?}",
+        config.errors.first()
+    );
     let directives = config.walk().len();
     drop(config);
     let times = best_of(|| conflint::nginx::parse(black_box(nginx.as_bytes())));

@@ -24,7 +24,12 @@ fn lines(config: &Config) -> Vec<String> {
     config
         .walk()
         .into_iter()
-        .map(|(_, d)| std::iter::once(d.name.value.as_str()).chain(d.arg_values()).collect::<Vec<_>>().join(" "))
+        .map(|(_, d)| {
+            std::iter::once(d.name.value.as_str())
+                .chain(d.arg_values())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -71,7 +76,8 @@ fn semicolon_and_braces_end_words_without_spaces() {
 fn one_line_blocks_nest() {
     let config = parsed(b"events { worker_connections 64; } http { server { listen 80; } }");
     assert_eq!(config.errors, vec![]);
-    let depths: Vec<_> = config.walk().iter().map(|(depth, d)| (*depth, d.name.value.clone())).collect();
+    let depths: Vec<_> =
+        config.walk().iter().map(|(depth, d)| (*depth, d.name.value.clone())).collect();
     assert_eq!(
         depths,
         [(0, "events"), (1, "worker_connections"), (0, "http"), (1, "server"), (2, "listen")]
@@ -272,7 +278,9 @@ fn lua_block_bodies_are_raw_and_end_at_the_matching_brace() {
         .walk()
         .into_iter()
         .filter_map(|(_, d)| Some((d.name.value.clone(), d.block()?.raw?)))
-        .map(|(name, raw)| (name, String::from_utf8_lossy(&src[raw.start..raw.end]).trim().to_string()))
+        .map(|(name, raw)| {
+            (name, String::from_utf8_lossy(&src[raw.start..raw.end]).trim().to_string())
+        })
         .collect();
     let names: Vec<_> = raw_blocks.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -404,7 +412,9 @@ fn arbitrary_bytes_never_panic_and_round_trip() {
         parsed(&src);
         // Lua bodies too.
         let mut lua = b"x_by_lua_block {".to_vec();
-        lua.extend_from_slice(&src.iter().map(|&b| if b == b'a' { b'[' } else { b }).collect::<Vec<_>>());
+        lua.extend_from_slice(
+            &src.iter().map(|&b| if b == b'a' { b'[' } else { b }).collect::<Vec<_>>(),
+        );
         parsed(&lua);
     }
 }

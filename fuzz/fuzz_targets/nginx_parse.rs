@@ -10,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
         panic!("not lossless: {e}");
     }
     for e in &config.errors {
-        assert!(e.span.start <= e.span.end && e.span.end <= data.len(), "error span out of range: {e:?}");
+        assert!(
+            e.span.start <= e.span.end && e.span.end <= data.len(),
+            "error span out of range: {e:?}"
+        );
     }
 });

@@ -10,7 +10,7 @@ use super::lexer::{self, LexError, Lexer, RawWord, Tok};
 use crate::source::Span;
 
 /// Deepest block nesting kept in the tree; a deeper block becomes an error node.
-pub(crate) const MAX_DEPTH: usize = 512;
+const MAX_DEPTH: usize = 512;
 
 pub fn parse(src: &[u8]) -> Config {
     let mut p = Parser {
@@ -202,7 +202,8 @@ impl Parser<'_> {
             }
         };
         self.lex.pos = close.map_or(body_end, |c| c.end);
-        let block = Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
+        let block =
+            Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
         let d = head.into_directive(End::Block(block), self.lex.pos);
         self.items.push(Item::Directive(d));
     }
