@@ -184,7 +184,9 @@ impl Config {
 
 fn check_gap(src: &[u8], from: usize, to: usize) -> Result<(), String> {
     match src[from..to].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
-        Some(n) => Err(format!("byte {:?} at offset {} is in no token", src[from + n] as char, from + n)),
+        Some(n) => {
+            Err(format!("byte {:?} at offset {} is in no token", src[from + n] as char, from + n))
+        }
         None => Ok(()),
     }
 }

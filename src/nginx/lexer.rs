@@ -25,7 +25,11 @@ pub(crate) enum Tok {
     Comment(Span),
     /// A lexical error nginx stops at. `token` is what the lexer consumed (it resumes at
     /// `token.end`); `at` is where the error is reported.
-    Error { kind: LexError, at: Span, token: Span },
+    Error {
+        kind: LexError,
+        at: Span,
+        token: Span,
+    },
     Eof,
 }
 
@@ -74,7 +78,7 @@ impl LexError {
 
 /// The character starting at `at`, for messages: nginx prints the raw byte; a whole UTF-8
 /// character reads better and is the same for ASCII.
-pub(crate) fn char_at(src: &[u8], at: usize) -> char {
+fn char_at(src: &[u8], at: usize) -> char {
     let tail = &src[at..(at + 4).min(src.len())];
     let valid = match std::str::from_utf8(tail) {
         Ok(s) => s,
@@ -84,14 +88,14 @@ pub(crate) fn char_at(src: &[u8], at: usize) -> char {
 }
 
 /// Length in bytes of the character `char_at` reports, at least 1.
-pub(crate) fn char_len(src: &[u8], at: usize) -> usize {
+fn char_len(src: &[u8], at: usize) -> usize {
     match char_at(src, at) {
         char::REPLACEMENT_CHARACTER => 1,
         c => c.len_utf8(),
     }
 }
 
-pub(crate) fn is_space(b: u8) -> bool {
+fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 

@@ -10,7 +10,7 @@ use super::lexer::{self, LexError, Lexer, RawWord, Tok};
 use crate::source::Span;
 
 /// Deepest block nesting kept in the tree; a deeper block becomes an error node.
-pub(crate) const MAX_DEPTH: usize = 512;
+const MAX_DEPTH: usize = 512;
 
 pub fn parse(src: &[u8]) -> Config {
     let mut p = Parser {
@@ -18,11 +18,12 @@ pub fn parse(src: &[u8]) -> Config {
         lex: Lexer::new(src),
         errors: Vec::new(),
         stack: Vec::new(),
-        root: Vec::new(),
+        items: Vec::new(),
+        args: Vec::new(),
         eof_reported: false,
     };
     p.run();
-    Config { items: p.root, errors: p.errors, len: src.len() }
+    Config { items: p.items, errors: p.errors, len: src.len() }
 }
 
 /// Name, arguments and comments of a directive being read.
@@ -54,7 +55,8 @@ impl Head {
 struct OpenBlock {
     head: Head,
     open: Span,
-    items: Vec<Item>,
+    /// Where its items start in `Parser::items`.
+    first_item: usize,
 }
 
 struct Parser<'a> {
@@ -62,7 +64,12 @@ struct Parser<'a> {
     lex: Lexer<'a>,
     errors: Vec<SyntaxError>,
     stack: Vec<OpenBlock>,
-    root: Vec<Item>,
+    /// Items of the top level and of every open block, innermost last. A block's items
+    /// move into a vector of exactly their size when it closes: the tree is most of the
+    /// parse's memory, and growing vectors would double it.
+    items: Vec<Item>,
+    /// Arguments of the directive being read, moved out the same way.
+    args: Vec<Word>,
     /// nginx stops at its first error, so the end of the input is reported once: by
     /// whichever error got there first.
     eof_reported: bool,
@@ -76,21 +83,21 @@ impl Parser<'_> {
                 Tok::Word(w) => self.directive(w),
                 Tok::Comment(span) => {
                     let c = self.comment(span);
-                    self.items().push(Item::Comment(c));
+                    self.items.push(Item::Comment(c));
                 }
                 Tok::Semi(span) => {
                     self.error(span, "unexpected \";\"");
-                    self.items().push(Item::Error(span));
+                    self.items.push(Item::Error(span));
                 }
                 Tok::Open(span) => {
                     self.error(span, "unexpected \"{\"");
                     let end = self.skip(1);
-                    self.items().push(Item::Error(Span::new(span.start, end)));
+                    self.items.push(Item::Error(Span::new(span.start, end)));
                 }
                 Tok::Close(span) => {
                     if self.stack.is_empty() {
                         self.error(span, "unexpected \"}\"");
-                        self.items().push(Item::Error(span));
+                        self.items.push(Item::Error(span));
                     } else {
                         self.close_block(Some(span));
                     }
@@ -99,7 +106,7 @@ impl Parser<'_> {
                     self.lex_error(kind, at, token);
                     // A too long comment is still a comment: nothing to resynchronise.
                     let end = if self.src[token.start] == b'#' { token.end } else { self.skip(0) };
-                    self.items().push(Item::Error(Span::new(token.start, end)));
+                    self.items.push(Item::Error(Span::new(token.start, end)));
                 }
             }
         }
@@ -113,31 +120,35 @@ impl Parser<'_> {
 
     /// Read one directive whose name is `first`, up to its `;`, `{` or an error.
     fn directive(&mut self, first: RawWord) {
-        let mut head = Head {
-            start: first.span.start,
-            name: self.word(first),
-            args: Vec::new(),
-            comments: Vec::new(),
-        };
+        let start = first.span.start;
+        let name = self.word(first);
+        let mut comments = Vec::new();
         loop {
             match self.lex.next_tok() {
-                Tok::Word(w) => head.args.push(self.word(w)),
-                Tok::Comment(span) => head.comments.push(self.comment(span)),
+                Tok::Word(w) => {
+                    let word = self.word(w);
+                    self.args.push(word);
+                }
+                Tok::Comment(span) => comments.push(self.comment(span)),
                 Tok::Semi(span) => {
+                    let head = self.head(start, name, comments);
                     let d = head.into_directive(End::Semicolon(span), span.end);
-                    self.items().push(Item::Directive(d));
+                    self.items.push(Item::Directive(d));
                     return;
                 }
-                Tok::Open(open) => return self.open_block(head, open),
+                Tok::Open(open) => {
+                    let head = self.head(start, name, comments);
+                    return self.open_block(head, open);
+                }
                 Tok::Close(span) => {
                     // `}` after words: nginx's "unexpected }". The directive is kept
                     // unterminated and the `}` still closes the enclosing block.
                     self.error(span, "unexpected \"}\"");
+                    let head = self.head(start, name, comments);
                     let end = head.words_end();
-                    let d = head.into_directive(End::Missing, end);
-                    self.items().push(Item::Directive(d));
+                    self.items.push(Item::Directive(head.into_directive(End::Missing, end)));
                     if self.stack.is_empty() {
-                        self.items().push(Item::Error(span));
+                        self.items.push(Item::Error(span));
                     } else {
                         self.close_block(Some(span));
                     }
@@ -145,19 +156,25 @@ impl Parser<'_> {
                 }
                 Tok::Eof => {
                     self.eof_error("unexpected end of file, expecting \";\" or \"}\"");
+                    let head = self.head(start, name, comments);
                     let end = head.words_end();
-                    let d = head.into_directive(End::Missing, end);
-                    self.items().push(Item::Directive(d));
+                    self.items.push(Item::Directive(head.into_directive(End::Missing, end)));
                     return;
                 }
                 Tok::Error { kind, at, token } => {
                     self.lex_error(kind, at, token);
+                    self.args.clear();
                     let end = self.skip(0);
-                    self.items().push(Item::Error(Span::new(head.start, end)));
+                    self.items.push(Item::Error(Span::new(start, end)));
                     return;
                 }
             }
         }
+    }
+
+    /// The directive read so far, its arguments moved out of the scratch vector.
+    fn head(&mut self, start: usize, name: Word, comments: Vec<Comment>) -> Head {
+        Head { start, name, args: self.args.drain(..).collect(), comments }
     }
 
     fn open_block(&mut self, head: Head, open: Span) {
@@ -167,10 +184,10 @@ impl Parser<'_> {
         if self.stack.len() >= MAX_DEPTH {
             self.error(open, format!("too deep nesting: more than {MAX_DEPTH} levels of blocks"));
             let end = self.skip(1);
-            self.items().push(Item::Error(Span::new(head.start, end)));
+            self.items.push(Item::Error(Span::new(head.start, end)));
             return;
         }
-        self.stack.push(OpenBlock { head, open, items: Vec::new() });
+        self.stack.push(OpenBlock { head, open, first_item: self.items.len() });
     }
 
     /// lua-nginx-module reads these bodies itself; they are kept verbatim.
@@ -185,21 +202,23 @@ impl Parser<'_> {
             }
         };
         self.lex.pos = close.map_or(body_end, |c| c.end);
-        let block = Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
+        let block =
+            Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
         let d = head.into_directive(End::Block(block), self.lex.pos);
-        self.items().push(Item::Directive(d));
+        self.items.push(Item::Directive(d));
     }
 
     /// Pop the innermost open block; `close` is its `}`, or `None` at the end of input.
     fn close_block(&mut self, close: Option<Span>) {
         let Some(b) = self.stack.pop() else { return };
+        let items: Vec<Item> = self.items.drain(b.first_item..).collect();
         let end = match close {
             Some(c) => c.end,
-            None => b.items.last().map_or(b.open.end, item_end),
+            None => items.last().map_or(b.open.end, item_end),
         };
-        let block = Block { open: b.open, items: b.items, close, raw: None };
+        let block = Block { open: b.open, items, close, raw: None };
         let d = b.head.into_directive(End::Block(block), end);
-        self.items().push(Item::Directive(d));
+        self.items.push(Item::Directive(d));
     }
 
     /// Skip tokens after an error, `depth` blocks deep: through the next `;` or `}` that
@@ -231,13 +250,6 @@ impl Parser<'_> {
         }
     }
 
-    fn items(&mut self) -> &mut Vec<Item> {
-        match self.stack.last_mut() {
-            Some(b) => &mut b.items,
-            None => &mut self.root,
-        }
-    }
-
     fn word(&self, w: RawWord) -> Word {
         let content = match w.quote {
             Some(_) if w.closed => &self.src[w.span.start + 1..w.span.end - 1],
@@ -249,7 +261,10 @@ impl Parser<'_> {
             String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         } else {
-            String::from_utf8_lossy(content).into_owned()
+            match std::str::from_utf8(content) {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(content).into_owned(),
+            }
         };
         Word { span: w.span, value, quote: w.quote.map(char::from) }
     }
