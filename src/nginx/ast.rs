@@ -47,7 +47,7 @@ pub struct Directive {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum End {
     Semicolon(Span),
-    Block(Block),
+    Block(Box<Block>),
     /// The directive was cut off by a syntax error (reported in `Config::errors`).
     Missing,
 }

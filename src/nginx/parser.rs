@@ -204,7 +204,7 @@ impl Parser<'_> {
         self.lex.pos = close.map_or(body_end, |c| c.end);
         let block =
             Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
-        let d = head.into_directive(End::Block(block), self.lex.pos);
+        let d = head.into_directive(End::Block(Box::new(block)), self.lex.pos);
         self.items.push(Item::Directive(d));
     }
 
@@ -217,7 +217,7 @@ impl Parser<'_> {
             None => items.last().map_or(b.open.end, item_end),
         };
         let block = Block { open: b.open, items, close, raw: None };
-        let d = b.head.into_directive(End::Block(block), end);
+        let d = b.head.into_directive(End::Block(Box::new(block)), end);
         self.items.push(Item::Directive(d));
     }
 
