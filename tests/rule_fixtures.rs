@@ -72,6 +72,19 @@ fn rule_dirs() -> Vec<(String, PathBuf)> {
     dirs
 }
 
+/// The `full` report of a failing case, as a user sees it, reviewed as a snapshot.
+fn snapshot(code: &str, case: &str, linted: &Linted) {
+    let findings: Vec<_> = linted.findings.iter().filter(|f| f.code == code).cloned().collect();
+    let registry = conflint::rules::Registry::builtin();
+    let lookup = |c: &str| registry.get(c).map(|r| conflint::report::RuleRef { name: r.name.clone(), url: r.url() });
+    let mut out = Vec::new();
+    conflint::report::render(conflint::report::Format::Full, &findings, &linted.workspace.sources, &lookup, &Default::default(), &mut out).unwrap();
+    let name = format!("{code}__{}", case.trim_end_matches(".conf"));
+    insta::with_settings!({ snapshot_path => "../fixtures/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, String::from_utf8_lossy(&out));
+    });
+}
+
 #[test]
 fn every_rule_has_a_failing_and_a_passing_case() {
     for (code, dir) in rule_dirs() {
@@ -95,6 +108,7 @@ fn fail_cases_fire_exactly_at_their_markers_and_pass_cases_stay_silent() {
             let linted = run(&case);
             let got = fired(&linted, &code);
             if name.starts_with("fail-") {
+                snapshot(&code, &name, &linted);
                 let want = expected(&case, &code);
                 if want.is_empty() {
                     problems.push(format!("{code}/{name}: no `expect: {code} line:col` marker"));

@@ -1,12 +1,88 @@
-// TEMPORARY local stub (not committed) until the report branch lands.
-use crate::finding::Finding;
+//! Rendering findings for people (`full`, `concise`) and machines (`json`, `json-lines`).
+//! Every format reads the same [`Finding`] model; machine formats are serde, never miette.
+
+mod full;
+mod json;
+mod lossy;
+
+use crate::finding::{Applicability, Finding, Severity};
 use crate::source::Sources;
-pub enum Format { Full, Concise, Json, JsonLines }
-pub struct RuleRef { pub name: String, pub url: String }
-#[derive(Default)]
-pub struct Options { pub color: bool }
-pub fn render(_f: Format, findings: &[Finding], sources: &Sources, _r: &dyn Fn(&str) -> Option<RuleRef>, _o: &Options, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    for f in findings { let s = sources.get(f.location.file); let p = s.position(f.location.span.start); writeln!(out, "{}:{}:{}: {} [{}] {}", s.display, p.line, p.column, f.code, f.severity.as_str(), f.message)?; }
-    Ok(())
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Full,
+    Concise,
+    Json,
+    JsonLines,
 }
-pub fn summary(findings: &[Finding]) -> String { format!("Found {} problems.\n", findings.len()) }
+
+/// What the caller's rule registry knows about a code.
+pub struct RuleRef {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// ANSI colours and unicode box drawing in `full`; off gives plain ASCII.
+    pub color: bool,
+    /// Terminal width for `full`.
+    pub width: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { color: false, width: 100 }
+    }
+}
+
+/// Render `findings` in their given order.
+pub fn render(
+    format: Format,
+    findings: &[Finding],
+    sources: &Sources,
+    rule: &dyn Fn(&str) -> Option<RuleRef>,
+    opts: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Full => full::render(findings, sources, rule, opts, out),
+        Format::Concise => {
+            for f in findings {
+                let src = sources.get(f.location.file);
+                let p = src.position(f.location.span.start);
+                let mark = if f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe) { " [*]" } else { "" };
+                writeln!(out, "{}:{}:{}: {} [{}]{mark} {}", src.display, p.line, p.column, f.code, f.severity.as_str(), f.message)?;
+            }
+            Ok(())
+        }
+        Format::Json => json::render(findings, sources, rule, false, out),
+        Format::JsonLines => json::render(findings, sources, rule, true, out),
+    }
+}
+
+/// The closing lines of `full` and `concise` output.
+pub fn summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "All checks passed!\n".into();
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let mut parts = Vec::new();
+    for (sev, word) in [(Severity::Error, "error"), (Severity::Warning, "warning"), (Severity::Info, "info")] {
+        let n = count(sev);
+        if n > 0 {
+            parts.push(if sev == Severity::Info { format!("{n} info") } else { plural(n, word) });
+        }
+    }
+    let mut s = format!("Found {} ({}).\n", plural(findings.len(), "problem"), parts.join(", "));
+    let safe = findings.iter().filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe)).count();
+    let unsafe_ = findings.iter().filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Unsafe)).count();
+    if safe > 0 {
+        s.push_str(&format!("[*] {safe} fixable with `conflint check --fix`.\n"));
+    }
+    if unsafe_ > 0 {
+        s.push_str(&format!("{} available with `--fix --unsafe-fixes`.\n", plural(unsafe_, "more fix")));
+    }
+    s
+}

@@ -1,0 +1,97 @@
+//! `json` (an array) and `json-lines` (one object per line), exactly the shape of
+//! `../shared/spec/cli.md`.
+
+use serde::Serialize;
+
+use super::RuleRef;
+use crate::finding::{Applicability, Finding, Location, Severity};
+use crate::source::{Position, Sources};
+
+#[derive(Serialize)]
+struct JsonSpan {
+    start: Position,
+    end: Position,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    path: &'a str,
+    span: JsonSpan,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    path: &'a str,
+    span: JsonSpan,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: Applicability,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    name: String,
+    severity: Severity,
+    message: &'a str,
+    path: &'a str,
+    span: JsonSpan,
+    related: Vec<JsonRelated<'a>>,
+    fix: Option<JsonFix<'a>>,
+    url: Option<String>,
+}
+
+fn span(sources: &Sources, at: Location) -> JsonSpan {
+    let src = sources.get(at.file);
+    JsonSpan { start: src.position(at.span.start), end: src.position(at.span.end) }
+}
+
+fn path(sources: &Sources, at: Location) -> &str {
+    &sources.get(at.file).display
+}
+
+pub fn render(
+    findings: &[Finding],
+    sources: &Sources,
+    rule: &dyn Fn(&str) -> Option<RuleRef>,
+    lines: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let items: Vec<JsonFinding> = findings
+        .iter()
+        .map(|f| {
+            let meta = rule(&f.code);
+            JsonFinding {
+                code: &f.code,
+                name: meta.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                severity: f.severity,
+                message: &f.message,
+                path: path(sources, f.location),
+                span: span(sources, f.location),
+                related: f.related.iter().map(|r| JsonRelated { path: path(sources, r.location), span: span(sources, r.location), message: &r.message }).collect(),
+                fix: f.fix.as_ref().map(|x| JsonFix {
+                    applicability: x.applicability,
+                    message: &x.message,
+                    edits: x.edits.iter().map(|e| JsonEdit { path: path(sources, e.location), span: span(sources, e.location), content: &e.content }).collect(),
+                }),
+                url: meta.map(|m| m.url),
+            }
+        })
+        .collect();
+    if lines {
+        for item in &items {
+            serde_json::to_writer(&mut *out, item)?;
+            writeln!(out)?;
+        }
+    } else {
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

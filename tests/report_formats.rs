@@ -1,0 +1,91 @@
+//! The output formats on hand-made findings: positions, cross-file related spans, fixes,
+//! non-UTF-8 and CRLF files, a span at end of file.
+
+use conflint::finding::{Applicability, Edit, Finding, Fix, Location, Severity};
+use conflint::report::{render, summary, Format, Options, RuleRef};
+use conflint::source::{SourceFile, Sources, Span};
+
+fn sources() -> (Sources, Vec<Finding>) {
+    let mut s = Sources::default();
+    let site = s.add(SourceFile::new("nginx/sites/shop.conf", None, "server {\n    location ~ \\.php$ {\n        fastcgi_read_timeout 30s;\n        fastcgi_pass unix:/run/php/php8.1-fpm.sock;\n    }\n}\n".as_bytes().to_vec()));
+    let pool = s.add(SourceFile::new("php/pool.d/shop.conf", None, b"[shop]\nlisten = /run/php/php8.2-fpm.sock\nrequest_terminate_timeout = 300\n".to_vec()));
+    let latin1 = s.add(SourceFile::new("nginx/caf\u{e9}.conf", None, b"server_name caf\xe9.example;\nlisten 8\xe9;\n".to_vec()));
+    let crlf = s.add(SourceFile::new("nginx/crlf.conf", None, b"events {}\r\nhttp {\r\n".to_vec()));
+    let timeout = Span::new(62, 65);
+    let findings = vec![
+        Finding::new("NGX101", Severity::Warning, Location { file: site, span: timeout }, "fastcgi_read_timeout is 30s here; PHP requests slower than that end in 504 Gateway Timeout")
+            .with_related(Location { file: pool, span: Span::new(69, 72) }, "pool `shop` allows 300s")
+            .with_fix(Fix { applicability: Applicability::Safe, message: "raise to 300s".into(), edits: vec![Edit { location: Location { file: site, span: timeout }, content: "300s".into() }] }),
+        Finding::new("NGX001", Severity::Error, Location { file: latin1, span: Span::new(34, 36) }, "invalid port in \"8\u{fffd}\""),
+        Finding::new("NGX001", Severity::Error, Location { file: crlf, span: Span::empty(19) }, "unexpected end of file, expecting \"}\""),
+        Finding::new("CFL002", Severity::Info, Location { file: site, span: Span::new(0, 6) }, "something outside"),
+    ];
+    (s, findings)
+}
+
+fn rule(code: &str) -> Option<RuleRef> {
+    conflint::rules::get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() })
+}
+
+fn output(format: Format) -> String {
+    let (s, f) = sources();
+    let mut out = Vec::new();
+    render(format, &f, &s, &rule, &Options::default(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn json_has_the_contract_shape_and_exact_positions() {
+    let v: serde_json::Value = serde_json::from_str(&output(Format::Json)).unwrap();
+    let first = &v[0];
+    assert_eq!(first["code"], "NGX101");
+    assert_eq!(first["name"], "fastcgi-read-timeout-low");
+    assert_eq!(first["severity"], "warning");
+    assert_eq!(first["path"], "nginx/sites/shop.conf");
+    assert_eq!(first["span"]["start"], serde_json::json!({"line": 3, "column": 30, "offset": 62}));
+    assert_eq!(first["span"]["end"], serde_json::json!({"line": 3, "column": 33, "offset": 65}));
+    assert_eq!(first["related"][0]["path"], "php/pool.d/shop.conf");
+    assert_eq!(first["related"][0]["span"]["start"]["line"], 3);
+    assert_eq!(first["fix"]["applicability"], "safe");
+    assert_eq!(first["fix"]["edits"][0]["content"], "300s");
+    assert_eq!(first["url"], "docs/rules/NGX101.md");
+    // Columns count characters of the lossily decoded line, offsets count bytes.
+    assert_eq!(v[1]["span"]["start"], serde_json::json!({"line": 2, "column": 9, "offset": 34}));
+    assert_eq!(v[2]["span"]["start"], serde_json::json!({"line": 3, "column": 1, "offset": 19}));
+    assert_eq!(v[3]["fix"], serde_json::Value::Null);
+}
+
+#[test]
+fn json_lines_is_one_object_per_line() {
+    let out = output(Format::JsonLines);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4);
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(v["code"].is_string());
+    }
+}
+
+#[test]
+fn concise_is_grep_friendly() {
+    insta::assert_snapshot!(output(Format::Concise), @r#"
+    nginx/sites/shop.conf:3:30: NGX101 [warning] [*] fastcgi_read_timeout is 30s here; PHP requests slower than that end in 504 Gateway Timeout
+    nginx/café.conf:2:9: NGX001 [error] invalid port in "8�"
+    nginx/crlf.conf:3:1: NGX001 [error] unexpected end of file, expecting "}"
+    nginx/sites/shop.conf:1:1: CFL002 [info] something outside
+    "#);
+}
+
+#[test]
+fn full_shows_source_related_file_help_and_fix() {
+    let out = output(Format::Full);
+    assert!(!out.contains('\u{1b}'), "no colour codes without a terminal");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn summary_counts_and_fix_hints() {
+    let (_, f) = sources();
+    assert_eq!(summary(&f), "Found 4 problems (2 errors, 1 warning, 1 info).\n[*] 1 fixable with `conflint check --fix`.\n");
+    assert_eq!(summary(&[]), "All checks passed!\n");
+}
