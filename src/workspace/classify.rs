@@ -38,6 +38,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Kind {
     if looks_binary(bytes) {
         return Kind::Other("binary file");
     }
+    if has_other_extension(path) {
+        return Kind::Other("not a configuration file (by its extension)");
+    }
     by_path(path).or_else(|| by_content(bytes)).unwrap_or(Kind::Other(
         "not recognised as an nginx or PHP-FPM configuration",
     ))
@@ -58,10 +61,7 @@ fn by_path(path: &Path) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let dirs: Vec<&str> = s.split('/').collect();
     let in_dir = |d: &str| dirs[..dirs.len().saturating_sub(1)].iter().any(|x| *x == d);
-    let ext_ok = !matches!(
-        Path::new(&name).extension().and_then(|e| e.to_str()),
-        Some("md" | "txt" | "yml" | "yaml" | "json" | "toml" | "sh" | "py" | "rs" | "php" | "html" | "js" | "j2" | "erb" | "tmpl" | "tpl" | "dist" | "orig" | "bak" | "swp" | "ini")
-    );
+    let ext_ok = !has_other_extension(path);
     if name == "php-fpm.conf" || name == "www.conf" || in_dir("pool.d") || in_dir("php-fpm.d") {
         return ext_ok.then_some(Kind::Fpm);
     }
@@ -77,6 +77,15 @@ fn by_path(path: &Path) -> Option<Kind> {
         .iter()
         .any(|d| in_dir(d));
     (nginx_dir && ext_ok && !in_dir("php")).then_some(Kind::Nginx)
+}
+
+/// Documentation, data, code, templates and backups: never linted as configs.
+fn has_other_extension(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    matches!(
+        ext.as_deref(),
+        Some("md" | "txt" | "yml" | "yaml" | "json" | "toml" | "sh" | "py" | "rs" | "php" | "html" | "js" | "j2" | "erb" | "tmpl" | "tpl" | "dist" | "orig" | "bak" | "swp" | "ini" | "lock" | "snap")
+    )
 }
 
 /// Count lines that look like each syntax; the clear winner takes it.
@@ -126,7 +135,7 @@ mod tests {
         assert_eq!(k("nginx/snippets/fastcgi-php.conf"), Kind::Nginx);
         assert_eq!(k("etc/php/8.2/fpm/pool.d/www.conf"), Kind::Fpm);
         assert_eq!(k("php/8.2/fpm/php-fpm.conf"), Kind::Fpm);
-        assert_eq!(k("nginx/README.md"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
+        assert_eq!(k("nginx/README.md"), Kind::Other("not a configuration file (by its extension)"));
     }
 
     #[test]
