@@ -1,8 +1,8 @@
 //! Sections and `include=` resolved the way PHP-FPM resolves them.
 
-use crate::finding::{Finding, Location};
-use crate::fpm::ast::{FpmFile, Value};
-use crate::source::{FileId, Sources};
+use crate::finding::{Finding, Location, Severity};
+use crate::fpm::ast::{FpmFile, LineKind, Value};
+use crate::source::{FileId, Sources, Span};
 
 /// What the workspace found for one `include=` pattern (already made absolute against
 /// the FPM prefix, as PHP-FPM does; mapped into the linted tree by the workspace).
@@ -60,7 +60,154 @@ pub struct FpmConfig {
     pub findings: Vec<Finding>,
 }
 
-/// Resolve the configuration rooted at `root`. (Stub until the resolver lands.)
-pub fn resolve(root: FileId, _files: &mut dyn FpmFiles, _prefix: &str) -> FpmConfig {
-    FpmConfig { root: Some(root), files: vec![root], ..Default::default() }
+/// PHP-FPM stops nesting includes deeper than this.
+const MAX_INCLUDE_DEPTH: usize = 5;
+
+enum Section {
+    Global,
+    Pool(usize),
+}
+
+struct Resolver<'f> {
+    files: &'f mut dyn FpmFiles,
+    prefix: String,
+    config: FpmConfig,
+    section: Section,
+}
+
+/// Resolve the configuration rooted at `root` the way PHP-FPM reads it: lines before any
+/// section and `[global]` are global, other sections open or re-open a pool (names
+/// compared case-insensitively), `include=` globs are made absolute against `prefix` and
+/// read in place, and reading goes on in whatever section the included file ended in.
+pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str) -> FpmConfig {
+    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: Some(root), ..Default::default() }, section: Section::Global };
+    r.read(root, 0);
+    r.config
+}
+
+impl Resolver<'_> {
+    fn section_name(&self) -> String {
+        match self.section {
+            Section::Global => "[global]".into(),
+            Section::Pool(i) => format!("pool `{}`", self.config.pools[i].name),
+        }
+    }
+
+    fn read(&mut self, file: FileId, depth: usize) {
+        self.config.files.push(file);
+        let lines = self.files.parsed(file).lines.clone();
+        // After an include that ended in another section, the next entry of this file
+        // silently lands there.
+        let mut leaked: Option<(Location, String)> = None;
+        for line in &lines {
+            let loc = Location { file, span: line.span };
+            match &line.kind {
+                LineKind::Blank => {}
+                LineKind::Error { message, span } => {
+                    let help = if self.files.sources().get(file).slice(*span).first() == Some(&b'#') {
+                        "PHP-FPM does not accept `#` comments; start the comment with `;`"
+                    } else if message.contains("unexpected '='") {
+                        "quote a value that contains `=`: name = \"a=b\""
+                    } else if message.contains("TC_QUOTED_STRING") || message.contains("unexpected end of file") {
+                        "a quoted value must end on the same line"
+                    } else {
+                        "every line must be `name = value`, a `[section]`, or a `;` comment"
+                    };
+                    self.config.findings.push(Finding::new("FPM001", Severity::Error, Location { file, span: *span }, format!("{message}: PHP-FPM refuses this file")).with_help(help));
+                }
+                LineKind::Section { name, .. } => {
+                    leaked = None;
+                    self.section = if name.eq_ignore_ascii_case("global") {
+                        Section::Global
+                    } else {
+                        match self.config.pools.iter().position(|p| p.name.eq_ignore_ascii_case(name)) {
+                            Some(i) => Section::Pool(i),
+                            None => {
+                                self.config.pools.push(Pool { name: name.clone(), header: loc, settings: Vec::new() });
+                                Section::Pool(self.config.pools.len() - 1)
+                            }
+                        }
+                    };
+                }
+                LineKind::Entry(entry) => {
+                    if let Some((include_at, section)) = leaked.take() {
+                        self.config.findings.push(
+                            Finding::new("FPM009", Severity::Warning, loc, format!("`{}` lands in {section}: PHP-FPM keeps reading in the section the included file ended in", entry.name))
+                                .with_related(include_at, "the include")
+                                .with_help("move it above the `include=` line, or open the section it belongs to again"),
+                        );
+                    }
+                    if entry.name == "include" && entry.array_key.is_none() {
+                        let before = self.section_name();
+                        self.include(file, loc, &entry.value, depth);
+                        let after = self.section_name();
+                        if after != before {
+                            leaked = Some((loc, after));
+                        }
+                        continue;
+                    }
+                    self.setting(file, line.span, entry);
+                }
+            }
+        }
+    }
+
+    fn setting(&mut self, file: FileId, line: Span, entry: &crate::fpm::ast::Entry) {
+        let is_array = entry.array_key.is_some();
+        let name = if is_array { entry.name.clone() } else { entry.name.to_ascii_lowercase() };
+        let mut value = entry.value.clone();
+        if let Section::Pool(i) = self.section {
+            if value.text.contains("$pool") {
+                value.text = value.text.replace("$pool", &self.config.pools[i].name);
+            }
+        }
+        let setting = Setting {
+            name,
+            array_key: entry.array_key.as_ref().map(|(k, _)| k.clone()),
+            location: Location { file, span: line },
+            name_location: Location { file, span: entry.name_span },
+            value_location: Location { file, span: value.span },
+            value,
+        };
+        match self.section {
+            Section::Global => self.config.global.push(setting),
+            Section::Pool(i) => self.config.pools[i].settings.push(setting),
+        }
+    }
+
+    fn include(&mut self, file: FileId, at: Location, value: &Value, depth: usize) {
+        let pattern = value.text.trim();
+        let full = if pattern.starts_with('/') {
+            pattern.to_string()
+        } else {
+            let full = format!("{}/{pattern}", self.prefix);
+            self.config.findings.push(
+                Finding::new("FPM009", Severity::Warning, at, format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: it means {full}"))
+                    .with_help("write the include with an absolute path"),
+            );
+            full
+        };
+        if depth + 1 > MAX_INCLUDE_DEPTH {
+            self.config.findings.push(Finding::new("FPM009", Severity::Error, at, "failed to include more than 5 files recursively: PHP-FPM refuses to start"));
+            return;
+        }
+        match self.files.expand_include(&full, at) {
+            Expanded::Files(ids) => {
+                for id in ids {
+                    self.read(id, depth + 1);
+                }
+            }
+            Expanded::DirMissing => {
+                let line = self.files.sources().get(file).position(at.span.start).line;
+                let shown = self.files.sources().get(file).display.clone();
+                self.config.findings.push(Finding::new(
+                    "FPM009",
+                    Severity::Error,
+                    at,
+                    format!("Unable to globalize '{full}' (ret=2) from {shown} at line {line}: the directory does not exist and PHP-FPM refuses to start"),
+                ));
+            }
+            Expanded::NoMatch | Expanded::NotFollowed => {}
+        }
+    }
 }
