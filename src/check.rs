@@ -36,6 +36,9 @@ pub struct Linted {
     pub workspace: Workspace,
     /// Every finding, ordered by file, position and code.
     pub findings: Vec<Finding>,
+    /// What the user should know that is not a finding (skipped files, mappings, checks
+    /// that could not run).
+    pub notes: Vec<workspace::Note>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +53,10 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
     let workspace = Workspace::load(&settings.workspace, stdin)?;
     let enabled: Vec<&RuleMeta> = settings.registry.all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
     let mut findings: Vec<Finding> = workspace.findings.iter().filter(|f| settings.selection.enables(&f.code)).cloned().collect();
-    findings.extend(engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?);
+    let run = engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?;
+    findings.extend(run.findings);
+    let mut notes = workspace.notes.clone();
+    notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: "conflint".into(), message }));
     findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));
     let mut findings = crate::suppress::apply(&workspace, findings, &|code| settings.selection.enables(code));
     findings.sort_by(|a, b| {
@@ -58,7 +64,7 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
         (&sa.display, a.location.span.start, &a.code, &a.message).cmp(&(&sb.display, b.location.span.start, &b.code, &b.message))
     });
     findings.dedup();
-    Ok(Linted { workspace, findings })
+    Ok(Linted { workspace, findings, notes })
 }
 
 /// `[check.per-file-ignores]`: globs match the path relative to the config file's

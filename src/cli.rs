@@ -243,11 +243,11 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let settings = Settings { workspace: opts, config, selection, registry };
     let linted = crate::check::lint(&settings, &mut std::io::stdin().lock())?;
     let ws = &linted.workspace;
-    let findings = linted.findings;
+    let findings = &linted.findings;
 
     if !args.quiet {
         let mut err = std::io::stderr().lock();
-        for note in &ws.notes {
+        for note in &linted.notes {
             writeln!(err, "conflint: {}: {}", note.path, note.message)?;
         }
     }
@@ -261,7 +261,10 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if args.statistics {
-        write_statistics(&findings, &settings.registry, &mut sink)?;
+        write_statistics(findings, &settings.registry, &mut sink)?;
+        for note in linted.notes.iter().filter(|n| n.message.starts_with("nginx ↔ PHP-FPM")) {
+            writeln!(sink, "note: {}", note.message)?;
+        }
     } else {
         let format = match args.output_format {
             OutputFormat::Full => Format::Full,
@@ -271,9 +274,9 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         };
         let human = matches!(format, Format::Full | Format::Concise);
         let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
-        report::render(format, &findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
+        report::render(format, findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
         if !args.quiet && human {
-            write!(sink, "{}", report::summary(&findings))?;
+            write!(sink, "{}", report::summary(findings))?;
         }
     }
     sink.flush()?;

@@ -3,5 +3,6 @@
 
 pub mod address;
 pub mod fpm;
+pub mod join;
 pub mod nginx;
 pub mod values;

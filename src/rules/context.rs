@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::options::OptionValue;
 use super::RuleMeta;
 use crate::config::Host;
+use crate::effective::join::Join;
 use crate::effective::nginx::NginxView;
 use crate::effective::values::Millis;
 use crate::finding::{Finding, Location};
@@ -15,6 +16,8 @@ pub struct RuleContext<'a, 'w> {
     pub rule: &'a RuleMeta,
     pub ws: &'w Workspace,
     pub nginx: &'a NginxView<'w>,
+    /// Which PHP-FPM pools each `fastcgi_pass` reaches.
+    pub join: &'a Join<'w>,
     /// The rule's options: declared defaults, overridden by conflint.toml.
     pub options: &'a BTreeMap<String, OptionValue>,
     pub host: &'a Host,

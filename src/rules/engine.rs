@@ -6,6 +6,7 @@ use super::context::RuleContext;
 use super::options::OptionValue;
 use super::{builtin, declarative, RuleMeta};
 use crate::config::Config;
+use crate::effective::join::Join;
 use crate::effective::nginx::NginxView;
 use crate::finding::Finding;
 use crate::workspace::Workspace;
@@ -24,12 +25,30 @@ pub fn options_for(rule: &RuleMeta, config: &Config) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Vec<Finding>, String> {
+/// What the rules found, and what they could not look at.
+pub struct Run {
+    pub findings: Vec<Finding>,
+    /// e.g. the nginx ↔ PHP-FPM join was not possible.
+    pub notes: Vec<String>,
+}
+
+pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, String> {
     let nginx = NginxView::build(ws);
+    let join = Join::build(ws, &nginx);
+    let mut notes = Vec::new();
+    if rules.iter().any(|r| r.code.starts_with("XFP")) {
+        let why = match (join.sites.is_empty(), join.listeners.is_empty(), ws.nginx.is_empty()) {
+            (false, true, _) => Some("the linted tree has `fastcgi_pass` but no PHP-FPM pool with a `listen`; lint the PHP-FPM configuration too"),
+            (true, false, true) => Some("the linted tree has PHP-FPM pools but no nginx configuration; lint the nginx configuration too"),
+            (true, false, false) => Some("the nginx configuration has no `fastcgi_pass` to an address or upstream"),
+            _ => None,
+        };
+        notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
+    }
     let mut findings = Vec::new();
     for rule in rules {
         let options = options_for(rule, config)?;
-        let cx = RuleContext { rule, ws, nginx: &nginx, options: &options, host: &config.host };
+        let cx = RuleContext { rule, ws, nginx: &nginx, join: &join, options: &options, host: &config.host };
         match rule.check.builtin.as_deref() {
             Some(name) => {
                 if let Some(check) = builtin::get(name) {
@@ -39,5 +58,5 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Vec<F
             None => declarative::evaluate(&cx, &rule.check, &mut findings),
         }
     }
-    Ok(findings)
+    Ok(Run { findings, notes })
 }

@@ -1,8 +1,9 @@
 //! Checks written in Rust, named by the `check.builtin` key of their rule file.
 
+mod cross;
 mod pool_files;
 mod pools;
-mod sockets;
+pub(crate) mod sockets;
 mod timeouts;
 
 use super::context::RuleContext;
@@ -24,6 +25,12 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "slowlog_invalid" => pool_files::slowlog_invalid,
         "duplicate_listen" => pool_files::duplicate_listen,
         "socket_owner_missing" => sockets::socket_owner_missing,
+        "fastcgi_pass_no_listener" => cross::fastcgi_pass_no_listener,
+        "read_timeout_below_terminate" => cross::read_timeout_below_terminate,
+        "socket_permission_denied" => cross::socket_permission_denied,
+        "localhost_ambiguity" => cross::localhost_ambiguity,
+        "keepalive_pins_children" => cross::keepalive_pins_children,
+        "allowed_clients_excludes_nginx" => cross::allowed_clients_excludes_nginx,
         _ => return None,
     })
 }

@@ -1,0 +1,110 @@
+//! nginx ↔ PHP-FPM: which pools each `fastcgi_pass` reaches, with PHP-FPM's address rules
+//! on one side and nginx's on the other.
+
+use std::path::{Path, PathBuf};
+
+use super::address::{fpm_listen, nginx_target, reaches, Addr};
+use super::fpm::PoolView;
+use super::nginx::{NginxView, Placed, ScopeId};
+use crate::fpm::resolve::Setting;
+use crate::workspace::Workspace;
+
+/// One pool with the address it listens on.
+#[derive(Clone)]
+pub struct Listener<'w> {
+    pub pool: PoolView<'w>,
+    pub listen: &'w Setting,
+    pub addr: Addr,
+}
+
+impl Listener<'_> {
+    /// `pool `www` (PHP-FPM 8.2)` — the version when the tree holds several.
+    pub fn describe(&self, ws: &Workspace) -> String {
+        let version = self.pool.config.root.map(|f| &ws.source(f).display).and_then(|d| php_version(d));
+        match version {
+            Some(v) => format!("pool `{}` (PHP-FPM {v})", self.pool.name()),
+            None => format!("pool `{}`", self.pool.name()),
+        }
+    }
+}
+
+/// `8.2` from `php/8.2/fpm/...` or `php82`/`php8.2-fpm` style paths.
+fn php_version(path: &str) -> Option<String> {
+    let b = path.as_bytes();
+    (0..b.len().saturating_sub(2)).find_map(|i| {
+        (b[i].is_ascii_digit() && b[i + 1] == b'.' && b[i + 2].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()))
+            .then(|| path[i..i + 3].to_string())
+    })
+}
+
+/// A place nginx passes requests to FastCGI.
+pub struct PassSite<'w> {
+    pub scope: ScopeId,
+    pub pass: Placed<'w>,
+    /// The addresses nginx connects to: the literal one, or an upstream's servers.
+    pub targets: Vec<(Addr, Placed<'w>)>,
+    /// Set when the target is an upstream block.
+    pub upstream: Option<ScopeId>,
+}
+
+pub struct Join<'w> {
+    pub listeners: Vec<Listener<'w>>,
+    pub sites: Vec<PassSite<'w>>,
+}
+
+impl<'w> Join<'w> {
+    pub fn build(ws: &'w Workspace, view: &NginxView<'w>) -> Join<'w> {
+        let listeners = PoolView::all(&ws.fpm)
+            .into_iter()
+            .filter_map(|pool| {
+                let listen = pool.get("listen")?;
+                let prefix = pool.get("prefix").map(|p| PathBuf::from(&p.value.text)).unwrap_or_else(|| ws.fpm_prefix.clone());
+                let addr = fpm_listen(&listen.value.text, Path::new(&prefix))?;
+                Some(Listener { pool, listen, addr })
+            })
+            .collect();
+        let mut sites = Vec::new();
+        for scope in view.request_scopes() {
+            let Some(pass) = view.first_here(scope, "fastcgi_pass") else { continue };
+            let Some(target) = pass.arg(0) else { continue };
+            if target.contains('$') {
+                continue;
+            }
+            if let Some(addr) = nginx_target(target) {
+                sites.push(PassSite { scope, pass, targets: vec![(addr, pass)], upstream: None });
+                continue;
+            }
+            let upstreams = view.upstreams(scope);
+            let Some(&up) = upstreams.get(target) else { continue };
+            let targets = view
+                .here(up, "server")
+                .filter(|s| !s.directive.args.iter().skip(1).any(|a| a.value == "down"))
+                .filter_map(|s| s.arg(0).and_then(nginx_target).map(|a| (a, s)))
+                .collect();
+            sites.push(PassSite { scope, pass, targets, upstream: Some(up) });
+        }
+        Join { listeners, sites }
+    }
+
+    /// The pools a site reaches.
+    pub fn reached(&self, site: &PassSite) -> Vec<&Listener<'w>> {
+        self.listeners.iter().filter(|l| site.targets.iter().any(|(a, _)| reaches(a, &l.addr))).collect()
+    }
+
+    /// Both sides are present: rules may compare them.
+    pub fn possible(&self) -> bool {
+        !self.listeners.is_empty() && !self.sites.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::php_version;
+
+    #[test]
+    fn versions_from_paths() {
+        assert_eq!(php_version("php/8.2/fpm/php-fpm.conf").as_deref(), Some("8.2"));
+        assert_eq!(php_version("etc/php/7.4/fpm/pool.d/www.conf").as_deref(), Some("7.4"));
+        assert_eq!(php_version("php-fpm.conf"), None);
+    }
+}
