@@ -56,7 +56,7 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
     let run = engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?;
     findings.extend(run.findings);
     let mut notes = workspace.notes.clone();
-    notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: "conflint".into(), message }));
+    notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: String::new(), message }));
     findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));
     let mut findings = crate::suppress::apply(&workspace, findings, &|code| settings.selection.enables(code));
     findings.sort_by(|a, b| {

@@ -248,7 +248,10 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if !args.quiet {
         let mut err = std::io::stderr().lock();
         for note in &linted.notes {
-            writeln!(err, "conflint: {}: {}", note.path, note.message)?;
+            match note.path.as_str() {
+                "" => writeln!(err, "conflint: {}", note.message)?,
+                path => writeln!(err, "conflint: {path}: {}", note.message)?,
+            }
         }
     }
 
