@@ -2,6 +2,7 @@
 //! resolution of sections and `include=` into the global section and pools.
 
 pub mod ast;
+pub mod directives;
 mod parser;
 pub mod resolve;
 

@@ -2,6 +2,7 @@
 
 mod cross;
 mod pool_files;
+mod pool_values;
 mod pools;
 pub(crate) mod sockets;
 mod timeouts;
@@ -22,6 +23,8 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "max_children_oversized" => pools::max_children_oversized,
         "process_max_below_children" => pools::process_max_below_children,
         "duplicate_directive" => pool_files::duplicate_directive,
+        "unknown_directive" => pool_values::unknown_directive,
+        "invalid_value" => pool_values::invalid_value,
         "slowlog_invalid" => pool_files::slowlog_invalid,
         "duplicate_listen" => pool_files::duplicate_listen,
         "socket_owner_missing" => sockets::socket_owner_missing,

@@ -1,0 +1,94 @@
+//! FPM002 unknown directives and FPM003 values PHP-FPM refuses or silently misreads.
+
+use crate::effective::fpm::PoolView;
+use crate::finding::{Applicability, Edit, Finding, Severity};
+use crate::fpm::directives::{self, Kind, Place, ARRAYS};
+use crate::fpm::resolve::Setting;
+use crate::rules::context::RuleContext;
+use crate::rules::edit;
+
+/// Every setting with where it stands: `[global]` or a pool.
+fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> Vec<(Place, String, &'w Setting)> {
+    let mut out = Vec::new();
+    for config in &cx.ws.fpm {
+        out.extend(config.global.iter().map(|s| (Place::Global, "[global]".to_string(), s)));
+    }
+    for pool in PoolView::all(&cx.ws.fpm) {
+        out.extend(pool.pool.settings.iter().map(|s| (Place::Pool, format!("pool `{}`", pool.name()), s)));
+    }
+    out
+}
+
+pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
+    for (place, section, s) in all_settings(cx) {
+        if s.array_key.is_some() {
+            if place == Place::Global {
+                out.push(cx.finding(s.location, format!("`{}[…]` in [global]: PHP-FPM refuses it (Array are not allowed in the global section)", s.name)).with_help("array settings belong in a pool section"));
+            } else if !ARRAYS.contains(&s.name.as_str()) {
+                out.push(cx.finding(s.name_location, format!("unknown directive '{}' in {section}: PHP-FPM refuses to start", s.name)).with_help(format!("array directives are {}", ARRAYS.join(", "))));
+            }
+            continue;
+        }
+        if directives::lookup(&s.name, place).is_some() {
+            continue;
+        }
+        let mut f = cx.finding(s.name_location, format!("unknown entry '{}' in {section}: PHP-FPM refuses to start", s.name));
+        if directives::other_place(&s.name, place) {
+            let home = if place == Place::Global { "a pool" } else { "[global]" };
+            f = f.with_help(format!("`{}` belongs in {home}", s.name));
+        } else {
+            let close = directives::suggestions(&s.name, place, 3);
+            if let Some((_, best)) = close.first() {
+                f = f.with_help(format!("did you mean `{best}`?"));
+            }
+            let within_two: Vec<&str> = close.iter().filter(|(d, _)| *d <= 2).map(|(_, n)| *n).collect();
+            if let [only] = within_two.as_slice() {
+                f = f.with_fix(edit::fix(Applicability::Safe, format!("rename to `{only}`"), vec![Edit { location: s.name_location, content: only.to_string() }]));
+            }
+        }
+        out.push(f);
+    }
+}
+
+pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
+    for (place, section, s) in all_settings(cx) {
+        if s.array_key.is_some() || s.value.has_env {
+            continue;
+        }
+        let Some(d) = directives::lookup(&s.name, place) else { continue };
+        let text = s.value.text.as_str();
+        if let Some(reason) = directives::invalid(d.kind, text) {
+            out.push(cx.finding(s.value_location, format!("unable to parse value for entry '{}' in {section}: {reason}; PHP-FPM refuses to start", d.name)));
+            continue;
+        }
+        if d.kind == Kind::Time {
+            if let Some((seconds, why)) = misread_time(text) {
+                let mut f = cx.finding(s.value_location, format!("{} = {text} in {section} is read as {why}: PHP-FPM only looks at the last character for a unit", d.name));
+                f.severity = Severity::Warning;
+                out.push(f.with_fix(edit::fix(Applicability::Safe, format!("write {seconds}s"), vec![Edit { location: s.value_location, content: format!("{seconds}s") }])));
+            }
+        }
+    }
+}
+
+/// `500ms` (500 seconds to PHP-FPM) and `1.5m` (60 seconds): what the writer meant, in
+/// whole seconds, and what PHP-FPM reads.
+fn misread_time(text: &str) -> Option<(u64, String)> {
+    if let Some(ms) = text.strip_suffix("ms").and_then(|n| n.parse::<u64>().ok()) {
+        return Some((ms.div_ceil(1000).max(1), format!("{ms} seconds, not {ms} milliseconds")));
+    }
+    let (number, unit) = text.split_at(text.len() - 1);
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    };
+    if !number.contains('.') {
+        return None;
+    }
+    let meant: f64 = number.parse().ok()?;
+    let read = crate::effective::fpm::fpm_time(text)?;
+    Some(((meant * scale).round() as u64, format!("{read} seconds, not {}", (meant * scale).round())))
+}
