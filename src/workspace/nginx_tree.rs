@@ -96,6 +96,21 @@ pub fn infer_context(config: &Config) -> Context {
     }
 }
 
+/// The conf prefix relative includes resolve against, and whether it is certain (a root
+/// nginx.conf or `--prefix`) or guessed for a snippet nothing includes.
+#[derive(Clone, Copy)]
+struct Prefix<'p> {
+    dir: Option<&'p Path>,
+    known: bool,
+}
+
+/// Files the distributions' nginx packages install beside nginx.conf: a repository that
+/// only carries its own files still gets them on the server.
+const PACKAGED: &[&str] = &[
+    "mime.types", "fastcgi_params", "fastcgi.conf", "proxy_params", "scgi_params", "uwsgi_params", "koi-utf", "koi-win", "win-utf",
+    "snippets/fastcgi-php.conf", "snippets/snakeoil.conf",
+];
+
 enum Target {
     File(PathBuf),
     Missing(PathBuf),
@@ -121,7 +136,7 @@ impl Builder<'_> {
         for &root in &roots {
             let prefix = self.opts.prefix.clone().or_else(|| self.conf_prefix_of(root));
             self.ws.nginx_roots.push(root);
-            self.visit(root, Context::Main, prefix.as_deref(), &mut vec![root]);
+            self.visit(root, Context::Main, Prefix { dir: prefix.as_deref(), known: true }, &mut vec![root]);
         }
         let single_prefix = match roots.as_slice() {
             [only] => self.conf_prefix_of(*only),
@@ -132,9 +147,10 @@ impl Builder<'_> {
                 continue;
             }
             let ctx = self.opts.context.unwrap_or_else(|| infer_context(&self.ws.nginx[&id].config));
-            let prefix = self.opts.prefix.clone().or_else(|| single_prefix.clone()).or_else(|| self.guess_prefix(id));
+            let known = self.opts.prefix.clone().or_else(|| single_prefix.clone());
+            let prefix = known.clone().or_else(|| self.guess_prefix(id));
             self.ws.nginx_snippets.push(id);
-            self.visit(id, ctx, prefix.as_deref(), &mut vec![id]);
+            self.visit(id, ctx, Prefix { dir: prefix.as_deref(), known: known.is_some() }, &mut vec![id]);
         }
         for m in self.confinement.learned() {
             self.ws.notes.push(super::Note {
@@ -205,7 +221,7 @@ impl Builder<'_> {
     }
 
     /// Walk `file` in `ctx`, following its includes depth first.
-    fn visit(&mut self, file: FileId, ctx: Context, prefix: Option<&Path>, stack: &mut Vec<FileId>) {
+    fn visit(&mut self, file: FileId, ctx: Context, prefix: Prefix, stack: &mut Vec<FileId>) {
         let entry = self.ws.nginx.get_mut(&file).expect("visited files are parsed nginx files");
         if entry.context.is_some() && stack.len() > 1 {
             return;
@@ -218,21 +234,30 @@ impl Builder<'_> {
         }
     }
 
-    fn follow_include(&mut self, file: FileId, d: &Directive, ctx: Context, prefix: Option<&Path>, stack: &mut Vec<FileId>) {
+    fn follow_include(&mut self, file: FileId, d: &Directive, ctx: Context, prefix: Prefix, stack: &mut Vec<FileId>) {
         let Some(arg) = d.args.first() else { return };
         let at = Location { file, span: d.span };
         let pattern = PathBuf::from(&arg.value);
+        let packaged = PACKAGED.iter().any(|p| pattern.ends_with(p) && (pattern.is_relative() || pattern.starts_with("/etc/nginx")));
         let full = if pattern.is_absolute() {
             pattern
         } else {
-            match prefix {
+            match prefix.dir {
                 Some(p) => p.join(pattern),
                 None => pattern,
             }
         };
         let arg_at = Location { file, span: arg.span };
         // Name the file the way nginx would on the server.
-        let shown = if self.virtual_files.is_some() { full.clone() } else { self.confinement.unmap(&full) };
+        let shown = if self.virtual_files.is_some() {
+            full.clone()
+        } else {
+            match self.confinement.unmap(&full) {
+                system if system != full => system,
+                // No live-system path known: show it as the user sees the tree.
+                _ => PathBuf::from(self.display_for(&full)),
+            }
+        };
         let mut reached = Vec::new();
         for target in self.expand(&full) {
             match target {
@@ -274,6 +299,16 @@ impl Builder<'_> {
                     self.visit(id, ctx, prefix, stack);
                     stack.pop();
                 }
+                Target::Missing(_) if packaged => self.note_packaged(&arg.value),
+                Target::Missing(path) if !prefix.known => self.ws.findings.push(
+                    Finding::new(
+                        "CFL002",
+                        Severity::Info,
+                        arg_at,
+                        format!("{} was not found where this snippet's includes were guessed to resolve ({}); not read", arg.value, self.display_for(prefix.dir.unwrap_or(Path::new(".")))),
+                    )
+                    .with_help(format!("no nginx.conf in the linted tree includes this file, so nginx's conf directory is unknown: pass --prefix DIR (looked for {})", self.display_for(&path))),
+                ),
                 Target::Missing(path) => self.ws.findings.push(
                     Finding::new(
                         "NGX007",
@@ -293,6 +328,13 @@ impl Builder<'_> {
             }
         }
         self.ws.includes.insert((file, d.span.start), reached);
+    }
+
+    fn note_packaged(&mut self, name: &str) {
+        let message = format!("{name} is not in the linted tree; assuming the nginx package provides it (its contents are unknown to the rules)");
+        if !self.ws.notes.iter().any(|n| n.message == message) {
+            self.ws.notes.push(super::Note { path: String::new(), message });
+        }
     }
 
     pub(crate) fn report_outside(&mut self, at: Location, path: &Path) {
