@@ -56,6 +56,9 @@ pub struct FpmConfig {
     pub files: Vec<FileId>,
     pub global: Vec<Setting>,
     pub pools: Vec<Pool>,
+    /// Settings of a pool fragment read on its own (no `php-fpm.conf` in the tree includes
+    /// it) that stand before any section: their section is decided by the includer.
+    pub unplaced: Vec<Setting>,
     /// Structural findings: FPM001 syntax errors and FPM009 include problems.
     pub findings: Vec<Finding>,
 }
@@ -66,6 +69,8 @@ const MAX_INCLUDE_DEPTH: usize = 5;
 enum Section {
     Global,
     Pool(usize),
+    /// The start of a fragment read on its own: the includer's section is unknown.
+    Unknown,
 }
 
 struct Resolver<'f> {
@@ -79,8 +84,12 @@ struct Resolver<'f> {
 /// section and `[global]` are global, other sections open or re-open a pool (names
 /// compared case-insensitively), `include=` globs are made absolute against `prefix` and
 /// read in place, and reading goes on in whatever section the included file ended in.
-pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str) -> FpmConfig {
-    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: Some(root), ..Default::default() }, section: Section::Global };
+///
+/// `fragment` is a file read on its own that a main file would include (a `pool.d/` file):
+/// its lines before any section belong to whatever section includes it.
+pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
+    let section = if fragment { Section::Unknown } else { Section::Global };
+    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: Some(root), ..Default::default() }, section };
     r.read(root, 0);
     r.config
 }
@@ -90,6 +99,7 @@ impl Resolver<'_> {
         match self.section {
             Section::Global => "[global]".into(),
             Section::Pool(i) => format!("pool `{}`", self.config.pools[i].name),
+            Section::Unknown => "the includer's section".into(),
         }
     }
 
@@ -172,6 +182,7 @@ impl Resolver<'_> {
         match self.section {
             Section::Global => self.config.global.push(setting),
             Section::Pool(i) => self.config.pools[i].settings.push(setting),
+            Section::Unknown => self.config.unplaced.push(setting),
         }
     }
 

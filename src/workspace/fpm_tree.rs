@@ -25,11 +25,12 @@ impl Builder<'_> {
         }
         let prefix = self.opts.fpm_prefix.to_string_lossy().into_owned();
         let mut reached = HashSet::new();
+        let fragments: HashSet<FileId> = pools.iter().copied().collect();
         for id in mains.into_iter().chain(pools) {
             if reached.contains(&id) {
                 continue;
             }
-            let config = resolve::resolve(id, &mut FpmView { b: self }, &prefix);
+            let config = resolve::resolve(id, &mut FpmView { b: self }, &prefix, fragments.contains(&id));
             reached.extend(config.files.iter().copied());
             self.ws.findings.extend(config.findings.iter().cloned());
             self.ws.fpm.push(config);
