@@ -1,0 +1,150 @@
+//! NGX301: a PHP location whose effective `fastcgi_param`s have no `SCRIPT_FILENAME`.
+
+use std::collections::HashSet;
+
+use crate::effective::nginx::{IncludeAt, Placed, ScopeId};
+use crate::finding::{Applicability, Finding};
+use crate::rules::context::RuleContext;
+use crate::rules::edit;
+
+const SCRIPT_FILENAME_LINE: &str = "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;";
+
+/// What an include we could not read is known to contain, by its file name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Debian's `fastcgi.conf` and `snippets/fastcgi-php.conf` (which includes it): the
+    /// standard params with `SCRIPT_FILENAME`.
+    WithScript,
+    /// `fastcgi_params`: the standard params without `SCRIPT_FILENAME`.
+    WithoutScript,
+    /// Anything else: it may set any params.
+    Unknown,
+}
+
+fn known_by_name(inc: &IncludeAt) -> Known {
+    let Some(path) = inc.directive.arg(0) else { return Known::Unknown };
+    if inc.is_glob() {
+        return Known::Unknown;
+    }
+    let base = path.rsplit('/').next().unwrap_or(path);
+    match base {
+        "fastcgi.conf" | "fastcgi-php.conf" => Known::WithScript,
+        "fastcgi_params" => Known::WithoutScript,
+        _ => Known::Unknown,
+    }
+}
+
+/// The level whose `fastcgi_param`s a request at a location gets.
+struct Effective<'w> {
+    level: ScopeId,
+    params: Vec<Placed<'w>>,
+    /// Includes at that level that were not read but are known by name.
+    unread: Vec<(IncludeAt<'w>, Known)>,
+}
+
+pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
+    let view = cx.nginx;
+    let mut seen = HashSet::new();
+    for loc in view.request_scopes() {
+        let Some(pass) = view.first_here(loc, "fastcgi_pass") else { continue };
+        if !seen.insert(pass.location()) {
+            continue;
+        }
+        // Walk up to the level that sets params; give up at an include we cannot read.
+        let mut effective = None;
+        let mut unknowable = false;
+        for level in view.chain(loc) {
+            let params: Vec<Placed> = view.here(level, "fastcgi_param").collect();
+            let mut unread = Vec::new();
+            for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
+                match known_by_name(&inc) {
+                    Known::Unknown => unknowable = true,
+                    k => unread.push((inc, k)),
+                }
+            }
+            if unknowable {
+                break;
+            }
+            if !params.is_empty() || !unread.is_empty() {
+                effective = Some(Effective { level, params, unread });
+                break;
+            }
+        }
+        if unknowable {
+            continue;
+        }
+        let has_script = effective.as_ref().is_some_and(|e| {
+            e.params.iter().any(|p| p.arg(0) == Some("SCRIPT_FILENAME")) || e.unread.iter().any(|(_, k)| *k == Known::WithScript)
+        });
+        if has_script {
+            continue;
+        }
+        let Some(e) = effective else {
+            out.push(
+                cx.finding(
+                    pass.location(),
+                    format!(
+                        "no fastcgi_param reaches {}: PHP-FPM gets no SCRIPT_FILENAME (nor REQUEST_METHOD) and answers \"Primary script unknown\" with 404 File not found, or an empty page",
+                        view.describe(loc)
+                    ),
+                )
+                .with_help("add `include fastcgi.conf;` (the standard params with SCRIPT_FILENAME) to the location"),
+            );
+            continue;
+        };
+        out.push(missing_in_level(cx, loc, pass, &e));
+    }
+}
+
+fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective) -> Finding {
+    let view = cx.nginx;
+    let where_ = if e.level == loc { String::new() } else { format!(" (inherited from {})", view.describe(e.level)) };
+    let mut f = cx.finding(
+        pass.location(),
+        format!(
+            "the fastcgi_params of {}{where_} have no SCRIPT_FILENAME: PHP-FPM answers \"Primary script unknown\" and every PHP request gets 404 File not found",
+            view.describe(loc)
+        ),
+    );
+    // Name the include that brought the params (Debian's `fastcgi_params`), else the params.
+    let own = view.own_file(e.level);
+    let mut brought = Vec::new();
+    for p in &e.params {
+        if p.file != own {
+            if let Some(inc) = view.include_bringing(cx.ws, e.level, p.file) {
+                if !brought.iter().any(|b: &Placed| b.location() == inc.location()) {
+                    brought.push(inc);
+                }
+            }
+        }
+    }
+    brought.extend(e.unread.iter().map(|(inc, _)| inc.directive));
+    for inc in &brought {
+        f = f.with_related(inc.location(), format!("`include {}` sets params without SCRIPT_FILENAME", inc.arg(0).unwrap_or_default()));
+    }
+    if brought.is_empty() {
+        if let Some(first) = e.params.first() {
+            f = f.with_related(first.location(), "the params are set here");
+        }
+    }
+    f = f.with_help("Debian's `fastcgi_params` lacks SCRIPT_FILENAME; `include fastcgi.conf;` (or `snippets/fastcgi-php.conf`) has it");
+    // Insert after the last param or include of that level written in the level's own file,
+    // so the new line joins the same array instead of replacing it.
+    let anchors = e
+        .params
+        .iter()
+        .filter(|p| p.file == own)
+        .map(|p| p.location())
+        .chain(brought.iter().filter(|b| b.file == own).map(|b| b.location()))
+        .chain(e.unread.iter().filter(|(i, _)| i.direct).map(|(i, _)| i.directive.location()))
+        .max_by_key(|l| l.span.start);
+    if let Some(anchor) = anchors {
+        let src = cx.ws.source(anchor.file);
+        f = f.with_fix(edit::fix(
+            Applicability::Safe,
+            "add `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;`",
+            vec![edit::insert_line_after(src, anchor, SCRIPT_FILENAME_LINE)],
+        ));
+    }
+    f
+}
