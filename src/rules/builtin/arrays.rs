@@ -104,7 +104,10 @@ fn repeat_fix(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, drop
     let src = cx.ws.source(anchor.file);
     Some(edit::fix(
         Applicability::Unsafe,
-        format!("repeat the {} inherited line(s) here", lines.len()),
+        match lines.as_slice() {
+            [one] => format!("repeat `{one}` here"),
+            many => format!("repeat the {} inherited lines here", many.len()),
+        },
         vec![edit::insert_lines_before(src, anchor.location(), &lines)],
     ))
 }

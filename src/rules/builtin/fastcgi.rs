@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::effective::nginx::{IncludeAt, Placed, ScopeId};
-use crate::finding::{Applicability, Finding};
+use crate::finding::{Applicability, Finding, Location};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 
@@ -42,42 +42,53 @@ struct Effective<'w> {
     unread: Vec<(IncludeAt<'w>, Known)>,
 }
 
+impl Effective<'_> {
+    fn has_script(&self) -> bool {
+        self.params.iter().any(|p| p.arg(0) == Some("SCRIPT_FILENAME")) || self.unread.iter().any(|(_, k)| *k == Known::WithScript)
+    }
+}
+
+/// The params a request at `id` gets: `Ok(None)` when no level sets any, `Err(())` when an
+/// include we cannot read stands on the way.
+fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Effective<'w>>, ()> {
+    let view = cx.nginx;
+    for level in view.chain(id) {
+        let params: Vec<Placed<'w>> = view.here(level, "fastcgi_param").collect();
+        let mut unread = Vec::new();
+        for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
+            match known_by_name(&inc) {
+                Known::Unknown => return Err(()),
+                k => unread.push((inc, k)),
+            }
+        }
+        if !params.is_empty() || !unread.is_empty() {
+            return Ok(Some(Effective { level, params, unread }));
+        }
+    }
+    Ok(None)
+}
+
 pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx;
     let mut seen = HashSet::new();
+    // Insertion points already fixed by an earlier finding (locations sharing a level).
+    let mut fixed = HashSet::new();
     for loc in view.request_scopes() {
         let Some(pass) = view.first_here(loc, "fastcgi_pass") else { continue };
         if !seen.insert(pass.location()) {
             continue;
         }
-        // Walk up to the level that sets params; give up at an include we cannot read.
-        let mut effective = None;
-        let mut unknowable = false;
-        for level in view.chain(loc) {
-            let params: Vec<Placed> = view.here(level, "fastcgi_param").collect();
-            let mut unread = Vec::new();
-            for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
-                match known_by_name(&inc) {
-                    Known::Unknown => unknowable = true,
-                    k => unread.push((inc, k)),
-                }
-            }
-            if unknowable {
-                break;
-            }
-            if !params.is_empty() || !unread.is_empty() {
-                effective = Some(Effective { level, params, unread });
-                break;
-            }
-        }
-        if unknowable {
+        let Ok(effective) = effective_from(cx, loc) else { continue };
+        if effective.as_ref().is_some_and(Effective::has_script) {
             continue;
         }
-        let has_script = effective.as_ref().is_some_and(|e| {
-            e.params.iter().any(|p| p.arg(0) == Some("SCRIPT_FILENAME")) || e.unread.iter().any(|(_, k)| *k == Known::WithScript)
-        });
-        if has_script {
-            continue;
+        // A level that dropped a parent's complete set is NGX302's finding (whose fix
+        // restores all of it, not only SCRIPT_FILENAME).
+        if let Some(e) = &effective {
+            let parent = view.chain(e.level).nth(1);
+            if parent.and_then(|p| effective_from(cx, p).ok().flatten()).is_some_and(|pe| pe.has_script()) {
+                continue;
+            }
         }
         let Some(e) = effective else {
             out.push(
@@ -92,11 +103,11 @@ pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>)
             );
             continue;
         };
-        out.push(missing_in_level(cx, loc, pass, &e));
+        out.push(missing_in_level(cx, loc, pass, &e, &mut fixed));
     }
 }
 
-fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective) -> Finding {
+fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective, fixed: &mut HashSet<Location>) -> Finding {
     let view = cx.nginx;
     let where_ = if e.level == loc { String::new() } else { format!(" (inherited from {})", view.describe(e.level)) };
     let mut f = cx.finding(
@@ -138,7 +149,7 @@ fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective)
         .chain(brought.iter().filter(|b| b.file == own).map(|b| b.location()))
         .chain(e.unread.iter().filter(|(i, _)| i.direct).map(|(i, _)| i.directive.location()))
         .max_by_key(|l| l.span.start);
-    if let Some(anchor) = anchors {
+    if let Some(anchor) = anchors.filter(|a| fixed.insert(*a)) {
         let src = cx.ws.source(anchor.file);
         f = f.with_fix(edit::fix(
             Applicability::Safe,

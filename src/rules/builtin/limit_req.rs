@@ -89,6 +89,12 @@ fn status_words(code: &str) -> String {
     }
 }
 
+/// The time between two requests a rate allows: `100ms` for 10r/s, `6s` for 10r/m.
+fn interval(r: Rate) -> String {
+    let ms = if r.per_minute { 60_000 / r.count } else { 1000 / r.count };
+    if ms >= 1000 && ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+}
+
 /// NGX201: `limit_req` without `burst=`.
 pub fn limit_req_no_burst(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx;
@@ -102,9 +108,8 @@ pub fn limit_req_no_burst(cx: &RuleContext, out: &mut Vec<Finding>) {
         let rate = def.as_ref().and_then(ZoneDef::rate);
         let burst = rate.map_or(fix_burst, |r| fix_burst.max(r.per_second_ceil()));
         let pace = match rate {
-            Some(r) if r.per_minute => format!("more often than {}r/m", r.count),
-            Some(r) => format!("more often than {}r/s", r.count),
-            None => "faster than the zone's rate".into(),
+            Some(r) => format!("within {} of its previous one (rate {}r/{})", interval(r), r.count, if r.per_minute { "m" } else { "s" }),
+            None => "sooner than the zone's rate allows".into(),
         };
         let status = status_words(&limit_status(view, scope, "limit_req"));
         let mut f = cx.finding(
