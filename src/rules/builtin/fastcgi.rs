@@ -21,12 +21,24 @@ enum Known {
     Unknown,
 }
 
-fn known_by_name(inc: &IncludeAt) -> Known {
+/// Judge an include that read nothing by its name — unless a file of that name is in the
+/// linted tree beside or above the including file (a local file the include did not reach:
+/// we cannot tell which one nginx reads).
+fn known_by_name(cx: &RuleContext, inc: &IncludeAt) -> Known {
     let Some(path) = inc.directive.arg(0) else { return Known::Unknown };
     if inc.is_glob() {
         return Known::Unknown;
     }
     let base = path.rsplit('/').next().unwrap_or(path);
+    // A file of that name next to the including file or in a directory above it.
+    let including = &cx.ws.source(inc.directive.file).display;
+    let local = cx.ws.sources.iter().any(|(_, src)| {
+        let (dir, name) = src.display.rsplit_once('/').unwrap_or(("", &src.display));
+        name == base && (dir.is_empty() || including.starts_with(&format!("{dir}/")))
+    });
+    if local {
+        return Known::Unknown;
+    }
     match base {
         "fastcgi.conf" | "fastcgi-php.conf" => Known::WithScript,
         "fastcgi_params" => Known::WithoutScript,
@@ -56,7 +68,7 @@ fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Ef
         let params: Vec<Placed<'w>> = view.here(level, "fastcgi_param").collect();
         let mut unread = Vec::new();
         for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
-            match known_by_name(&inc) {
+            match known_by_name(cx, &inc) {
                 Known::Unknown => return Err(()),
                 k => unread.push((inc, k)),
             }
@@ -66,6 +78,35 @@ fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Ef
         }
     }
     Ok(None)
+}
+
+/// FastCGI is also used for Python, CGI wrappers and test backends, which do not need
+/// SCRIPT_FILENAME: only PHP locations are checked. PHP shows in the location pattern, the
+/// pass target (`php8.2-fpm.sock`, `php:9000`, FPM's default port 9000), `fastcgi_index
+/// index.php` or `fastcgi_split_path_info` with `.php`.
+fn looks_like_php(cx: &RuleContext, loc: ScopeId, pass: Placed) -> bool {
+    let view = cx.nginx;
+    let php = |t: &str| t.to_ascii_lowercase().contains("php");
+    let target = pass.arg(0).unwrap_or_default();
+    if php(target) || target.ends_with(":9000") {
+        return true;
+    }
+    view.chain(loc).any(|s| {
+        let block_args = view.scope(s).block.filter(|b| matches!(b.name(), "location" | "if")).is_some_and(|b| b.directive.arg_values().any(php));
+        block_args
+            || ["fastcgi_index", "fastcgi_split_path_info"].iter().any(|d| view.here(s, d).any(|p| p.directive.arg_values().any(php)))
+    })
+}
+
+/// PHP-FPM answers its `pm.status_path` and `ping.path` itself, without a script.
+fn is_fpm_status_page(cx: &RuleContext, loc: ScopeId) -> bool {
+    let view = cx.nginx;
+    view.scope(loc).block.filter(|b| b.name() == "location").is_some_and(|b| {
+        b.directive.arg_values().last().is_some_and(|uri| {
+            let uri = uri.to_ascii_lowercase();
+            uri.contains("status") || uri.contains("ping")
+        })
+    })
 }
 
 pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -78,7 +119,14 @@ pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>)
         if !seen.insert(pass.location()) {
             continue;
         }
+        if !looks_like_php(cx, loc, pass) || is_fpm_status_page(cx, loc) {
+            continue;
+        }
         let Ok(effective) = effective_from(cx, loc) else { continue };
+        // A file linted without its nginx.conf: the params may come from a level we do not see.
+        if effective.is_none() && view.main_of(loc).is_none() {
+            continue;
+        }
         if effective.as_ref().is_some_and(Effective::has_script) {
             continue;
         }

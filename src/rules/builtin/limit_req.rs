@@ -190,7 +190,7 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
         {
             f = f.with_related(def.placed.location(), format!("zone `{}` is defined here", def.name));
         }
-        let last = entries.iter().filter(|e| e.file == first.file).last().copied().unwrap_or(first);
+        let last = entries.iter().rfind(|e| e.file == first.file).copied().unwrap_or(first);
         let src = cx.ws.source(last.file);
         out.push(
             f.with_help("429 Too Many Requests tells clients (and retry logic) to slow down, and keeps rate limiting apart from backend failures")
@@ -203,12 +203,18 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
     }
 }
 
-/// Does the tree of `id` pull in anything we could not read (a zone could be defined
-/// there)? Include directives that resolved to nothing count.
+/// Could the tree of `id` define zones we do not see? An include that read nothing, or a
+/// template placeholder standing where a directive should (`%%TEST_GLOBALS_HTTP%%`,
+/// `{{ zones }}`), which swallows the directives after it up to the next `;`.
 fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
     let view = cx.nginx;
     let top = view.top_of(id);
-    view.ids().filter(|&s| view.top_of(s) == top).any(|s| view.includes_in(cx.ws, s).iter().any(|i| i.targets.is_empty()))
+    let placeholder = |name: &str| !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    view.ids().filter(|&s| view.top_of(s) == top).any(|s| {
+        view.includes_in(cx.ws, s).iter().any(|i| i.targets.is_empty())
+            || (matches!(view.scope(s).context, Context::Main | Context::Http | Context::Server | Context::Location)
+                && view.scope(s).directives.iter().any(|p| placeholder(p.name())))
+    })
 }
 
 /// NGX204: a zone that no `limit_req_zone`/`limit_conn_zone` defines.
