@@ -9,6 +9,24 @@ use crate::nginx::ast::{Directive, Item};
 use crate::source::FileId;
 use crate::workspace::{Context, Workspace};
 
+/// An `include` directive as written, with the files it pulled in.
+#[derive(Clone, Copy, Debug)]
+pub struct IncludeAt<'w> {
+    pub directive: Placed<'w>,
+    /// The files it was resolved to; empty when nothing was read (missing, outside the
+    /// linted tree, a glob without match, or a cut cycle).
+    pub targets: &'w [FileId],
+    /// Written in the scope's own block (`false`: inside a file another include pulled in).
+    pub direct: bool,
+}
+
+impl IncludeAt<'_> {
+    /// The include pattern has glob characters (`*?[`).
+    pub fn is_glob(&self) -> bool {
+        self.directive.arg(0).is_some_and(|a| a.contains(['*', '?', '[']))
+    }
+}
+
 pub type ScopeId = usize;
 
 /// Include chains deeper than this are not spliced further (cycles are already cut by
@@ -202,6 +220,62 @@ impl<'w> NginxView<'w> {
     pub fn all_in_tree(&self, id: ScopeId, name: &str) -> Vec<(ScopeId, Placed<'w>)> {
         let top = self.top_of(id);
         self.ids().filter(|&s| self.top_of(s) == top).flat_map(|s| self.here(s, name).map(move |p| (s, p))).collect()
+    }
+
+    /// The file the block of `id` is written in (for a top scope, the root or snippet).
+    pub fn own_file(&self, id: ScopeId) -> FileId {
+        self.scopes[id].block.map_or(self.scopes[id].origin, |b| b.file)
+    }
+
+    /// The `include` directives of scope `id` in document order, including those inside
+    /// included files (`direct == false`); block directives' own includes are not listed.
+    pub fn includes_in(&self, ws: &'w Workspace, id: ScopeId) -> Vec<IncludeAt<'w>> {
+        fn go<'w>(ws: &'w Workspace, file: FileId, items: &'w [Item], direct: bool, depth: usize, out: &mut Vec<IncludeAt<'w>>) {
+            for item in items {
+                let Item::Directive(d) = item else { continue };
+                if d.name.value != "include" || d.block().is_some() {
+                    continue;
+                }
+                let targets = ws.includes.get(&(file, d.span.start)).map_or(&[][..], Vec::as_slice);
+                out.push(IncludeAt { directive: Placed { file, directive: d }, targets, direct });
+                if depth < MAX_INCLUDE_DEPTH {
+                    for t in targets {
+                        if let Some(nf) = ws.nginx.get(t) {
+                            go(ws, *t, &nf.config.items, false, depth + 1, out);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let scope = &self.scopes[id];
+        let (file, items): (FileId, &'w [Item]) = match scope.block {
+            Some(b) => match b.directive.block() {
+                Some(block) => (b.file, &block.items),
+                None => return out,
+            },
+            None => match ws.nginx.get(&scope.origin) {
+                Some(nf) => (scope.origin, &nf.config.items),
+                None => return out,
+            },
+        };
+        go(ws, file, items, true, 0, &mut out);
+        out
+    }
+
+    /// The direct include of scope `id` through which `file` was spliced into it, if any.
+    pub fn include_bringing(&self, ws: &'w Workspace, id: ScopeId, file: FileId) -> Option<Placed<'w>> {
+        let all = self.includes_in(ws, id);
+        let mut current = None;
+        for inc in &all {
+            if inc.direct {
+                current = Some(inc.directive);
+            }
+            if inc.targets.contains(&file) {
+                return current;
+            }
+        }
+        None
     }
 
     pub fn top_of(&self, id: ScopeId) -> ScopeId {

@@ -57,6 +57,35 @@ pub fn delete_line(src: &SourceFile, loc: Location) -> Edit {
     Edit { location: Location { file: loc.file, span: Span::new(span.start, end) }, content: String::new() }
 }
 
+/// Append `text` as a new last argument of a directive (` text` after its last argument,
+/// or after its name when it has none).
+pub fn append_arg(placed: Placed, text: &str) -> Edit {
+    let d = placed.directive;
+    let end = d.args.last().map_or(d.name.span.end, |a| a.span.end);
+    Edit { location: Location { file: placed.file, span: Span::empty(end) }, content: format!(" {text}") }
+}
+
+/// Insert `lines` (no terminators) as new lines just before the line holding `before`,
+/// each indented like it.
+pub fn insert_lines_before(src: &SourceFile, file_loc: Location, lines: &[String]) -> Edit {
+    let start = src.line_span(src.position(file_loc.span.start).line).start;
+    let indent = indentation(src, file_loc.span.start);
+    let eol = line_ending(src);
+    let content = lines.iter().map(|l| format!("{indent}{l}{eol}")).collect();
+    Edit { location: Location { file: file_loc.file, span: Span::empty(start) }, content }
+}
+
+/// A directive written on one line as its source spells it: name and arguments (quotes
+/// kept) joined by single spaces, with `;`. Comments between arguments are dropped.
+pub fn directive_text(src: &SourceFile, placed: Placed) -> String {
+    let d = placed.directive;
+    let words: Vec<String> = std::iter::once(&d.name)
+        .chain(&d.args)
+        .map(|w| String::from_utf8_lossy(src.slice(w.span)).into_owned())
+        .collect();
+    format!("{};", words.join(" "))
+}
+
 pub fn fix(applicability: Applicability, message: impl Into<String>, edits: Vec<Edit>) -> Fix {
     Fix { applicability, message: message.into(), edits }
 }

@@ -1,6 +1,9 @@
 //! Checks written in Rust, named by the `check.builtin` key of their rule file.
 
+mod arrays;
 mod cross;
+mod fastcgi;
+mod limit_req;
 mod pool_files;
 mod pool_values;
 mod pools;
@@ -34,6 +37,14 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "localhost_ambiguity" => cross::localhost_ambiguity,
         "keepalive_pins_children" => cross::keepalive_pins_children,
         "allowed_clients_excludes_nginx" => cross::allowed_clients_excludes_nginx,
+        "limit_req_no_burst" => limit_req::limit_req_no_burst,
+        "limit_req_burst_small" => limit_req::limit_req_burst_small,
+        "limit_req_status_default" => limit_req::limit_req_status_default,
+        "limit_zone_undefined" => limit_req::limit_zone_undefined,
+        "limit_req_zone_invalid" => limit_req::limit_req_zone_invalid,
+        "limit_req_bypassed" => limit_req::limit_req_bypassed,
+        "fastcgi_script_filename_missing" => fastcgi::fastcgi_script_filename_missing,
+        "array_directive_overrides_parent" => arrays::array_directive_overrides_parent,
         _ => return None,
     })
 }
