@@ -58,3 +58,11 @@ pub struct Value {
     /// The value contains `${...}`: its effective value depends on the environment.
     pub has_env: bool,
 }
+
+impl Value {
+    /// The value is only known where PHP-FPM runs: `${ENV}`, or a template placeholder
+    /// (`{{ var }}`, `{% … %}`, `<%= … %>`, `%%VAR%%`) filled in by deployment tooling.
+    pub fn is_deferred(&self) -> bool {
+        self.has_env || ["{{", "{%", "<%", "%%"].iter().any(|m| self.text.contains(m))
+    }
+}

@@ -11,9 +11,11 @@ pub enum Expanded {
     Files(Vec<FileId>),
     /// The directory exists but nothing matches (PHP-FPM: WARNING, not fatal).
     NoMatch,
-    /// The directory is missing or unreadable (PHP-FPM: `Unable to globalize`, fatal).
-    DirMissing,
-    /// Not followed: outside the linted tree (already reported by the workspace).
+    /// The directory is missing or unreadable (PHP-FPM: `Unable to globalize`, fatal);
+    /// not `certain` when the tree reached it through a guessed path mapping.
+    DirMissing { certain: bool },
+    /// Not followed: outside the linted tree, or absent from it where the live system may
+    /// well have it (already reported by the workspace).
     NotFollowed,
 }
 
@@ -88,9 +90,17 @@ struct Resolver<'f> {
 /// `fragment` is a file read on its own that a main file would include (a `pool.d/` file):
 /// its lines before any section belong to whatever section includes it.
 pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
+    resolve_together(&[root], files, prefix, fragment)
+}
+
+/// Read several files one after the other as one configuration — pool fragments of one
+/// directory that no main file in the tree includes, as `include = dir/*.conf` would.
+pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
     let section = if fragment { Section::Unknown } else { Section::Global };
-    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: Some(root), ..Default::default() }, section };
-    r.read(root, 0);
+    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
+    for &root in roots {
+        r.read(root, 0);
+    }
     r.config
 }
 
@@ -208,15 +218,16 @@ impl Resolver<'_> {
                     self.read(id, depth + 1);
                 }
             }
-            Expanded::DirMissing => {
+            Expanded::DirMissing { certain } => {
                 let line = self.files.sources().get(file).position(at.span.start).line;
                 let shown = self.files.sources().get(file).display.clone();
-                self.config.findings.push(Finding::new(
-                    "FPM009",
-                    Severity::Error,
-                    at,
-                    format!("Unable to globalize '{full}' (ret=2) from {shown} at line {line}: the directory does not exist and PHP-FPM refuses to start"),
-                ));
+                let globalize = format!("Unable to globalize '{full}' (ret=2) from {shown} at line {line}");
+                self.config.findings.push(if certain {
+                    Finding::new("FPM009", Severity::Error, at, format!("{globalize}: the directory does not exist and PHP-FPM refuses to start"))
+                } else {
+                    Finding::new("FPM009", Severity::Warning, at, format!("the include directory is not in the linted tree; if the server lacks it too, PHP-FPM refuses to start ({globalize})"))
+                        .with_help("lint the tree that holds it, or map it with --map-root SYSTEM=DIR")
+                });
             }
             Expanded::NoMatch | Expanded::NotFollowed => {}
         }

@@ -191,6 +191,9 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         PoolView::all(&cx.ws.fpm).into_iter().map(|p| (format!("pool `{}`", p.name()), p.get(name), p.pool.header, Some(p))).collect()
     };
     for (scope, setting, header, pool) in targets {
+        if setting.is_some_and(|s| s.value.is_deferred()) {
+            continue;
+        }
         let text = setting.map(|s| s.value.text.clone()).or_else(|| check.default.clone());
         let value = match (&text, check.kind) {
             (Some(t), Some(k)) => match read(k, t, true) {

@@ -25,16 +25,35 @@ impl Builder<'_> {
         }
         let prefix = self.opts.fpm_prefix.to_string_lossy().into_owned();
         let mut reached = HashSet::new();
-        let fragments: HashSet<FileId> = pools.iter().copied().collect();
-        for id in mains.into_iter().chain(pools) {
+        for id in mains {
             if reached.contains(&id) {
                 continue;
             }
-            let config = resolve::resolve(id, &mut FpmView { b: self }, &prefix, fragments.contains(&id));
-            reached.extend(config.files.iter().copied());
-            self.ws.findings.extend(config.findings.iter().cloned());
-            self.ws.fpm.push(config);
+            let config = resolve::resolve(id, &mut FpmView { b: self }, &prefix, false);
+            self.add_fpm(config, &mut reached);
         }
+        // Pool fragments no main file includes: those of one directory matching `*.conf`
+        // are read together, in order, as the usual `include = pool.d/*.conf` would.
+        let mut groups: Vec<(PathBuf, Vec<FileId>)> = Vec::new();
+        for id in pools.into_iter().filter(|id| !reached.contains(id)) {
+            let path = self.path_of_fpm(id).unwrap_or_default();
+            let key = if path.extension().is_some_and(|e| e == "conf") { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.clone() };
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, ids)) => ids.push(id),
+                None => groups.push((key, vec![id])),
+            }
+        }
+        for (_, mut ids) in groups {
+            ids.sort_by_key(|id| self.path_of_fpm(*id));
+            let config = resolve::resolve_together(&ids, &mut FpmView { b: self }, &prefix, true);
+            self.add_fpm(config, &mut reached);
+        }
+    }
+
+    fn add_fpm(&mut self, config: crate::fpm::resolve::FpmConfig, reached: &mut HashSet<FileId>) {
+        reached.extend(config.files.iter().copied());
+        self.ws.findings.extend(config.findings.iter().cloned());
+        self.ws.fpm.push(config);
     }
 
     /// php-fpm.conf, or any file with a `[global]` section or an `include=`.
@@ -62,7 +81,8 @@ impl Builder<'_> {
                 self.report_outside(from, &p);
                 return Expanded::NotFollowed;
             }
-            _ => return Expanded::DirMissing,
+            // Mapped by a guess, the live system may still have it.
+            _ => return Expanded::DirMissing { certain: !self.confinement.mapped_by_guess(pattern) },
         }
         let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Expanded::NoMatch };
         let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();

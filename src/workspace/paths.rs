@@ -56,6 +56,11 @@ impl Confinement {
         }
     }
 
+    /// Does `path` reach the tree only through an automatic (guessed) mapping?
+    pub fn mapped_by_guess(&self, path: &Path) -> bool {
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && self.learned.borrow().iter().any(|m| path.starts_with(&m.system))
+    }
+
     pub fn learned(&self) -> Vec<MapRoot> {
         self.learned.borrow().clone()
     }

@@ -104,9 +104,9 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// XFP003: the pool's socket does not let nginx's user write to it.
 pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let (user, group) = nginx_user(cx);
     let mut seen = Vec::new();
     for site in &cx.join.sites {
+        let (user, group) = nginx_user(cx, Some(site.scope));
         for l in cx.join.reached(site) {
             if !matches!(l.addr, Addr::Unix(_)) || seen.contains(&l.listen.location) {
                 continue;

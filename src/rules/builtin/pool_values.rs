@@ -52,7 +52,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
     for (place, section, s) in all_settings(cx) {
-        if s.array_key.is_some() || s.value.has_env {
+        if s.array_key.is_some() || s.value.is_deferred() {
             continue;
         }
         let Some(d) = directives::lookup(&s.name, place) else { continue };

@@ -19,7 +19,7 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
         match pool.get("pm.max_children") {
             None => out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)"))),
-            Some(s) if !s.value.has_env && atoi(&s.value.text) < 1 => out.push(cx.finding(
+            Some(s) if !s.value.is_deferred() && atoi(&s.value.text) < 1 => out.push(cx.finding(
                 s.value_location,
                 format!("pm.max_children = {} in pool `{name}`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)", shown(s)),
             )),
@@ -48,7 +48,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         if pm.as_deref() != Some("dynamic") {
             continue;
         }
-        let any_env = ["pm.max_children", "pm.min_spare_servers", "pm.max_spare_servers", "pm.start_servers"].iter().any(|k| pool.get(k).is_some_and(|s| s.value.has_env));
+        let any_env = ["pm.max_children", "pm.min_spare_servers", "pm.max_spare_servers", "pm.start_servers"].iter().any(|k| pool.get(k).is_some_and(|s| s.value.is_deferred()));
         let Some(children_s) = pool.get("pm.max_children") else { continue };
         if any_env {
             continue;
@@ -145,7 +145,7 @@ pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
     let share = cx.float("share");
     for pool in PoolView::all(&cx.ws.fpm) {
         let Some(s) = pool.get("pm.max_children") else { continue };
-        if s.value.has_env {
+        if s.value.is_deferred() {
             continue;
         }
         let children = atoi(&s.value.text);

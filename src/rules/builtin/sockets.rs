@@ -6,16 +6,22 @@ use crate::finding::{Applicability, Finding};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 
-/// The user nginx's workers run as: nginx.conf `user`, else `[host] nginx-user`, else
-/// Debian's `www-data`; the group defaults to the user's name, as nginx does.
-pub fn nginx_user(cx: &RuleContext) -> (String, String) {
-    let from_conf = cx.ws.nginx_roots.iter().find_map(|root| {
-        let top = cx.nginx.tops.iter().copied().find(|&t| cx.nginx.scope(t).origin == *root)?;
-        let d = cx.nginx.first_here(top, "user")?;
+/// The user nginx's workers run as: the `user` of the nginx.conf that `at` belongs to (or
+/// of the tree's first nginx.conf), else `[host] nginx-user`, else Debian's `www-data`; the
+/// group defaults to the user's name, as nginx does.
+pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>) -> (String, String) {
+    let from = |d: crate::effective::nginx::Placed| {
         let user = d.arg(0)?.to_string();
         let group = d.arg(1).map_or_else(|| user.clone(), str::to_string);
         Some((user, group))
-    });
+    };
+    let from_conf = match at {
+        Some(scope) => cx.nginx.main_directive(scope, "user").and_then(from),
+        None => cx.ws.nginx_roots.iter().find_map(|root| {
+            let top = cx.nginx.tops.iter().copied().find(|&t| cx.nginx.scope(t).origin == *root)?;
+            cx.nginx.first_here(top, "user").and_then(from)
+        }),
+    };
     from_conf.unwrap_or_else(|| {
         let user = cx.host.nginx_user.clone().unwrap_or_else(|| "www-data".into());
         (user.clone(), user)
@@ -23,7 +29,7 @@ pub fn nginx_user(cx: &RuleContext) -> (String, String) {
 }
 
 pub fn socket_owner_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let (user, group) = nginx_user(cx);
+    let (user, group) = nginx_user(cx, None);
     for pool in PoolView::all(&cx.ws.fpm) {
         let Some(listen) = pool.get("listen") else { continue };
         if !matches!(fpm_listen(&listen.value.text, &cx.ws.fpm_prefix), Some(Addr::Unix(_))) {
