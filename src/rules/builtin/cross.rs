@@ -106,12 +106,16 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
 pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
     for site in &cx.join.sites {
-        let (user, group) = nginx_user(cx, Some(site.scope));
+        let (user, group, known) = nginx_user(cx, Some(site.scope));
         for l in cx.join.reached(site) {
             if !matches!(l.addr, Addr::Unix(_)) || seen.contains(&l.listen.location) {
                 continue;
             }
-            if let Some(f) = socket_finding(cx, l, &user, &group) {
+            if let Some(mut f) = socket_finding(cx, l, &user, &group, known) {
+                if !known {
+                    f.severity = crate::finding::Severity::Warning;
+                    f = f.with_help("nginx's user is not set in the linted nginx.conf: assuming Debian's www-data (set `[host] nginx-user` in conflint.toml)");
+                }
                 seen.push(l.listen.location);
                 out.push(f.with_related(site.pass.arg_location(0), format!("nginx ({user}) connects here")));
             }
@@ -119,7 +123,10 @@ pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
     }
 }
 
-fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str) -> Option<Finding> {
+/// Accounts web servers run as; a socket owned by one of them was made for the web server.
+const WEB_ACCOUNTS: &[&str] = &["www-data", "nginx", "www", "http", "apache", "_www", "nobody", "wwwrun"];
+
+fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_known: bool) -> Option<Finding> {
     let get = |k: &str| l.pool.get(k).map(|s| s.value.text.trim().to_string()).filter(|v| !v.is_empty());
     let acl_users = get("listen.acl_users");
     let acl_groups = get("listen.acl_groups");
@@ -144,6 +151,9 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str) -> Op
     let mode = u32::from_str_radix(mode_text.trim_start_matches("0o"), 8).unwrap_or(0);
     let owner = owner.unwrap_or_else(|| "root".into());
     let grp = grp.unwrap_or_else(|| owner.clone());
+    if !user_known && (WEB_ACCOUNTS.contains(&owner.as_str()) || WEB_ACCOUNTS.contains(&grp.as_str())) {
+        return None;
+    }
     let writable = if owner == user {
         mode & 0o200 != 0
     } else if grp == group {

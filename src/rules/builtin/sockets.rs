@@ -9,7 +9,8 @@ use crate::rules::edit;
 /// The user nginx's workers run as: the `user` of the nginx.conf that `at` belongs to (or
 /// of the tree's first nginx.conf), else `[host] nginx-user`, else Debian's `www-data`; the
 /// group defaults to the user's name, as nginx does.
-pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>) -> (String, String) {
+/// Returns `(user, group, from_config)`; `from_config` is false when it is the default.
+pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>) -> (String, String, bool) {
     let from = |d: crate::effective::nginx::Placed| {
         let user = d.arg(0)?.to_string();
         let group = d.arg(1).map_or_else(|| user.clone(), str::to_string);
@@ -22,14 +23,17 @@ pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>
             cx.nginx.first_here(top, "user").and_then(from)
         }),
     };
-    from_conf.unwrap_or_else(|| {
-        let user = cx.host.nginx_user.clone().unwrap_or_else(|| "www-data".into());
-        (user.clone(), user)
-    })
+    if let Some((user, group)) = from_conf {
+        return (user, group, true);
+    }
+    match &cx.host.nginx_user {
+        Some(user) => (user.clone(), user.clone(), true),
+        None => ("www-data".into(), "www-data".into(), false),
+    }
 }
 
 pub fn socket_owner_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let (user, group) = nginx_user(cx, None);
+    let (user, group, _) = nginx_user(cx, None);
     for pool in PoolView::all(&cx.ws.fpm) {
         let Some(listen) = pool.get("listen") else { continue };
         if !matches!(fpm_listen(&listen.value.text, &cx.ws.fpm_prefix), Some(Addr::Unix(_))) {
