@@ -14,7 +14,8 @@ pub struct FpmFile {
 pub struct Line {
     /// The line without its terminator.
     pub span: Span,
-    /// `\n`, `\r\n`, or empty on a last line without a newline.
+    /// `\n`, `\r\n`, a lone `\r` (the INI scanner breaks lines there too), or empty on a
+    /// last line without a newline.
     pub eol: Span,
     pub kind: LineKind,
     /// A `;` comment on this line (a whole-line comment or a trailing one), `;` included.

@@ -2,6 +2,7 @@
 
 use crate::finding::{Finding, Location, Severity};
 use crate::fpm::ast::{FpmFile, LineKind, Value};
+use crate::fpm::directives;
 use crate::source::{FileId, Sources, Span};
 
 /// What the workspace found for one `include=` pattern (already made absolute against
@@ -77,6 +78,8 @@ enum Section {
 
 struct Resolver<'f> {
     files: &'f mut dyn FpmFiles,
+    /// `include=` patterns that matched nothing: harmless unless no pool is left.
+    empty_includes: Vec<(Location, String)>,
     prefix: String,
     config: FpmConfig,
     section: Section,
@@ -97,9 +100,15 @@ pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: b
 /// directory that no main file in the tree includes, as `include = dir/*.conf` would.
 pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
     let section = if fragment { Section::Unknown } else { Section::Global };
-    let mut r = Resolver { files, prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
+    let mut r = Resolver { files, empty_includes: Vec::new(), prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
     for &root in roots {
         r.read(root, 0);
+    }
+    let no_pools = r.config.pools.is_empty() && !fragment;
+    for (at, pattern) in std::mem::take(&mut r.empty_includes) {
+        let (severity, consequence) =
+            if no_pools { (Severity::Error, "and no pool is defined: PHP-FPM refuses to start (No pool defined)") } else { (Severity::Info, "(PHP-FPM only warns)") };
+        r.config.findings.push(Finding::new("FPM009", severity, at, format!("nothing matches the include pattern '{pattern}' {consequence}")));
     }
     r.config
 }
@@ -108,32 +117,41 @@ impl Resolver<'_> {
     fn section_name(&self) -> String {
         match self.section {
             Section::Global => "[global]".into(),
-            Section::Pool(i) => format!("pool `{}`", self.config.pools[i].name),
+            Section::Pool(i) => format!("pool [{}]", self.config.pools[i].name),
             Section::Unknown => "the includer's section".into(),
         }
     }
 
     fn read(&mut self, file: FileId, depth: usize) {
-        self.config.files.push(file);
+        // A file read again (included twice) applies its settings again, but its syntax
+        // errors are reported once.
+        let first_time = !self.config.files.contains(&file);
+        if first_time {
+            self.config.files.push(file);
+        }
         let lines = self.files.parsed(file).lines.clone();
         // After an include that ended in another section, the next entry of this file
         // silently lands there.
-        let mut leaked: Option<(Location, String)> = None;
+        let mut leaked: Option<(Location, String, String)> = None;
         for line in &lines {
             let loc = Location { file, span: line.span };
             match &line.kind {
                 LineKind::Blank => {}
+                LineKind::Error { .. } if !first_time => {}
                 LineKind::Error { message, span } => {
-                    let help = if self.files.sources().get(file).slice(*span).first() == Some(&b'#') {
-                        "PHP-FPM does not accept `#` comments; start the comment with `;`"
-                    } else if message.contains("unexpected '='") {
-                        "quote a value that contains `=`: name = \"a=b\""
-                    } else if message.contains("TC_QUOTED_STRING") || message.contains("unexpected end of file") {
-                        "a quoted value must end on the same line"
-                    } else {
-                        "every line must be `name = value`, a `[section]`, or a `;` comment"
-                    };
-                    self.config.findings.push(Finding::new("FPM001", Severity::Error, Location { file, span: *span }, format!("{message}: PHP-FPM refuses this file")).with_help(help));
+                    let mut f = Finding::new("FPM001", Severity::Error, Location { file, span: *span }, message.clone())
+                        .with_help(crate::fpm::parser::help_for(message));
+                    // A `#` comment becomes a `;` comment: the one syntax error with an obvious intent.
+                    let text = self.files.sources().get(file).slice(line.span);
+                    if let Some(hash) = text.iter().position(|b| !b.is_ascii_whitespace()).filter(|&i| text[i] == b'#') {
+                        let at = line.span.start + hash;
+                        f = f.with_fix(crate::finding::Fix {
+                            applicability: crate::finding::Applicability::Safe,
+                            message: "make it a `;` comment".into(),
+                            edits: vec![crate::finding::Edit { location: Location { file, span: Span::new(at, at + 1) }, content: ";".into() }],
+                        });
+                    }
+                    self.config.findings.push(f);
                 }
                 LineKind::Section { name, .. } => {
                     leaked = None;
@@ -150,21 +168,21 @@ impl Resolver<'_> {
                     };
                 }
                 LineKind::Entry(entry) => {
-                    if let Some((include_at, section)) = leaked.take() {
-                        self.config.findings.push(
-                            Finding::new("FPM009", Severity::Warning, loc, format!("`{}` lands in {section}: PHP-FPM keeps reading in the section the included file ended in", entry.name))
-                                .with_related(include_at, "the include")
-                                .with_help("move it above the `include=` line, or open the section it belongs to again"),
-                        );
-                    }
                     if entry.name == "include" && entry.array_key.is_none() {
                         let before = self.section_name();
                         self.include(file, loc, &entry.value, depth);
                         let after = self.section_name();
-                        if after != before {
-                            leaked = Some((loc, after));
+                        if after != before && leaked.is_none() {
+                            leaked = Some((loc, after, before));
                         }
                         continue;
+                    }
+                    if let Some((include_at, landed, written)) = &leaked {
+                        self.config.findings.push(
+                            Finding::new("FPM009", Severity::Warning, loc, format!("`{}` lands in {landed}, not in {written} where it stands: PHP-FPM keeps reading in the section the included file ended in", entry.name))
+                                .with_related(*include_at, "the include")
+                                .with_help("move it above the `include=` line, or open its section again with a header"),
+                        );
                     }
                     self.setting(file, line.span, entry);
                 }
@@ -176,9 +194,19 @@ impl Resolver<'_> {
         let is_array = entry.array_key.is_some();
         let name = if is_array { entry.name.clone() } else { entry.name.to_ascii_lowercase() };
         let mut value = entry.value.clone();
-        if let Section::Pool(i) = self.section {
-            if value.text.contains("$pool") {
-                value.text = value.text.replace("$pool", &self.config.pools[i].name);
+        let place = if matches!(self.section, Section::Global) { directives::Place::Global } else { directives::Place::Pool };
+        let expands = match &entry.array_key {
+            Some(_) => matches!(entry.name.as_str(), "env" | "php_value" | "php_admin_value"),
+            None => directives::lookup(&name, place).is_some_and(|d| d.kind == directives::Kind::Str),
+        };
+        if expands && value.text.contains("$pool") {
+            match self.section {
+                Section::Pool(i) => value.text = value.text.replace("$pool", &self.config.pools[i].name),
+                Section::Global => self.config.findings.push(
+                    Finding::new("FPM001", Severity::Error, Location { file, span: value.span }, format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
+                        .with_help("`$pool` stands for the pool name and only works inside a pool section"),
+                ),
+                Section::Unknown => {}
             }
         }
         let setting = Setting {
@@ -203,13 +231,15 @@ impl Resolver<'_> {
         } else {
             let full = format!("{}/{pattern}", self.prefix);
             self.config.findings.push(
-                Finding::new("FPM009", Severity::Warning, at, format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: it means {full}"))
+                Finding::new("FPM009", Severity::Warning, at, format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: it means '{full}'"))
                     .with_help("write the include with an absolute path"),
             );
             full
         };
-        if depth + 1 > MAX_INCLUDE_DEPTH {
-            self.config.findings.push(Finding::new("FPM009", Severity::Error, at, "failed to include more than 5 files recursively: PHP-FPM refuses to start"));
+        if depth + 1 >= MAX_INCLUDE_DEPTH {
+            if !self.config.findings.iter().any(|f| f.code == "FPM009" && f.message.starts_with("failed to include more than")) {
+                self.config.findings.push(Finding::new("FPM009", Severity::Error, at, "failed to include more than 5 files recursively: PHP-FPM refuses to start"));
+            }
             return;
         }
         match self.files.expand_include(&full, at) {
@@ -229,7 +259,8 @@ impl Resolver<'_> {
                         .with_help("lint the tree that holds it, or map it with --map-root SYSTEM=DIR")
                 });
             }
-            Expanded::NoMatch | Expanded::NotFollowed => {}
+            Expanded::NoMatch => self.empty_includes.push((at, full)),
+            Expanded::NotFollowed => {}
         }
     }
 }
