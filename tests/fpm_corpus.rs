@@ -22,15 +22,15 @@ const EXPECTED_FPM001: &[(&str, &str)] = &[(
 
 struct OneFile {
     sources: Sources,
-    parsed: FpmFile,
+    parsed: std::sync::Arc<FpmFile>,
 }
 
 impl FpmFiles for OneFile {
     fn sources(&self) -> &Sources {
         &self.sources
     }
-    fn parsed(&self, _: FileId) -> &FpmFile {
-        &self.parsed
+    fn parsed(&self, _: FileId) -> std::sync::Arc<FpmFile> {
+        self.parsed.clone()
     }
     fn expand_include(&mut self, _: &str, _: Location) -> Expanded {
         Expanded::NotFollowed
@@ -83,7 +83,7 @@ fn exactly_the_expected_corpus_files_get_fpm001() {
         let src = std::fs::read(path).unwrap();
         let mut sources = Sources::default();
         let root = sources.add(SourceFile::new(path.display().to_string(), None, src.clone()));
-        let mut one = OneFile { sources, parsed: parse(&src) };
+        let mut one = OneFile { sources, parsed: std::sync::Arc::new(parse(&src)) };
         let config = resolve(root, &mut one, "/usr", false);
         if config.findings.iter().any(|f| f.code == "FPM001") {
             with_errors.push(path.strip_prefix(&dir).unwrap().to_string_lossy().into_owned());

@@ -20,15 +20,15 @@ use conflint::source::{FileId, SourceFile, Sources};
 
 struct OneFile {
     sources: Sources,
-    parsed: FpmFile,
+    parsed: std::sync::Arc<FpmFile>,
 }
 
 impl FpmFiles for OneFile {
     fn sources(&self) -> &Sources {
         &self.sources
     }
-    fn parsed(&self, _: FileId) -> &FpmFile {
-        &self.parsed
+    fn parsed(&self, _: FileId) -> std::sync::Arc<FpmFile> {
+        self.parsed.clone()
     }
     fn expand_include(&mut self, _: &str, _: Location) -> Expanded {
         Expanded::NotFollowed
@@ -60,7 +60,7 @@ fn fixtures() -> Vec<(PathBuf, bool)> {
 fn our_syntax_errors(bytes: &[u8]) -> Vec<String> {
     let mut sources = Sources::default();
     let root = sources.add(SourceFile::new("x.conf", None, bytes.to_vec()));
-    let mut files = OneFile { sources, parsed: parse(bytes) };
+    let mut files = OneFile { sources, parsed: std::sync::Arc::new(parse(bytes)) };
     let config = resolve(root, &mut files, "/usr", false);
     config.findings.into_iter().filter(|f| f.code == "FPM001").map(|f| f.message).collect()
 }

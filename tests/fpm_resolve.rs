@@ -12,7 +12,7 @@ use conflint::source::{FileId, SourceFile, Sources};
 #[derive(Default)]
 struct Tree {
     sources: Sources,
-    parsed: Vec<FpmFile>,
+    parsed: Vec<std::sync::Arc<FpmFile>>,
     paths: BTreeMap<String, FileId>,
     dirs: BTreeSet<String>,
     patterns: Vec<String>,
@@ -21,7 +21,7 @@ struct Tree {
 impl Tree {
     fn file(&mut self, path: &str, text: &str) -> FileId {
         let id = self.sources.add(SourceFile::new(path, None, text.as_bytes().to_vec()));
-        self.parsed.push(parse(text.as_bytes()));
+        self.parsed.push(std::sync::Arc::new(parse(text.as_bytes())));
         self.paths.insert(path.to_string(), id);
         self.dirs.insert(parent(path).to_string());
         id
@@ -45,8 +45,8 @@ impl FpmFiles for Tree {
         &self.sources
     }
 
-    fn parsed(&self, id: FileId) -> &FpmFile {
-        &self.parsed[id.0]
+    fn parsed(&self, id: FileId) -> std::sync::Arc<FpmFile> {
+        self.parsed[id.0].clone()
     }
 
     fn expand_include(&mut self, pattern: &str, _from: Location) -> Expanded {
@@ -232,7 +232,7 @@ fn not_followed_includes_are_left_to_the_workspace() {
         fn sources(&self) -> &Sources {
             self.0.sources()
         }
-        fn parsed(&self, id: FileId) -> &FpmFile {
+        fn parsed(&self, id: FileId) -> std::sync::Arc<FpmFile> {
             self.0.parsed(id)
         }
         fn expand_include(&mut self, _: &str, _: Location) -> Expanded {

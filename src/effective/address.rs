@@ -85,6 +85,20 @@ fn tcp(v: &str) -> Option<Addr> {
     Some(Addr::Tcp { host, port: digits.parse().ok()? })
 }
 
+/// What two addresses must share to possibly meet: the socket path, or the TCP port.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum MeetingKey {
+    Unix(PathBuf),
+    Port(u32),
+}
+
+pub fn meeting_key(a: &Addr) -> MeetingKey {
+    match a {
+        Addr::Unix(p) => MeetingKey::Unix(p.clone()),
+        Addr::Tcp { port, .. } => MeetingKey::Port(*port),
+    }
+}
+
 /// Fold `.`, `..` and `//` without touching the filesystem.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

@@ -1,9 +1,10 @@
 //! nginx ↔ PHP-FPM: which pools each `fastcgi_pass` reaches, with PHP-FPM's address rules
 //! on one side and nginx's on the other.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::address::{fpm_listen, nginx_target, reaches, Addr};
+use super::address::{fpm_listen, meeting_key as key, nginx_target, reaches, Addr, MeetingKey as Key};
 use super::fpm::PoolView;
 use super::nginx::{NginxView, Placed, ScopeId};
 use crate::fpm::resolve::Setting;
@@ -45,6 +46,8 @@ pub struct PassSite<'w> {
     pub targets: Vec<(Addr, Placed<'w>)>,
     /// Set when the target is an upstream block.
     pub upstream: Option<ScopeId>,
+    /// The listeners it reaches (indexes into [`Join::listeners`]).
+    reached: Vec<usize>,
 }
 
 pub struct Join<'w> {
@@ -54,7 +57,7 @@ pub struct Join<'w> {
 
 impl<'w> Join<'w> {
     pub fn build(ws: &'w Workspace, view: &NginxView<'w>) -> Join<'w> {
-        let listeners = PoolView::all(&ws.fpm)
+        let listeners: Vec<Listener<'w>> = PoolView::all(&ws.fpm)
             .into_iter()
             .filter_map(|pool| {
                 let listen = pool.get("listen")?;
@@ -71,24 +74,38 @@ impl<'w> Join<'w> {
                 continue;
             }
             if let Some(addr) = nginx_target(target) {
-                sites.push(PassSite { scope, pass, targets: vec![(addr, pass)], upstream: None });
+                sites.push(PassSite { scope, pass, targets: vec![(addr, pass)], upstream: None, reached: Vec::new() });
                 continue;
             }
-            let upstreams = view.upstreams(scope);
-            let Some(&up) = upstreams.get(target) else { continue };
+            let Some(up) = view.upstream(scope, target) else { continue };
             let targets = view
                 .here(up, "server")
                 .filter(|s| !s.directive.args.iter().skip(1).any(|a| a.value == "down"))
                 .filter_map(|s| s.arg(0).and_then(nginx_target).map(|a| (a, s)))
                 .collect();
-            sites.push(PassSite { scope, pass, targets, upstream: Some(up) });
+            sites.push(PassSite { scope, pass, targets, upstream: Some(up), reached: Vec::new() });
+        }
+        // Candidates by socket path or TCP port, so the join stays linear in big trees.
+        let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, l) in listeners.iter().enumerate() {
+            by_key.entry(key(&l.addr)).or_default().push(i);
+        }
+        for site in &mut sites {
+            let mut hit: Vec<usize> = site
+                .targets
+                .iter()
+                .flat_map(|(a, _)| by_key.get(&key(a)).into_iter().flatten().copied().filter(|&i| reaches(a, &listeners[i].addr)))
+                .collect();
+            hit.sort_unstable();
+            hit.dedup();
+            site.reached = hit;
         }
         Join { listeners, sites }
     }
 
     /// The pools a site reaches.
     pub fn reached(&self, site: &PassSite) -> Vec<&Listener<'w>> {
-        self.listeners.iter().filter(|l| site.targets.iter().any(|(a, _)| reaches(a, &l.addr))).collect()
+        site.reached.iter().map(|&l| &self.listeners[l]).collect()
     }
 
     /// Both sides are present: rules may compare them.

@@ -70,6 +70,9 @@ pub struct Scope<'w> {
     pub children: Vec<ScopeId>,
     /// The file the whole tree was read from (root nginx.conf or snippet).
     pub origin: FileId,
+    /// Indexes into `directives` by name: an `http{}` with thousands of `server` blocks
+    /// is asked for its `fastcgi_read_timeout` by every location below it.
+    by_name: HashMap<&'w str, Vec<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +80,11 @@ pub struct NginxView<'w> {
     pub scopes: Vec<Scope<'w>>,
     /// One top scope per root file and per snippet.
     pub tops: Vec<ScopeId>,
+    /// The scopes of each tree, by top scope (lookups "anywhere in this tree" stay linear
+    /// in the tree, not in the whole workspace).
+    tree: HashMap<ScopeId, Vec<ScopeId>>,
+    /// `upstream NAME {}` blocks of each tree, by top scope.
+    upstream_blocks: HashMap<ScopeId, HashMap<&'w str, ScopeId>>,
 }
 
 /// Directives whose values a child level replaces as a whole when it sets any of them.
@@ -88,11 +96,29 @@ impl<'w> NginxView<'w> {
         for &file in ws.nginx_roots.iter().chain(&ws.nginx_snippets) {
             let nf = &ws.nginx[&file];
             let context = nf.context.unwrap_or(Context::Main);
-            let top = view.push(Scope { context, block: None, parent: None, directives: Vec::new(), children: Vec::new(), origin: file });
+            let top = view.push(Scope { context, block: None, parent: None, directives: Vec::new(), children: Vec::new(), origin: file, by_name: HashMap::new() });
             view.tops.push(top);
             view.fill(ws, top, file, &nf.config.items, 0);
         }
+        for id in 0..view.scopes.len() {
+            let scope = &mut view.scopes[id];
+            for (i, p) in scope.directives.iter().enumerate() {
+                scope.by_name.entry(p.name()).or_default().push(i);
+            }
+            let top = view.top_of(id);
+            view.tree.entry(top).or_default().push(id);
+            if view.scopes[id].context == Context::Upstream {
+                if let Some(name) = view.scopes[id].block.and_then(|b| b.arg(0)) {
+                    view.upstream_blocks.entry(top).or_default().insert(name, id);
+                }
+            }
+        }
         view
+    }
+
+    /// The scopes of the tree `id` belongs to, in document order.
+    pub fn tree_of(&self, id: ScopeId) -> &[ScopeId] {
+        self.tree.get(&self.top_of(id)).map_or(&[], Vec::as_slice)
     }
 
     fn push(&mut self, scope: Scope<'w>) -> ScopeId {
@@ -126,7 +152,7 @@ impl<'w> NginxView<'w> {
                 }
                 let context = self.scopes[scope].context.child(&d.name.value);
                 let origin = self.scopes[scope].origin;
-                let child = self.push(Scope { context, block: Some(placed), parent: Some(scope), directives: Vec::new(), children: Vec::new(), origin });
+                let child = self.push(Scope { context, block: Some(placed), parent: Some(scope), directives: Vec::new(), children: Vec::new(), origin, by_name: HashMap::new() });
                 self.fill(ws, child, file, &block.items, depth);
             }
         }
@@ -152,9 +178,9 @@ impl<'w> NginxView<'w> {
     }
 
     /// Directives named `name` directly in `id`.
-    pub fn here(&self, id: ScopeId, name: &str) -> impl Iterator<Item = Placed<'w>> + '_ {
-        let name = name.to_string();
-        self.scopes[id].directives.iter().copied().filter(move |p| p.name() == name)
+    pub fn here<'a>(&'a self, id: ScopeId, name: &'a str) -> impl Iterator<Item = Placed<'w>> + 'a {
+        let scope = &self.scopes[id];
+        scope.by_name.get(name).into_iter().flatten().map(move |&i| scope.directives[i])
     }
 
     pub fn first_here(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
@@ -207,19 +233,19 @@ impl<'w> NginxView<'w> {
         self.scopes[main].children.iter().find(|&&c| self.block_name(c) == Some("events")).and_then(|&c| self.first_here(c, name))
     }
 
+    /// The `upstream NAME {}` block of that name in the same tree as `id`.
+    pub fn upstream(&self, id: ScopeId, name: &str) -> Option<ScopeId> {
+        self.upstream_blocks.get(&self.top_of(id)).and_then(|m| m.get(name)).copied()
+    }
+
     /// Every `upstream NAME {}` in the same tree as `id`, by name.
     pub fn upstreams(&self, id: ScopeId) -> HashMap<&'w str, ScopeId> {
-        let top = self.top_of(id);
-        self.ids()
-            .filter(|&s| self.top_of(s) == top && self.scopes[s].context == Context::Upstream)
-            .filter_map(|s| self.scopes[s].block.and_then(|b| b.arg(0)).map(|n| (n, s)))
-            .collect()
+        self.upstream_blocks.get(&self.top_of(id)).cloned().unwrap_or_default()
     }
 
     /// Every directive named `name` anywhere in the same tree as `id`.
     pub fn all_in_tree(&self, id: ScopeId, name: &str) -> Vec<(ScopeId, Placed<'w>)> {
-        let top = self.top_of(id);
-        self.ids().filter(|&s| self.top_of(s) == top).flat_map(|s| self.here(s, name).map(move |p| (s, p))).collect()
+        self.tree_of(id).iter().flat_map(|&s| self.here(s, name).map(move |p| (s, p))).collect()
     }
 
     /// The file the block of `id` is written in (for a top scope, the root or snippet).

@@ -23,7 +23,8 @@ pub enum Expanded {
 /// The workspace side of resolution: reading files is its job, never the resolver's.
 pub trait FpmFiles {
     fn sources(&self) -> &Sources;
-    fn parsed(&self, id: FileId) -> &FpmFile;
+    /// Shared, so the resolver can read a file while the workspace adds included ones.
+    fn parsed(&self, id: FileId) -> std::sync::Arc<FpmFile>;
     /// Expand an absolute include pattern written at `from`.
     fn expand_include(&mut self, pattern: &str, from: Location) -> Expanded;
 }
@@ -80,6 +81,8 @@ struct Resolver<'f> {
     files: &'f mut dyn FpmFiles,
     /// `include=` patterns that matched nothing: harmless unless no pool is left.
     empty_includes: Vec<(Location, String)>,
+    /// Pool index by lower-cased name (sections re-open case-insensitively).
+    pool_index: std::collections::HashMap<String, usize>,
     prefix: String,
     config: FpmConfig,
     section: Section,
@@ -100,7 +103,7 @@ pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: b
 /// directory that no main file in the tree includes, as `include = dir/*.conf` would.
 pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
     let section = if fragment { Section::Unknown } else { Section::Global };
-    let mut r = Resolver { files, empty_includes: Vec::new(), prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
+    let mut r = Resolver { files, empty_includes: Vec::new(), pool_index: Default::default(), prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
     for &root in roots {
         r.read(root, 0);
     }
@@ -129,11 +132,12 @@ impl Resolver<'_> {
         if first_time {
             self.config.files.push(file);
         }
-        let lines = self.files.parsed(file).lines.clone();
+        let parsed = self.files.parsed(file);
+        let lines = &parsed.lines;
         // After an include that ended in another section, the next entry of this file
         // silently lands there.
         let mut leaked: Option<(Location, String, String)> = None;
-        for line in &lines {
+        for line in lines {
             let loc = Location { file, span: line.span };
             match &line.kind {
                 LineKind::Blank => {}
@@ -158,13 +162,12 @@ impl Resolver<'_> {
                     self.section = if name.eq_ignore_ascii_case("global") {
                         Section::Global
                     } else {
-                        match self.config.pools.iter().position(|p| p.name.eq_ignore_ascii_case(name)) {
-                            Some(i) => Section::Pool(i),
-                            None => {
-                                self.config.pools.push(Pool { name: name.clone(), header: loc, settings: Vec::new() });
-                                Section::Pool(self.config.pools.len() - 1)
-                            }
-                        }
+                        let pools = &mut self.config.pools;
+                        let i = *self.pool_index.entry(name.to_ascii_lowercase()).or_insert_with(|| {
+                            pools.push(Pool { name: name.clone(), header: loc, settings: Vec::new() });
+                            pools.len() - 1
+                        });
+                        Section::Pool(i)
                     };
                 }
                 LineKind::Entry(entry) => {

@@ -126,8 +126,8 @@ impl FpmFiles for FpmView<'_, '_> {
     fn sources(&self) -> &Sources {
         &self.b.ws.sources
     }
-    fn parsed(&self, id: FileId) -> &FpmFile {
-        &self.b.ws.fpm_files[&id]
+    fn parsed(&self, id: FileId) -> std::sync::Arc<FpmFile> {
+        self.b.ws.fpm_files[&id].clone()
     }
     fn expand_include(&mut self, pattern: &str, from: Location) -> Expanded {
         self.b.expand_fpm(Path::new(pattern), from)

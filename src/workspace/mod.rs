@@ -94,7 +94,7 @@ pub struct Workspace {
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
     pub includes: HashMap<(FileId, usize), Vec<FileId>>,
-    pub fpm_files: HashMap<FileId, FpmFile>,
+    pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
     pub findings: Vec<Finding>,
@@ -205,7 +205,7 @@ impl Builder<'_> {
             self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
         }
         if let Some(f) = parsed_fpm {
-            self.ws.fpm_files.insert(id, f);
+            self.ws.fpm_files.insert(id, std::sync::Arc::new(f));
         }
         self.by_path.insert(path, (id, kind));
         id

@@ -1,6 +1,6 @@
 //! PHP-FPM pool-file consistency: FPM006 duplicates, FPM007 slowlog, FPM008 listen.
 
-use crate::effective::address::{collide, fpm_listen};
+use crate::effective::address::{collide, fpm_listen, meeting_key, MeetingKey};
 use crate::effective::fpm::{fpm_time, PoolView};
 use crate::finding::Finding;
 use crate::rules::context::RuleContext;
@@ -57,8 +57,13 @@ pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
     let prefix = cx.ws.fpm_prefix.as_path();
     let pools = PoolView::all(&cx.ws.fpm);
     let addrs: Vec<_> = pools.iter().filter_map(|p| p.get("listen").and_then(|s| fpm_listen(&s.value.text, prefix).map(|a| (p, s, a)))).collect();
+    // Only addresses with the same path or port can collide; group them first.
+    let mut seen: std::collections::HashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> = Default::default();
     for (i, (pool, setting, addr)) in addrs.iter().enumerate() {
-        if let Some((first, first_setting, _)) = addrs[..i].iter().find(|(p, _, a)| std::ptr::eq(p.config, pool.config) && collide(a, addr)) {
+        let group = seen.entry((pool.config as *const _, meeting_key(addr))).or_default();
+        let earlier = group.iter().map(|&j| &addrs[j]).find(|(_, _, a)| collide(a, addr));
+        group.push(i);
+        if let Some((first, first_setting, _)) = earlier {
             let same_text = first_setting.value.text == setting.value.text;
             let when = if same_text { "PHP-FPM refuses to start" } else { "PHP-FPM's own check misses it; the second bind fails at start" };
             out.push(
