@@ -1,5 +1,10 @@
 use std::process::ExitCode;
 
+// Linting allocates millions of small nodes; mimalloc is markedly faster at that than
+// glibc's allocator (see `cargo bench --bench parse`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> ExitCode {

@@ -70,8 +70,8 @@ pub struct Scope<'w> {
     pub children: Vec<ScopeId>,
     /// The file the whole tree was read from (root nginx.conf or snippet).
     pub origin: FileId,
-    /// Indexes into `directives` by name: an `http{}` with thousands of `server` blocks
-    /// is asked for its `fastcgi_read_timeout` by every location below it.
+    /// Indexes into `directives` by name, for big blocks only: an `http{}` with thousands
+    /// of `server` blocks is asked for its `fastcgi_read_timeout` by every location below.
     by_name: HashMap<&'w str, Vec<usize>>,
 }
 
@@ -86,6 +86,9 @@ pub struct NginxView<'w> {
     /// `upstream NAME {}` blocks of each tree, by top scope.
     upstream_blocks: HashMap<ScopeId, HashMap<&'w str, ScopeId>>,
 }
+
+/// Blocks with more directives than this get a by-name index.
+const INDEX_ABOVE: usize = 32;
 
 /// Directives whose values a child level replaces as a whole when it sets any of them.
 pub const ARRAY_DIRECTIVES: &[&str] = &["fastcgi_param", "proxy_set_header", "add_header", "limit_req", "limit_conn", "error_page"];
@@ -102,8 +105,10 @@ impl<'w> NginxView<'w> {
         }
         for id in 0..view.scopes.len() {
             let scope = &mut view.scopes[id];
-            for (i, p) in scope.directives.iter().enumerate() {
-                scope.by_name.entry(p.name()).or_default().push(i);
+            if scope.directives.len() > INDEX_ABOVE {
+                for (i, p) in scope.directives.iter().enumerate() {
+                    scope.by_name.entry(p.name()).or_default().push(i);
+                }
             }
             let top = view.top_of(id);
             view.tree.entry(top).or_default().push(id);
@@ -178,9 +183,13 @@ impl<'w> NginxView<'w> {
     }
 
     /// Directives named `name` directly in `id`.
-    pub fn here<'a>(&'a self, id: ScopeId, name: &'a str) -> impl Iterator<Item = Placed<'w>> + 'a {
+    pub fn here<'a>(&'a self, id: ScopeId, name: &'a str) -> Box<dyn Iterator<Item = Placed<'w>> + 'a> {
         let scope = &self.scopes[id];
-        scope.by_name.get(name).into_iter().flatten().map(move |&i| scope.directives[i])
+        if scope.directives.len() > INDEX_ABOVE {
+            Box::new(scope.by_name.get(name).into_iter().flatten().map(move |&i| scope.directives[i]))
+        } else {
+            Box::new(scope.directives.iter().copied().filter(move |p| p.name() == name))
+        }
     }
 
     pub fn first_here(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {

@@ -19,7 +19,7 @@ pub struct MapRoot {
     pub local: PathBuf,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Located {
     /// The real path of an existing file or directory inside the tree.
     Inside(PathBuf),
@@ -41,13 +41,15 @@ pub struct Confinement {
     anchors: Vec<(PathBuf, ConfDir)>,
     /// Mappings found automatically, first one wins; shown to the user.
     learned: std::cell::RefCell<Vec<MapRoot>>,
+    /// Paths already located: thousands of sites include the same snippet.
+    located: std::cell::RefCell<std::collections::HashMap<PathBuf, Located>>,
 }
 
 impl Confinement {
     pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
         maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
         let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
-        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default() }
+        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), located: Default::default() }
     }
 
     pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
@@ -144,6 +146,15 @@ impl Confinement {
     /// Resolve `path` (absolute) the way the live system would, with map-roots applied to
     /// the path and to every absolute symlink target on the way.
     pub fn locate(&self, path: &Path) -> Located {
+        if let Some(hit) = self.located.borrow().get(path) {
+            return hit.clone();
+        }
+        let found = self.locate_uncached(path);
+        self.located.borrow_mut().insert(path.to_path_buf(), found.clone());
+        found
+    }
+
+    fn locate_uncached(&self, path: &Path) -> Located {
         let mapped = self.map(&lexical_normalize(path));
         let mut todo: Vec<PathBuf> =
             mapped.components().rev().map(|c| PathBuf::from(c.as_os_str())).collect();
