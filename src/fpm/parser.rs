@@ -167,6 +167,8 @@ pub fn parse(src: &[u8]) -> FpmFile {
     let newlines: usize =
         src.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum();
     let mut lines = Vec::with_capacity(newlines + 1);
+    // Validated once, so names and values are copied out without validating each.
+    let utf8 = std::str::from_utf8(src).ok();
     let mut start = 0;
     while start < src.len() {
         // One scan finds the end of the line and the first NUL: PHP-FPM passes the line as a
@@ -177,7 +179,7 @@ pub fn parse(src: &[u8]) -> FpmFile {
             Some(_) => end + 1,
             None => end,
         };
-        let (kind, comment) = LineParser { src, pos: start, end: nul.unwrap_or(end) }.line();
+        let (kind, comment) = LineParser { src, utf8, pos: start, end: nul.unwrap_or(end) }.line();
         lines.push(Line { span: Span::new(start, end), eol: Span::new(end, eol_end), kind, comment });
         start = eol_end;
     }
@@ -216,11 +218,23 @@ type PResult<T> = Result<T, (String, Span)>;
 /// One line `src[pos..end]` (NUL-truncated, terminator excluded).
 struct LineParser<'a> {
     src: &'a [u8],
+    /// `src` as text when it is valid UTF-8.
+    utf8: Option<&'a str>,
     pos: usize,
     end: usize,
 }
 
 impl LineParser<'_> {
+    /// A slice of the line as text: straight from the validated file when it can be,
+    /// decoded lossily otherwise.
+    fn string(&self, bytes: &[u8]) -> String {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
+        match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
+            Some(text) => text.to_owned(),
+            None => lossy(bytes),
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         (self.pos < self.end).then(|| self.src[self.pos])
     }
@@ -467,7 +481,7 @@ impl LineParser<'_> {
         };
         self.pos += 1; // `=`
         let value = self.value()?;
-        Ok(LineKind::Entry(Entry { name: lossy(label), name_span, array_key, value }))
+        Ok(LineKind::Entry(Entry { name: self.string(label), name_span, array_key, value }))
     }
 
     fn value(&mut self) -> PResult<Value> {
@@ -513,7 +527,7 @@ impl LineParser<'_> {
         self.pos = after;
         let text = match keyword(run) {
             Some((_, converted)) => converted.to_string(),
-            None => lossy(run),
+            None => self.string(run),
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
     }
