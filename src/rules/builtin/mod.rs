@@ -9,6 +9,7 @@ mod pool_values;
 mod pools;
 pub(crate) mod sockets;
 mod timeouts;
+mod upstreams;
 
 use super::context::RuleContext;
 use crate::finding::Finding;
@@ -45,6 +46,14 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "limit_req_bypassed" => limit_req::limit_req_bypassed,
         "fastcgi_script_filename_missing" => fastcgi::fastcgi_script_filename_missing,
         "array_directive_overrides_parent" => arrays::array_directive_overrides_parent,
+        "connect_timeout_too_high" => upstreams::connect_timeout_too_high,
+        "timeout_unit_slip" => upstreams::timeout_unit_slip,
+        "pass_target_undefined" => upstreams::pass_target_undefined,
+        "variable_pass_without_resolver" => upstreams::variable_pass_without_resolver,
+        "upstream_keepalive_ineffective" => upstreams::upstream_keepalive_ineffective,
+        "upstream_no_live_server" => upstreams::upstream_no_live_server,
+        "buffers_invalid" => upstreams::buffers_invalid,
+        "worker_rlimit_nofile_low" => upstreams::worker_rlimit_nofile_low,
         _ => return None,
     })
 }
