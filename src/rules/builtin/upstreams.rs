@@ -98,9 +98,14 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
             } else {
                 format!("proxy_pass {target}: no `upstream {name}`, and `{name}` is not a resolvable host name; nginx refuses the configuration (host not found in upstream \"{name}\")")
             };
-            let mut f = cx.finding(p.arg_location(0), message);
             let mut close: Vec<(usize, &str)> = cx.nginx.upstreams(scope).keys().map(|u| (edit_distance(&name, u), *u)).filter(|(d, _)| *d <= 2).collect();
             close.sort();
+            // A bare proxy_pass host may be a container or /etc/hosts name that resolves at
+            // startup; only a near-miss of an upstream name is a sure mistake.
+            if pass == "proxy_pass" && close.is_empty() {
+                continue;
+            }
+            let mut f = cx.finding(p.arg_location(0), message);
             if let Some((_, best)) = close.first() {
                 f = f.with_help(format!("did you mean the upstream `{best}`?"));
                 if close.len() == 1 {
@@ -118,12 +123,14 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
     for pass in ["fastcgi_pass", "proxy_pass"] {
         for (scope, p) in all(cx, pass) {
             let Some(target) = p.arg(0) else { continue };
-            let host = target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("");
+            let authority = target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("");
+            // The host ends at the port; a variable made of a variable name stops there too.
+            let host = authority.split(':').next().unwrap_or("");
             if !host.contains('$') || cx.nginx.effective(scope, "resolver").is_some() {
                 continue;
             }
             // Request-controlled variables never name an upstream on purpose.
-            let request_var = ["$host", "$http_", "$arg_", "$request_uri", "$uri", "$server_name"].iter().any(|v| host.contains(v));
+            let request_var = ["$host", "$http_", "$arg_", "$server_name"].iter().any(|v| host.contains(v));
             // `set $backend api.example.com;` in effect: a host name that needs resolving.
             let set_host = host.split('$').nth(1).map(|v| v.trim_matches(|c| c == '{' || c == '}').split([':', '/']).next().unwrap_or("")).and_then(|var| {
                 cx.nginx.chain(scope).find_map(|s| cx.nginx.here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
@@ -199,7 +206,10 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
             let src = cx.ws.source(p.file);
             let edits: Vec<Edit> = missing.iter().map(|line| edit::insert_line_before(src, p.location(), line)).collect();
             out.push(
-                cx.finding(p.arg_location(0), format!("upstream `{name}` has `keepalive`, but this location lacks {}: every request opens a new connection", missing.join(" and ")))
+                cx.finding(
+                    p.arg_location(0),
+                    format!("upstream `{name}` has `keepalive`, but this location lacks `{}`: every request opens a new connection", missing.iter().map(|m| m.trim_end_matches(';')).collect::<Vec<_>>().join("` and `")),
+                )
                     .with_related(keepalive.location(), "keepalive")
                     .with_help("assumes nginx < 1.29.7 (Debian 12 ships 1.22), where HTTP/1.0 and `Connection: close` are the proxy defaults")
                     .with_fix(edit::fix(Applicability::Safe, format!("add {}", missing.join(" ")), edits)),
