@@ -50,6 +50,12 @@ fn every_rule_file_is_complete_and_named_by_its_code() {
     files.sort();
     let codes: Vec<String> = rules::all().iter().map(|r| format!("{}.toml", r.code)).collect();
     assert_eq!(files, codes);
+    for file in &files {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        if let Err(e) = rules::parse_rule(&text) {
+            panic!("rules/{file}: {e}");
+        }
+    }
     for r in rules::all() {
         assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}: name must be kebab-case", r.code);
         for (section, text) in [("what", &r.docs.what), ("why", &r.docs.why), ("example", &r.docs.example), ("fix", &r.docs.fix), ("log", &r.docs.log)] {
