@@ -9,6 +9,7 @@ mod pool_values;
 mod pools;
 pub(crate) mod sockets;
 mod timeouts;
+pub mod validation;
 
 use super::context::RuleContext;
 use crate::finding::Finding;
@@ -45,6 +46,7 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "limit_req_bypassed" => limit_req::limit_req_bypassed,
         "fastcgi_script_filename_missing" => fastcgi::fastcgi_script_filename_missing,
         "array_directive_overrides_parent" => arrays::array_directive_overrides_parent,
+        "validation_refused" => validation::validation_refused,
         _ => return None,
     })
 }
