@@ -36,7 +36,7 @@ pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Optio
         return (None, Vec::new());
     };
     let system = match ws.confinement.unmap(&local) {
-        s if s != local => s,
+        s if s != local => s.components().collect(),
         _ => default_system.to_path_buf(),
     };
     let mut refusals: Vec<Finding> = ws.findings.iter().filter(|f| f.code == "CFL002" && config.files.contains(&f.location.file)).cloned().collect();

@@ -95,7 +95,7 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
             }
         }
         Err(why) => {
-            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown)?;
+            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why)?;
             r.substitutions.extend(substitutions);
             r.isolation = Isolation::RewrittenCopy { why };
             Ok(r)
@@ -106,7 +106,7 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
 /// Without namespaces: the copy's pid, logs, temp paths and sockets point into the stage,
 /// paths into the live conf directory point at the copy, and upstream names at 127.0.0.1.
 #[allow(clippy::too_many_arguments)]
-fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str) -> Result<Ran, ValidateError> {
+fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str) -> Result<Ran, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
     stage.repoint_system_links().map_err(io)?;
     let work = stage.path().join("w");
@@ -133,7 +133,7 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
         return Ok(ran);
     }
     if environmental(&output) {
-        return Err(ValidateError::Unavailable(format!("{} -t could not check {shown} without a namespace:\n{output}", binary.display())));
+        return Err(ValidateError::Unavailable(format!("{} -t could not check {shown} without a namespace ({no_ns}):\n{output}", binary.display())));
     }
     Err(ValidateError::Failed { validator: format!("{} -t ({shown}, rewritten copy)", binary.display()), output })
 }

@@ -91,7 +91,14 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     points.dedup();
     let outer: Vec<PathBuf> = points.iter().filter(|p| !points.iter().any(|o| o != *p && p.starts_with(o))).cloned().collect();
     let inside_bind = |p: &Path| bound.iter().any(|b| p.starts_with(b));
+    let root = running_as_root();
     let overlay = |s: &mut String, n: usize, dir: &Path| {
+        // In a user namespace files of unmapped owners (host root's logs) cannot be copied
+        // up; an empty tmpfs over a directory nginx only writes to does as well.
+        if !root && sb.writes.iter().any(|w| w.parent() == Some(dir)) {
+            *s += &format!("mount -t tmpfs conflint {}\n", q(dir));
+            return;
+        }
         let (u, w) = (scratch.join(format!("o{n}/u")), scratch.join(format!("o{n}/w")));
         *s += &format!("mkdir -p {} {}\n", q(&u), q(&w));
         let opts = format!("lowerdir={},upperdir={},workdir={}", dir.display(), u.display(), w.display());

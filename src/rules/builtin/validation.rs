@@ -138,7 +138,8 @@ pub fn units_for(ws: &Workspace, root: FileId, build: &NginxBuild) -> Vec<Unit> 
     let mut units = Vec::new();
     let Some(local) = ws.source(root).disk_path.as_ref().and_then(|p| p.parent()).map(Path::to_path_buf) else { return units };
     let system = match ws.confinement.unmap(&local) {
-        s if s != local => s,
+        // `unmap` of the mapped directory itself ends in `/`.
+        s if s != local => s.components().collect(),
         _ => build.conf_dir.clone(),
     };
     units.push(Unit { system, local });
