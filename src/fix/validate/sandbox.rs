@@ -43,12 +43,14 @@ pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, Str
         c.args(["--map-root-user", "--map-auto"]);
     }
     c.args(["--mount", "--net", "--fork", "--", "sh", "-c", &script, "sh"]).args(cmd);
-    let out = c.output().map_err(|e| format!("cannot run unshare: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !stdout.lines().any(|l| l == READY) {
+    let mut out = c.output().map_err(|e| format!("cannot run unshare: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let Some(at) = stdout.find(&format!("{READY}\n")) else {
         let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim().to_string();
         return Err(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
-    }
+    };
+    // The validator's own output only.
+    out.stdout = stdout[at + READY.len() + 1..].as_bytes().to_vec();
     Ok(out)
 }
 
