@@ -90,7 +90,7 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
     let touched: BTreeSet<FileId> = ws.sources.iter().filter(|(_, s)| s.disk_path.as_ref().is_some_and(|p| fixed.contains_key(p))).map(|(id, _)| id).collect();
 
     // What would run, and what must be refused, before anything runs.
-    let nginx_bin = opts.nginx.clone().or_else(|| on_path(|n| n == "nginx"));
+    let nginx_bin = binary(&opts.nginx, "nginx", "--nginx", |n| n == "nginx");
     let build = nginx_bin.as_deref().map(nginx::build_of).unwrap_or_default();
     let view = NginxView::build(ws);
     let mut refusals = Vec::new();
@@ -109,8 +109,8 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         refusals.extend(ws.findings.iter().filter(|f| f.code == "CFL002" && files.contains(&f.location.file)).cloned());
         nginx_plans.push(plan);
     }
-    let fpm_bin = opts.php_fpm.clone().or_else(|| on_path(|n| n.starts_with("php-fpm")));
-    let fpm_system = fpm_bin.as_deref().map(fpm::conf_dir_of).unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm"));
+    let fpm_bin = binary(&opts.php_fpm, "php-fpm", "--php-fpm", |n| n.starts_with("php-fpm"));
+    let fpm_system = fpm_bin.as_deref().map(fpm::conf_dir_of).unwrap_or_else(|_| PathBuf::from("/etc/php/8.2/fpm"));
     let mut fpm_plans = Vec::new();
     for config in &ws.fpm {
         if config.files.iter().all(|f| !touched.contains(f)) {
@@ -144,8 +144,8 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
     };
     if !nginx_plans.is_empty() {
         match &nginx_bin {
-            None => unavailable(&mut v, "nginx was not found (use --nginx PATH); the nginx configuration was not validated".into())?,
-            Some(bin) => {
+            Err(why) => unavailable(&mut v, format!("{why}; the nginx configuration was not validated"))?,
+            Ok(bin) => {
                 for plan in &nginx_plans {
                     match nginx::validate(ws, plan, &fixed, bin, &build, &opts.cwd) {
                         Ok(r) => v.ran.push(r),
@@ -158,8 +158,8 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
     }
     if !fpm_plans.is_empty() {
         match &fpm_bin {
-            None => unavailable(&mut v, "php-fpm was not found (use --php-fpm PATH); the PHP-FPM configuration was not validated".into())?,
-            Some(bin) => {
+            Err(why) => unavailable(&mut v, format!("{why}; the PHP-FPM configuration was not validated"))?,
+            Ok(bin) => {
                 for (config, unit) in &fpm_plans {
                     match fpm::validate(ws, config, unit, &fixed, bin, &opts.cwd) {
                         Ok(r) => v.ran.push(r),
@@ -171,6 +171,15 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         }
     }
     Ok(v)
+}
+
+/// The validator named by `flag`, else found on PATH.
+fn binary(given: &Option<PathBuf>, name: &str, flag: &str, want: impl Fn(&str) -> bool) -> Result<PathBuf, String> {
+    match given {
+        Some(p) if is_executable(p) => Ok(p.clone()),
+        Some(p) => Err(format!("{} ({flag}) is not an executable file", p.display())),
+        None => on_path(want).ok_or_else(|| format!("{name} was not found on PATH (use {flag} PATH)")),
+    }
 }
 
 /// The first executable on PATH (then the sbin directories, where Debian puts nginx and
