@@ -116,7 +116,8 @@ fn a_failed_validation_writes_nothing_and_names_the_users_file() {
 
 #[test]
 fn unsafe_configs_are_refused_before_anything_runs_and_nothing_outside_is_printed() {
-    let cases: [(&str, &dyn Fn(&Path)); 3] = [
+    type Breaker<'a> = (&'a str, &'a dyn Fn(&Path));
+    let cases: [Breaker; 3] = [
         ("load_module", &|n: &Path| {
             let conf = std::fs::read_to_string(n.join("nginx.conf")).unwrap();
             std::fs::write(n.join("nginx.conf"), format!("load_module ./evil.so;\n{conf}")).unwrap();

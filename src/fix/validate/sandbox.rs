@@ -50,7 +50,7 @@ pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, Str
         return Err(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
     };
     // The validator's own output only.
-    out.stdout = stdout[at + READY.len() + 1..].as_bytes().to_vec();
+    out.stdout = stdout.as_bytes()[at + READY.len() + 1..].to_vec();
     Ok(out)
 }
 
