@@ -212,3 +212,34 @@ fn php_fpm_validation_in_the_stage() {
     assert!(!out.contains("conflint-stage-"), "{out}");
     assert_eq!(std::fs::read(&pool).unwrap(), before);
 }
+
+#[test]
+fn user_namespace_validation_as_an_unprivileged_user() {
+    if !have("nginx") {
+        return;
+    }
+    // A user with a subordinate id range (`linter:100000:65536` in /etc/subuid), as set up
+    // for rootless validation.
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+    let user = subuid.lines().filter_map(|l| l.split(':').next()).find(|u| *u != "root").map(str::to_string);
+    let Some(user) = user.filter(|_| is_root() && Path::new("/usr/bin/newuidmap").exists()) else {
+        eprintln!("SKIPPED: needs root (to switch user), newuidmap and a user with an /etc/subuid range");
+        return;
+    };
+    let tree = debian_tree("");
+    Command::new("chown").args(["-R", &format!("{user}:")]).arg(tree.path()).status().unwrap();
+    std::fs::set_permissions(tree.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let before = live_state();
+    let o = Command::new("setpriv")
+        .args([&format!("--reuid={user}"), &format!("--regid={user}"), "--clear-groups", "env", "HOME=/tmp"])
+        .arg(env!("CARGO_BIN_EXE_conflint"))
+        .args(["check", "nginx", "--fix", "--validate", "always"])
+        .current_dir(tree.path())
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(live_state(), before, "{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("in a private namespace"), "{out}");
+    assert!(std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap().contains("300s;"));
+}
