@@ -97,6 +97,33 @@ pub struct CheckArgs {
     /// No colours (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long)]
     pub no_color: bool,
+    /// Apply safe fixes, after validating the fixed tree (see --validate).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// With --fix or --diff: also apply unsafe fixes.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the unified diff of all fixes and write nothing.
+    #[arg(long)]
+    pub diff: bool,
+    /// Validate the fixed tree with the real nginx -t / php-fpm -t before writing.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub validate: ValidateWhen,
+    /// The nginx binary for --validate (default: nginx on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub nginx: Option<PathBuf>,
+    /// The php-fpm binary for --validate (default: the first php-fpm* on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub php_fpm: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ValidateWhen {
+    /// When the validator is found (and say so when it is not).
+    Auto,
+    /// Fail (exit 2, nothing written) when validation cannot run.
+    Always,
+    Never,
 }
 
 #[derive(Args, Debug)]
@@ -241,7 +268,20 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         overlay: Default::default(),
     };
     let settings = Settings { workspace: opts, config, selection, registry };
-    let linted = crate::check::lint(&settings, &mut std::io::stdin().lock())?;
+    if (args.fix || args.diff) && args.paths.iter().any(|p| p == "-") {
+        return Err(Fatal::Usage("standard input cannot be fixed: name the files instead of `-`".into()));
+    }
+    if args.diff {
+        return diff(&settings, &args);
+    }
+    let linted = if args.fix {
+        match fix(&settings, &args)? {
+            Ok(linted) => linted,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        crate::check::lint(&settings, &mut std::io::stdin().lock())?
+    };
     let ws = &linted.workspace;
     let findings = &linted.findings;
 
@@ -289,6 +329,77 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     // The process ends next: freeing every node of a big tree one by one only costs time.
     std::mem::forget(linted);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
+}
+
+/// `--diff`: one unified diff of every fix, nothing written; exit 1 when there is one.
+fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
+    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
+    let mut out = std::io::stdout().lock();
+    for f in &outcome.files {
+        write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;
+    }
+    for d in &outcome.dropped {
+        eprintln!("conflint: {d}");
+    }
+    Ok(i32::from(!outcome.files.is_empty()))
+}
+
+/// `--fix`: fix, validate the fixed tree, write only if it passed. `Err(code)` ends the
+/// run without a report (validation failed or was refused).
+fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Linted, i32>, Fatal> {
+    use crate::fix::validate::{self, Isolation, Mode, ValidateError, ValidateOptions};
+    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
+    let mut err = std::io::stderr().lock();
+    for d in &outcome.dropped {
+        writeln!(err, "conflint: {d}")?;
+    }
+    if outcome.files.is_empty() {
+        return Ok(Ok(outcome.remaining));
+    }
+    let opts = ValidateOptions {
+        mode: match args.validate {
+            ValidateWhen::Auto => Mode::Auto,
+            ValidateWhen::Always => Mode::Always,
+            ValidateWhen::Never => Mode::Never,
+        },
+        nginx: args.nginx.clone(),
+        php_fpm: args.php_fpm.clone(),
+        cwd: settings.workspace.cwd.clone(),
+    };
+    let ws = &outcome.remaining.workspace;
+    match validate::validate(&outcome, ws, &opts) {
+        Ok(v) => {
+            for r in &v.ran {
+                let how = match &r.isolation {
+                    Isolation::Namespace => "in a private namespace".to_string(),
+                    Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
+                };
+                writeln!(err, "conflint: validated {} with {} {how}", r.config, r.validator)?;
+                for s in &r.substitutions {
+                    writeln!(err, "conflint:   stand-in: {s}")?;
+                }
+            }
+            for s in &v.skipped {
+                writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
+            }
+        }
+        Err(ValidateError::Refused { findings }) => {
+            writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
+            let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
+            report::render(Format::Concise, &findings, &ws.sources, &lookup, &report::Options::default(), &mut err)?;
+            return Ok(Err(2));
+        }
+        Err(e) => {
+            writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
+            writeln!(err, "conflint: nothing was written")?;
+            return Ok(Err(2));
+        }
+    }
+    let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
+    crate::fix::write::write_all(&crate::fix::write::RealFs, &files).map_err(|e| Fatal::Usage(e.to_string()))?;
+    let (n, m) = (outcome.applied, outcome.files.len());
+    writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
+    Ok(Ok(outcome.remaining))
 }
 
 fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Write) -> std::io::Result<()> {

@@ -3,6 +3,8 @@
 
 mod apply;
 pub mod diff;
+pub mod stage;
+pub mod validate;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};

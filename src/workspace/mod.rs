@@ -101,6 +101,9 @@ pub struct Workspace {
     pub notes: Vec<Note>,
     /// PHP-FPM's prefix (`-p`): relative `include=` and unix `listen` paths are under it.
     pub fpm_prefix: PathBuf,
+    /// The linted tree's bounds and its live-system mappings (explicit and learned), kept
+    /// so validation stages exactly what linting read.
+    pub confinement: Confinement,
 }
 
 impl Workspace {
@@ -129,6 +132,7 @@ impl Workspace {
                 findings: Vec::new(),
                 notes: candidates.notes,
                 fpm_prefix: opts.fpm_prefix.clone(),
+                confinement: Confinement::default(),
             },
             by_path: HashMap::new(),
             virtual_files: None,
@@ -136,7 +140,9 @@ impl Workspace {
         b.add_candidates(candidates.files);
         b.resolve_nginx();
         b.resolve_fpm();
-        Ok(b.ws)
+        let mut ws = b.ws;
+        ws.confinement = b.confinement;
+        Ok(ws)
     }
 
     pub fn source(&self, id: FileId) -> &SourceFile {

@@ -10,6 +10,7 @@ mod pools;
 pub(crate) mod sockets;
 mod timeouts;
 mod upstreams;
+pub mod validation;
 
 use super::context::RuleContext;
 use crate::finding::Finding;
@@ -54,6 +55,7 @@ pub fn get(name: &str) -> Option<CheckFn> {
         "upstream_no_live_server" => upstreams::upstream_no_live_server,
         "buffers_invalid" => upstreams::buffers_invalid,
         "worker_rlimit_nofile_low" => upstreams::worker_rlimit_nofile_low,
+        "validation_refused" => validation::validation_refused,
         _ => return None,
     })
 }

@@ -1,0 +1,151 @@
+//! `php-fpm -t` on the staged copy of one PHP-FPM configuration (its php-fpm.conf
+//! directory): in a namespace with the stage mounted at the live directory, else on a copy
+//! whose `error_log`, `pid`, logs and absolute includes are rewritten into the stage.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::sandbox::{self, Sandbox};
+use super::{Isolation, Ran, ValidateError};
+use crate::finding::{Finding, Severity};
+use crate::fix::stage::{Stage, Unit};
+use crate::fpm::ast::LineKind;
+use crate::fpm::resolve::FpmConfig;
+use crate::workspace::paths::display_path;
+use crate::workspace::Workspace;
+
+/// Settings whose value is a file PHP-FPM opens for writing when it checks the config.
+const WRITTEN: &[&str] = &["error_log", "pid", "access.log", "slowlog"];
+
+/// The live directory of the binary's php-fpm.conf (`Configuration File (php.ini) Path`
+/// of `php-fpm -i`: Debian's `/etc/php/8.2/fpm`).
+pub fn conf_dir_of(binary: &Path) -> PathBuf {
+    let out = Command::new(binary).arg("-i").output().ok();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("Configuration File (php.ini) Path => "))
+        .map(|p| PathBuf::from(p.trim()))
+        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm"))
+}
+
+/// The directory to stage for `config`, and what keeps it from being validated safely.
+pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Option<Unit>, Vec<Finding>) {
+    let Some(local) = config.root.and_then(|r| ws.source(r).disk_path.as_ref()).and_then(|p| p.parent()).map(Path::to_path_buf) else {
+        return (None, Vec::new());
+    };
+    let system = match ws.confinement.unmap(&local) {
+        s if s != local => s.components().collect(),
+        _ => default_system.to_path_buf(),
+    };
+    let mut refusals: Vec<Finding> = ws.findings.iter().filter(|f| f.code == "CFL002" && config.files.contains(&f.location.file)).cloned().collect();
+    for &f in &config.files {
+        if !ws.source(f).disk_path.as_ref().is_some_and(|p| p.starts_with(&local)) {
+            let at = config.root.map(|r| crate::finding::Location { file: r, span: crate::source::Span::empty(0) }).expect("has a root");
+            refusals.push(Finding::new(
+                crate::rules::builtin::validation::CODE,
+                Severity::Error,
+                at,
+                format!("{} lies outside the directory of {}; php-fpm -t would read the live system's file instead", ws.source(f).display, ws.source(config.root.expect("root")).display),
+            ));
+        }
+    }
+    (Some(Unit { system, local }), refusals)
+}
+
+pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path) -> Result<Ran, ValidateError> {
+    let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the PHP-FPM configuration: {e}"));
+    let stage = Stage::new(std::slice::from_ref(unit), fixed).map_err(io)?;
+    let root = ws.source(config.root.expect("planned configs have a root"));
+    let name = root.disk_path.as_ref().and_then(|p| p.file_name()).map(PathBuf::from).unwrap_or_else(|| "php-fpm.conf".into());
+    let shown = display_path(&unit.local.join(&name), cwd);
+    let scratch = stage.path().join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(io)?;
+    let mut writes: Vec<PathBuf> = vec!["/run/php/x".into(), "/var/log/x".into()];
+    for s in config.global.iter().chain(config.pools.iter().flat_map(|p| &p.settings)) {
+        if WRITTEN.contains(&s.name.as_str()) && s.value.text.starts_with('/') && !s.value.is_deferred() {
+            let pool = config.pools.iter().find(|p| p.settings.iter().any(|x| x.location == s.location)).map_or("", |p| p.name.as_str());
+            writes.push(PathBuf::from(s.value.text.replace("$pool", pool)));
+        }
+    }
+    let staged_conf = stage.units[0].staged.clone();
+    let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
+    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: Vec::new(), hosts: None };
+    let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
+    cmd.extend(ini.iter().cloned());
+    let ran = |isolation, output| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: Vec::new(), output };
+    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd) {
+        Ok(out) => (out, Isolation::Namespace),
+        Err(why) => {
+            stage.repoint_system_links().map_err(io)?;
+            let work = stage.path().join("w");
+            std::fs::create_dir_all(&work).map_err(io)?;
+            for &f in &config.files {
+                let Some(staged) = ws.source(f).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
+                let text = std::fs::read(&staged).map_err(io)?;
+                std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root)).map_err(io)?;
+            }
+            // Without the namespace the live php.ini would be read: use the staged one or none.
+            let mut c = Command::new(binary);
+            c.arg("-t").arg("-y").arg(staged_conf.join(&name));
+            match ini.is_empty() {
+                true => c.arg("-c").arg(staged_conf.join("php.ini")),
+                false => c.arg("-n"),
+            };
+            let out = c.output().map_err(|e| ValidateError::Unavailable(format!("cannot run {}: {e}", binary.display())))?;
+            (out, Isolation::RewrittenCopy { why })
+        }
+    };
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stdout));
+    let output = stage.map_output(&text, cwd);
+    match out.status.success() {
+        true => Ok(ran(isolation, output)),
+        false => Err(ValidateError::Failed { validator: format!("{} -t ({shown})", binary.display()), output }),
+    }
+}
+
+/// Point `error_log`, `pid`, pool logs and absolute includes into the stage; a main file
+/// without `error_log` gets one (the compiled-in default is a live log file).
+fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
+    let file = crate::fpm::parse(text);
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut has_error_log = false;
+    let mut global_header = None;
+    for (n, line) in file.lines.iter().enumerate() {
+        match &line.kind {
+            LineKind::Section { name, .. } if name.eq_ignore_ascii_case("global") => global_header = Some(line.eol.end),
+            LineKind::Entry(e) if e.array_key.is_none() => {
+                let name = e.name.to_ascii_lowercase();
+                let v = &e.value;
+                let new = if WRITTEN.contains(&name.as_str()) {
+                    has_error_log |= name == "error_log";
+                    Some(work.join(format!("{name}-{n}")).to_string_lossy().into_owned())
+                } else if name == "include" && v.text.starts_with('/') {
+                    stage.staged_of_system(Path::new(&v.text)).map(|p| p.to_string_lossy().into_owned())
+                } else {
+                    None
+                };
+                if let Some(new) = new {
+                    edits.push((v.span.start, v.span.end, format!("\"{new}\"")));
+                }
+            }
+            _ => {}
+        }
+    }
+    if is_root && !has_error_log {
+        let line = format!("error_log = \"{}\"\n", work.join("error_log").display());
+        edits.push((global_header.unwrap_or(0), global_header.unwrap_or(0), line));
+    }
+    edits.sort_by_key(|e| (e.0, e.1));
+    let mut out = Vec::with_capacity(text.len() + 128);
+    let mut at = 0;
+    for (s, e, v) in edits {
+        out.extend_from_slice(&text[at..s]);
+        out.extend_from_slice(v.as_bytes());
+        at = e;
+    }
+    out.extend_from_slice(&text[at..]);
+    out
+}

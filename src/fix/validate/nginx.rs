@@ -1,0 +1,239 @@
+//! `nginx -t` on the staged tree of one root nginx.conf: in a namespace where the stage
+//! is mounted at the live conf directory, else on a copy whose paths are rewritten.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::dummies::Dummies;
+use super::sandbox::{self, Sandbox};
+use super::{Isolation, Ran, ValidateError};
+use crate::fix::stage::Stage;
+use crate::nginx::ast::{Item, Word};
+use crate::rules::builtin::validation::{absolute, host_of, written_path, NginxBuild, NginxPlan, UPSTREAM_PASSES};
+use crate::workspace::paths::display_path;
+use crate::workspace::Workspace;
+
+/// The build facts from `nginx -V` (Debian's where it says nothing).
+pub fn build_of(binary: &Path) -> NginxBuild {
+    let mut b = NginxBuild::default();
+    let Ok(out) = Command::new(binary).arg("-V").output() else { return b };
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let opt = |name: &str| text.split_whitespace().find_map(|w| w.strip_prefix(&format!("--{name}="))).map(PathBuf::from);
+    if let Some(p) = opt("prefix") {
+        b.prefix = p;
+    }
+    if let Some(dir) = opt("conf-path").and_then(|p| p.parent().map(Path::to_path_buf)) {
+        b.conf_dir = dir;
+    }
+    if let Some(m) = opt("modules-path") {
+        b.module_dirs.insert(0, m);
+    }
+    for (directive, path) in b.temp_paths.iter_mut() {
+        let flag = match directive.as_str() {
+            "client_body_temp_path" => "http-client-body-temp-path".to_string(),
+            d => format!("http-{}-temp-path", d.trim_end_matches("_temp_path")),
+        };
+        if let Some(p) = opt(&flag) {
+            *path = p;
+        }
+    }
+    // A module built out has no temp directory (and no directive to move it).
+    b.temp_paths.retain(|(d, _)| !text.contains(&format!("--without-http_{}_module", d.trim_end_matches("_temp_path"))));
+    let logs = [opt("pid-path"), opt("error-log-path").filter(|p| p != Path::new("stderr")), opt("http-log-path")];
+    b.default_writes = logs.into_iter().flatten().chain(b.temp_paths.iter().map(|(_, p)| p.join("x"))).collect();
+    b
+}
+
+pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &NginxBuild, cwd: &Path) -> Result<Ran, ValidateError> {
+    let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
+    let stage = Stage::new(&plan.units, fixed).map_err(io)?;
+    let conf = &plan.units[0];
+    let root_name = ws.source(plan.root).disk_path.as_ref().and_then(|p| p.file_name()).map(PathBuf::from).unwrap_or_else(|| "nginx.conf".into());
+    let dummies = Dummies::new(stage.path().join("stand-ins"));
+    let mut substitutions = Vec::new();
+    // Stand-ins outside the staged directories, by live path.
+    let mut outside: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    for d in &plan.dummies {
+        let prepared = dummies.get(d.kind).map_err(ValidateError::Unavailable)?;
+        match d.local.as_ref().and_then(|l| stage.staged_of_local(l)) {
+            Some(staged) => {
+                std::fs::create_dir_all(staged.parent().unwrap_or(stage.path())).map_err(io)?;
+                std::fs::copy(&prepared, &staged).map_err(io)?;
+                substitutions.push(format!("throw-away {:?} for {} (absent from the tree)", d.kind, display_path(d.local.as_ref().expect("some"), cwd)).to_lowercase());
+            }
+            None => {
+                substitutions.push(format!("throw-away {:?} for {} (not read)", d.kind, d.system.display()).to_lowercase());
+                outside.insert(d.system.clone(), prepared);
+            }
+        }
+    }
+    let hosts = (!plan.hosts.is_empty()).then(|| stage.path().join("hosts"));
+    if let Some(h) = &hosts {
+        let names: Vec<&str> = plan.hosts.iter().map(String::as_str).collect();
+        std::fs::write(h, format!("127.0.0.1 localhost\n::1 localhost\n127.0.0.1 {}\n", names.join(" "))).map_err(io)?;
+        substitutions.push(format!("host names resolved to 127.0.0.1: {}", names.join(", ")));
+    }
+    let shown = display_path(&stage.units[0].unit.local.join(&root_name), cwd);
+    let scratch = stage.path().join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(io)?;
+    let sb = Sandbox {
+        writes: plan.writes.iter().cloned().collect(),
+        binds: stage.units.iter().map(|u| (u.staged.clone(), u.unit.system.clone())).collect(),
+        files: outside.iter().map(|(system, prepared)| (prepared.clone(), system.clone())).collect(),
+        hosts,
+    };
+    let cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-c".into(), conf.system.join(&root_name).into()];
+    let ran = |isolation, output: String| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: substitutions.clone(), output };
+    match sandbox::run(&sb, &scratch, &cmd) {
+        Ok(out) => {
+            let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
+            match out.status.success() {
+                true => Ok(ran(Isolation::Namespace, output)),
+                false => Err(ValidateError::Failed { validator: format!("{} -t ({})", binary.display(), shown), output }),
+            }
+        }
+        Err(why) => {
+            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why)?;
+            r.substitutions.extend(substitutions);
+            r.isolation = Isolation::RewrittenCopy { why };
+            Ok(r)
+        }
+    }
+}
+
+/// Without namespaces: the copy's pid, logs, temp paths and sockets point into the stage,
+/// paths into the live conf directory point at the copy, and upstream names at 127.0.0.1.
+#[allow(clippy::too_many_arguments)]
+fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str) -> Result<Ran, ValidateError> {
+    let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
+    stage.repoint_system_links().map_err(io)?;
+    let work = stage.path().join("w");
+    std::fs::create_dir_all(&work).map_err(io)?;
+    let mut rw = Rewriter { stage, work: &work, outside, plan, conf_system: &plan.units[0].system, n: 0 };
+    let root_staged = ws.source(plan.root).disk_path.as_ref().and_then(|p| stage.staged_of_local(p));
+    for (id, _) in ws.nginx.iter() {
+        let Some(staged) = ws.source(*id).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
+        let text = std::fs::read(&staged).map_err(io)?;
+        let new = rw.rewrite(&text, Some(&staged) == root_staged.as_ref(), build);
+        std::fs::write(&staged, new).map_err(io)?;
+    }
+    let root = root_staged.ok_or_else(|| ValidateError::Unavailable("the root nginx.conf is not in the stage".into()))?;
+    let out = Command::new(binary)
+        .args(["-t", "-q", "-c"])
+        .arg(&root)
+        .arg("-e")
+        .arg(work.join("startup.log"))
+        .output()
+        .map_err(|e| ValidateError::Unavailable(format!("cannot run {}: {e}", binary.display())))?;
+    let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
+    let ran = Ran { validator: binary.display().to_string(), config: shown.to_string(), isolation: Isolation::RewrittenCopy { why: String::new() }, substitutions: Vec::new(), output: output.clone() };
+    if out.status.success() {
+        return Ok(ran);
+    }
+    if environmental(&output) {
+        return Err(ValidateError::Unavailable(format!("{} -t could not check {shown} without a namespace ({no_ns}):\n{output}", binary.display())));
+    }
+    Err(ValidateError::Failed { validator: format!("{} -t ({shown}, rewritten copy)", binary.display()), output })
+}
+
+/// Errors that come from running unprivileged outside a namespace, not from the config.
+fn environmental(output: &str) -> bool {
+    let fatal: Vec<&str> = output.lines().filter(|l| l.contains("[emerg]")).collect();
+    !fatal.is_empty() && fatal.iter().all(|l| l.contains("bind() to") && l.contains("(13: Permission denied)"))
+}
+
+struct Rewriter<'a> {
+    stage: &'a Stage,
+    work: &'a Path,
+    outside: &'a BTreeMap<PathBuf, PathBuf>,
+    plan: &'a NginxPlan,
+    conf_system: &'a Path,
+    n: usize,
+}
+
+impl Rewriter<'_> {
+    fn scratch(&mut self, name: &str) -> String {
+        self.n += 1;
+        self.work.join(format!("{name}-{}", self.n)).to_string_lossy().into_owned()
+    }
+
+    fn rewrite(&mut self, text: &[u8], is_root: bool, build: &NginxBuild) -> Vec<u8> {
+        let config = crate::nginx::parse(text);
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        for (_, d) in config.walk() {
+            let name = d.name.value.as_str();
+            for (i, a) in d.args.iter().enumerate() {
+                if let Some(v) = self.new_value(name, i, &a.value) {
+                    edits.push((a.span.start, a.span.end, requote(a, &v)));
+                }
+            }
+        }
+        if is_root {
+            self.defaults(&config.items, build, &mut edits);
+        }
+        edits.sort_by_key(|e| (e.0, e.1));
+        let mut out = Vec::with_capacity(text.len() + 256);
+        let mut at = 0;
+        for (s, e, v) in edits {
+            out.extend_from_slice(&text[at..s]);
+            out.extend_from_slice(v.as_bytes());
+            at = e;
+        }
+        out.extend_from_slice(&text[at..]);
+        out
+    }
+
+    fn new_value(&mut self, name: &str, i: usize, v: &str) -> Option<String> {
+        if i == 0 && written_path(name) && !(v == "off" || v == "stderr" || v.contains(':') || v.contains('$')) {
+            return Some(self.scratch(name));
+        }
+        if i == 0 && name == "listen" && v.starts_with("unix:") {
+            return Some(format!("unix:{}", self.scratch("sock")));
+        }
+        if let Some(prepared) = self.outside.get(&absolute(v, self.conf_system)) {
+            return Some(prepared.to_string_lossy().into_owned());
+        }
+        if UPSTREAM_PASSES.contains(&name) || name == "server" {
+            if let Some(host) = host_of(v).filter(|h| self.plan.hosts.contains(*h)) {
+                return Some(v.replacen(host, "127.0.0.1", 1));
+            }
+        }
+        let p = Path::new(v);
+        (p.is_absolute()).then(|| self.stage.staged_of_system(p)).flatten().map(|s| s.to_string_lossy().into_owned())
+    }
+
+    /// Paths nginx uses when the config names none (pid, error log, access log, temp
+    /// directories) are set explicitly, into the stage.
+    fn defaults(&mut self, items: &[Item], build: &NginxBuild, edits: &mut Vec<(usize, usize, String)>) {
+        let has = |items: &[Item], n: &str| items.iter().any(|i| matches!(i, Item::Directive(d) if d.name.value == n));
+        let mut top = String::new();
+        for n in ["pid", "error_log"] {
+            if !has(items, n) {
+                top += &format!("{n} {};\n", self.scratch(n));
+            }
+        }
+        edits.push((0, 0, top));
+        let http = items.iter().find_map(|i| match i {
+            Item::Directive(d) if d.name.value == "http" => d.block(),
+            _ => None,
+        });
+        if let Some(b) = http {
+            let mut add = String::new();
+            for n in build.temp_paths.iter().map(|(d, _)| d.as_str()).chain(["access_log"]) {
+                if !has(&b.items, n) {
+                    add += &format!("\n{n} {};", self.scratch(n));
+                }
+            }
+            edits.push((b.open.end, b.open.end, add));
+        }
+    }
+}
+
+fn requote(w: &Word, v: &str) -> String {
+    match w.quote {
+        Some(q) => format!("{q}{v}{q}"),
+        None => v.to_string(),
+    }
+}

@@ -1,0 +1,122 @@
+//! `check --fix` and `--diff` as a user runs them: the diff applies with `git apply` and
+//! `patch -p1`, fixes keep line endings, symlinks and modes, a second `--fix` changes
+//! nothing, standard input cannot be fixed.
+
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn conflint(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conflint")).args(args).current_dir(dir).env("NO_COLOR", "1").stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A PHP location with a 30s read timeout (NGX101, fixed to 300s), lines ending in `eol`.
+fn site(eol: &str, final_newline: bool) -> String {
+    let lines = ["server {", "    listen 8080;", "    location ~ \\.php$ {", "        fastcgi_pass 127.0.0.1:9000;", "        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;", "        fastcgi_read_timeout 30s;", "    }", "}"];
+    let mut s = lines.join(eol);
+    if final_newline {
+        s.push_str(eol);
+    }
+    s
+}
+
+fn tree(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new("git").args(["init", "-q"]).current_dir(dir.path()).status().unwrap();
+    for (name, content) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn diff_applies_with_git_apply_and_patch() {
+    let files = [("nginx/sites/a.conf", site("\n", true)), ("nginx/sites/b.conf", site("\r\n", false))];
+    for tool in [&["git", "apply"][..], &["patch", "-p1", "-s"][..]] {
+        let dir = tree(&files);
+        let o = conflint(dir.path(), &["check", "nginx", "--diff"]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let diff = o.stdout.clone();
+        assert!(String::from_utf8_lossy(&diff).contains("--- a/nginx/sites/a.conf\n+++ b/nginx/sites/a.conf\n"));
+        // --diff writes nothing.
+        assert_eq!(std::fs::read_to_string(dir.path().join("nginx/sites/a.conf")).unwrap(), files[0].1);
+        let mut child = Command::new(tool[0]).args(&tool[1..]).current_dir(dir.path()).stdin(Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), &diff).unwrap();
+        assert!(child.wait().unwrap().success(), "{tool:?} rejected:\n{}", String::from_utf8_lossy(&diff));
+        for (name, original) in &files {
+            let got = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert_eq!(got, original.replace("30s;", "300s;"), "{tool:?} {name}");
+        }
+        let again = conflint(dir.path(), &["check", "nginx", "--diff"]);
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(again.stdout.is_empty());
+    }
+}
+
+#[test]
+fn fix_keeps_line_endings_links_and_modes_and_is_idempotent() {
+    let dir = tree(&[
+        ("nginx/sites/crlf.conf", site("\r\n", true)),
+        ("nginx/sites/no-eol.conf", site("\n", false)),
+        ("nginx/available/linked.conf", site("\n", true)),
+        ("nginx/sites/readonly.conf", site("\n", true)),
+    ]);
+    let d = dir.path();
+    symlink("../available/linked.conf", d.join("nginx/sites/linked.conf")).unwrap();
+    std::fs::set_permissions(d.join("nginx/sites/readonly.conf"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("Fixed 4 problems in 4 files"), "{out}");
+    assert!(out.contains("NOT VALIDATED: validation turned off"), "{out}");
+    assert_eq!(std::fs::read_to_string(d.join("nginx/sites/crlf.conf")).unwrap(), site("\r\n", true).replace("30s;", "300s;"));
+    assert_eq!(std::fs::read_to_string(d.join("nginx/sites/no-eol.conf")).unwrap(), site("\n", false).replace("30s;", "300s;"));
+    assert!(std::fs::symlink_metadata(d.join("nginx/sites/linked.conf")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(d.join("nginx/available/linked.conf")).unwrap().contains("300s;"));
+    assert_eq!(std::fs::metadata(d.join("nginx/sites/readonly.conf")).unwrap().permissions().mode() & 0o777, 0o444);
+    assert!(std::fs::read_to_string(d.join("nginx/sites/readonly.conf")).unwrap().contains("300s;"));
+
+    let snapshot = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = ["crlf", "no-eol", "linked", "readonly"].iter().map(|n| (n.to_string(), std::fs::read(d.join(format!("nginx/sites/{n}.conf"))).unwrap())).collect();
+        v.sort();
+        v
+    };
+    let before = snapshot(d);
+    let second = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(!text(&second).contains("Fixed"), "{}", text(&second));
+    assert_eq!(snapshot(d), before);
+}
+
+#[test]
+fn standard_input_cannot_be_fixed() {
+    let dir = tree(&[]);
+    for flag in ["--fix", "--diff"] {
+        let o = conflint(dir.path(), &["check", "-", flag]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("standard input cannot be fixed"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn validate_always_without_a_validator_writes_nothing() {
+    let dir = tree(&[("nginx/nginx.conf", format!("events {{}}\nhttp {{\n{}\n}}\n", site("\n", false)))]);
+    let path = dir.path().join("nginx/nginx.conf");
+    let before = std::fs::read(&path).unwrap();
+    // Debian's sbin directories are searched besides PATH, so where nginx is installed an
+    // unusable --nginx stands for a missing one.
+    let o = if Path::new("/usr/sbin/nginx").exists() {
+        conflint(dir.path(), &["check", "nginx", "--fix", "--validate", "always", "--nginx", "/nonexistent/nginx"])
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "nginx", "--fix", "--validate", "always"]).current_dir(dir.path()).env("PATH", "/nonexistent").output().unwrap()
+    };
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot validate") && text(&o).contains("nothing was written"), "{}", text(&o));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
