@@ -7,16 +7,20 @@ use crate::finding::Edit;
 /// spans is kept byte for byte (line endings, indentation, invalid UTF-8, a missing final
 /// newline).
 pub fn apply(text: &[u8], edits: &[&Edit]) -> Vec<u8> {
-    let mut order: Vec<usize> = (0..edits.len()).collect();
-    order.sort_by_key(|&i| (edits[i].location.span.start, edits[i].location.span.end, i));
+    splice(text, edits.iter().map(|e| (e.location.span.start, e.location.span.end, e.content.as_str())).collect())
+}
+
+/// Replace each `(start, end, content)` byte range of `text`; ranges must not overlap.
+/// Equal ranges (insertions at one point) keep their given order.
+pub fn splice<S: AsRef<str>>(text: &[u8], mut edits: Vec<(usize, usize, S)>) -> Vec<u8> {
+    edits.sort_by_key(|e| (e.0, e.1));
     let mut out = Vec::with_capacity(text.len() + 64);
     let mut cursor = 0usize;
-    for i in order {
-        let span = edits[i].location.span;
-        let (start, end) = (span.start.min(text.len()).max(cursor), span.end.min(text.len()).max(cursor));
-        debug_assert!(span.start >= cursor, "overlapping edits reached apply()");
+    for (start, end, content) in edits {
+        debug_assert!(start >= cursor, "overlapping edits reached splice()");
+        let (start, end) = (start.min(text.len()).max(cursor), end.min(text.len()).max(cursor));
         out.extend_from_slice(&text[cursor..start]);
-        out.extend_from_slice(edits[i].content.as_bytes());
+        out.extend_from_slice(content.as_ref().as_bytes());
         cursor = end;
     }
     out.extend_from_slice(&text[cursor..]);

@@ -2,6 +2,8 @@
 //! changes, then show a diff or write (after validation).
 
 mod apply;
+
+pub(crate) use apply::splice;
 pub mod diff;
 pub mod stage;
 pub mod validate;

@@ -138,14 +138,5 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
         let line = format!("error_log = \"{}\"\n", work.join("error_log").display());
         edits.push((global_header.unwrap_or(0), global_header.unwrap_or(0), line));
     }
-    edits.sort_by_key(|e| (e.0, e.1));
-    let mut out = Vec::with_capacity(text.len() + 128);
-    let mut at = 0;
-    for (s, e, v) in edits {
-        out.extend_from_slice(&text[at..s]);
-        out.extend_from_slice(v.as_bytes());
-        at = e;
-    }
-    out.extend_from_slice(&text[at..]);
-    out
+    crate::fix::splice(text, edits)
 }

@@ -173,16 +173,7 @@ impl Rewriter<'_> {
         if is_root {
             self.defaults(&config.items, build, &mut edits);
         }
-        edits.sort_by_key(|e| (e.0, e.1));
-        let mut out = Vec::with_capacity(text.len() + 256);
-        let mut at = 0;
-        for (s, e, v) in edits {
-            out.extend_from_slice(&text[at..s]);
-            out.extend_from_slice(v.as_bytes());
-            at = e;
-        }
-        out.extend_from_slice(&text[at..]);
-        out
+        crate::fix::splice(text, edits)
     }
 
     fn new_value(&mut self, name: &str, i: usize, v: &str) -> Option<String> {
