@@ -60,6 +60,8 @@ pub struct FpmConfig {
     pub files: Vec<FileId>,
     pub global: Vec<Setting>,
     pub pools: Vec<Pool>,
+    /// Read from pool fragments only (no main file in the tree): its `[global]` is unknown.
+    pub fragment: bool,
     /// Settings of a pool fragment read on its own (no `php-fpm.conf` in the tree includes
     /// it) that stand before any section: their section is decided by the includer.
     pub unplaced: Vec<Setting>,
@@ -103,7 +105,14 @@ pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: b
 /// directory that no main file in the tree includes, as `include = dir/*.conf` would.
 pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
     let section = if fragment { Section::Unknown } else { Section::Global };
-    let mut r = Resolver { files, empty_includes: Vec::new(), pool_index: Default::default(), prefix: prefix.trim_end_matches('/').to_string(), config: FpmConfig { root: roots.first().copied(), ..Default::default() }, section };
+    let mut r = Resolver {
+        files,
+        empty_includes: Vec::new(),
+        pool_index: Default::default(),
+        prefix: prefix.trim_end_matches('/').to_string(),
+        config: FpmConfig { root: roots.first().copied(), fragment, ..Default::default() },
+        section,
+    };
     for &root in roots {
         r.read(root, 0);
     }

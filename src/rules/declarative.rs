@@ -180,6 +180,7 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         cx.ws
             .fpm
             .iter()
+            .filter(|c| !c.fragment)
             .filter_map(|c| {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));

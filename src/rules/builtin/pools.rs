@@ -212,7 +212,7 @@ pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// FPM105: the global `process.max` caps all pools below their sum of `pm.max_children`.
 pub fn process_max_below_children(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for config in &cx.ws.fpm {
+    for config in cx.ws.fpm.iter().filter(|c| !c.fragment) {
         let Some(s) = config.global.iter().rev().find(|s| s.array_key.is_none() && s.name == "process.max") else { continue };
         let max = atoi(&s.value.text);
         let sum: i64 = config.pools.iter().filter_map(|p| p.settings.iter().rev().find(|s| s.name == "pm.max_children")).map(|s| atoi(&s.value.text).max(0)).sum();

@@ -127,7 +127,12 @@ pub fn validation_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
     let build = NginxBuild::default();
     for &top in &cx.nginx.tops {
         if cx.ws.nginx_roots.contains(&cx.nginx.scope(top).origin) {
-            out.extend(plan_nginx(cx.ws, cx.nginx, top, &build).refusals);
+            // As a lint finding it is a notice of what `--fix` will refuse, at the rule's
+            // severity; the refusal itself does not depend on it.
+            out.extend(plan_nginx(cx.ws, cx.nginx, top, &build).refusals.into_iter().map(|mut f| {
+                f.severity = cx.rule.severity;
+                f
+            }));
         }
     }
 }
