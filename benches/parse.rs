@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TARGET_BYTES: usize = 20_000_000;
-const RUNS: usize = 10;
+const RUNS: usize = 25;
 
 /// A realistic PHP vhost, repeated with a different name each time.
 fn nginx_config() -> String {
