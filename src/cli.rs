@@ -407,7 +407,7 @@ fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Wri
     for f in findings {
         let e = counts.entry(f.code.as_str()).or_default();
         e.0 += 1;
-        if f.fix.is_some() {
+        if f.fix.as_ref().is_some_and(|x| x.applicability == crate::finding::Applicability::Safe) {
             e.1 += 1;
         }
     }
