@@ -83,13 +83,14 @@ impl Confinement {
         if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) {
             return path.to_path_buf();
         }
-        self.discover(path).or_else(|| self.conventional(path)).unwrap_or_else(|| path.to_path_buf())
+        self.conventional(path).or_else(|| self.discover(path)).unwrap_or_else(|| path.to_path_buf())
     }
 
     /// The live system's well-known config directories map onto the one linted directory
     /// of the same kind: `/etc/nginx` → the directory of the tree's nginx.conf,
     /// `/etc/php/8.2/fpm` → the directory of its php-fpm.conf (the one under `8.2/fpm`
-    /// when several PHP versions sit side by side).
+    /// when several PHP versions sit side by side). Tried before [`Self::discover`], whose
+    /// suffix match would map 8.2's `pool.d/` onto 8.1's.
     fn conventional(&self, path: &Path) -> Option<PathBuf> {
         let (system, kind) = conventional_dir(path)?;
         let same_kind: Vec<&PathBuf> = self.anchors.iter().filter(|(_, k)| *k == kind).map(|(d, _)| d).collect();
