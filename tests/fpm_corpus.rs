@@ -1,13 +1,11 @@
 //! The real-world PHP-FPM configs of `../shared/corpus/fpm`: every file round-trips byte for
 //! byte, and exactly the files php-fpm8.2 refuses to parse get FPM001.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use conflint::finding::Location;
-use conflint::fpm::ast::FpmFile;
 use conflint::fpm::parse;
-use conflint::fpm::resolve::{resolve, Expanded, FpmFiles};
-use conflint::source::{FileId, SourceFile, Sources};
 
 /// Corpus files with FPM001, relative to the corpus directory, and why. Verified on copies
 /// with `php-fpm8.2 -t` (logs and pid redirected, `include` lines disabled, lines with
@@ -20,22 +18,6 @@ const EXPECTED_FPM001: &[(&str, &str)] = &[(
      (php-fpm8.2: value is NULL for a ZEND_INI_PARSER_ENTRY)",
 )];
 
-struct OneFile {
-    sources: Sources,
-    parsed: std::sync::Arc<FpmFile>,
-}
-
-impl FpmFiles for OneFile {
-    fn sources(&self) -> &Sources {
-        &self.sources
-    }
-    fn parsed(&self, _: FileId) -> std::sync::Arc<FpmFile> {
-        self.parsed.clone()
-    }
-    fn expand_include(&mut self, _: &str, _: Location) -> Expanded {
-        Expanded::NotFollowed
-    }
-}
 
 fn corpus_files() -> Option<(PathBuf, Vec<PathBuf>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/fpm");
@@ -81,10 +63,7 @@ fn exactly_the_expected_corpus_files_get_fpm001() {
     let mut with_errors = Vec::new();
     for path in &files {
         let src = std::fs::read(path).unwrap();
-        let mut sources = Sources::default();
-        let root = sources.add(SourceFile::new(path.display().to_string(), None, src.clone()));
-        let mut one = OneFile { sources, parsed: std::sync::Arc::new(parse(&src)) };
-        let config = resolve(root, &mut one, "/usr", false);
+        let config = common::resolve_alone(&path.display().to_string(), &src);
         if config.findings.iter().any(|f| f.code == "FPM001") {
             with_errors.push(path.strip_prefix(&dir).unwrap().to_string_lossy().into_owned());
         }

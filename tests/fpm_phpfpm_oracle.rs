@@ -9,31 +9,12 @@
 //!    a copy with `error_log`/`pid` pointed into a temp dir; the live config is never read).
 //!    Without the binary that half is skipped, unless `CONFLINT_REQUIRE_VALIDATORS=1`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conflint::finding::Location;
-use conflint::fpm::ast::FpmFile;
-use conflint::fpm::parse;
-use conflint::fpm::resolve::{resolve, Expanded, FpmFiles};
-use conflint::source::{FileId, SourceFile, Sources};
 
-struct OneFile {
-    sources: Sources,
-    parsed: std::sync::Arc<FpmFile>,
-}
-
-impl FpmFiles for OneFile {
-    fn sources(&self) -> &Sources {
-        &self.sources
-    }
-    fn parsed(&self, _: FileId) -> std::sync::Arc<FpmFile> {
-        self.parsed.clone()
-    }
-    fn expand_include(&mut self, _: &str, _: Location) -> Expanded {
-        Expanded::NotFollowed
-    }
-}
 
 fn fixtures() -> Vec<(PathBuf, bool)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fpm-syntax");
@@ -58,10 +39,7 @@ fn fixtures() -> Vec<(PathBuf, bool)> {
 
 /// FPM001 messages our side produces for `bytes`.
 fn our_syntax_errors(bytes: &[u8]) -> Vec<String> {
-    let mut sources = Sources::default();
-    let root = sources.add(SourceFile::new("x.conf", None, bytes.to_vec()));
-    let mut files = OneFile { sources, parsed: std::sync::Arc::new(parse(bytes)) };
-    let config = resolve(root, &mut files, "/usr", false);
+    let config = common::resolve_alone("x.conf", bytes);
     config.findings.into_iter().filter(|f| f.code == "FPM001").map(|f| f.message).collect()
 }
 

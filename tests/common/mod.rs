@@ -1,0 +1,34 @@
+//! Helpers shared by the integration tests.
+
+use std::sync::Arc;
+
+use conflint::finding::Location;
+use conflint::fpm::ast::FpmFile;
+use conflint::fpm::resolve::{resolve, Expanded, FpmConfig, FpmFiles};
+use conflint::source::{FileId, SourceFile, Sources};
+
+/// One PHP-FPM file on its own: includes are not followed.
+struct OneFile {
+    sources: Sources,
+    parsed: Arc<FpmFile>,
+}
+
+impl FpmFiles for OneFile {
+    fn sources(&self) -> &Sources {
+        &self.sources
+    }
+    fn parsed(&self, _: FileId) -> Arc<FpmFile> {
+        self.parsed.clone()
+    }
+    fn expand_include(&mut self, _: &str, _: Location) -> Expanded {
+        Expanded::NotFollowed
+    }
+}
+
+/// Parse and resolve `bytes` as a main PHP-FPM file named `name`, with Debian's prefix.
+pub fn resolve_alone(name: &str, bytes: &[u8]) -> FpmConfig {
+    let mut sources = Sources::default();
+    let root = sources.add(SourceFile::new(name, None, bytes.to_vec()));
+    let mut one = OneFile { sources, parsed: Arc::new(conflint::fpm::parse(bytes)) };
+    resolve(root, &mut one, "/usr", false)
+}
