@@ -19,7 +19,7 @@ impl Builder<'_> {
         files.sort();
         let (mains, pools): (Vec<FileId>, Vec<FileId>) = files.into_iter().partition(|id| self.is_fpm_main(*id));
         for &main in &mains {
-            if let Some(dir) = self.path_of_fpm(main).and_then(|p| p.parent().map(Path::to_path_buf)) {
+            if let Some(dir) = self.path_of(main).parent().map(Path::to_path_buf) {
                 self.confinement.add_anchor(dir, ConfDir::Fpm);
             }
         }
@@ -36,7 +36,7 @@ impl Builder<'_> {
         // are read together, in order, as the usual `include = pool.d/*.conf` would.
         let mut groups: Vec<(PathBuf, Vec<FileId>)> = Vec::new();
         for id in pools.into_iter().filter(|id| !reached.contains(id)) {
-            let path = self.path_of_fpm(id).unwrap_or_default();
+            let path = self.path_of(id).to_path_buf();
             let key = if path.extension().is_some_and(|e| e == "conf") { path.parent().map(Path::to_path_buf).unwrap_or_default() } else { path.clone() };
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, ids)) => ids.push(id),
@@ -44,7 +44,7 @@ impl Builder<'_> {
             }
         }
         for (_, mut ids) in groups {
-            ids.sort_by_key(|id| self.path_of_fpm(*id));
+            ids.sort_by_key(|id| self.path_of(*id).to_path_buf());
             let config = resolve::resolve_together(&ids, &mut FpmView { b: self }, &prefix, true);
             self.add_fpm(config, &mut reached);
         }
@@ -66,10 +66,6 @@ impl Builder<'_> {
             LineKind::Entry(e) => e.name == "include",
             _ => false,
         })
-    }
-
-    fn path_of_fpm(&self, id: FileId) -> Option<PathBuf> {
-        self.by_path.iter().find(|(_, (fid, _))| *fid == id).map(|(p, _)| p.clone())
     }
 
     fn expand_fpm(&mut self, pattern: &Path, from: Location) -> Expanded {

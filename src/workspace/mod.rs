@@ -135,6 +135,7 @@ impl Workspace {
                 confinement: Confinement::default(),
             },
             by_path: HashMap::new(),
+            paths: Vec::new(),
             virtual_files: None,
         };
         b.add_candidates(candidates.files);
@@ -169,6 +170,8 @@ pub(crate) struct Builder<'o> {
     ws: Workspace,
     /// Real path → file, so a file reached twice is read and parsed once.
     by_path: HashMap<PathBuf, (FileId, Kind)>,
+    /// File → real path (or dumped name), indexed by `FileId`.
+    paths: Vec<PathBuf>,
     /// `nginx -T` dump: absolute path → file; includes resolve against it, never the disk.
     virtual_files: Option<Vec<(PathBuf, FileId)>>,
 }
@@ -213,8 +216,14 @@ impl Builder<'_> {
         if let Some(f) = parsed_fpm {
             self.ws.fpm_files.insert(id, std::sync::Arc::new(f));
         }
+        self.paths.push(path.clone());
         self.by_path.insert(path, (id, kind));
         id
+    }
+
+    /// The real path (or dumped name) a file was read from.
+    fn path_of(&self, id: FileId) -> &Path {
+        &self.paths[id.0]
     }
 
     fn display_for(&self, real: &Path) -> String {

@@ -188,18 +188,14 @@ impl Builder<'_> {
     }
 
     fn conf_prefix_of(&self, id: FileId) -> Option<PathBuf> {
-        self.path_of(id).and_then(|p| p.parent().map(Path::to_path_buf))
-    }
-
-    fn path_of(&self, id: FileId) -> Option<PathBuf> {
-        self.by_path.iter().find(|(_, (fid, _))| *fid == id).map(|(p, _)| p.clone())
+        self.path_of(id).parent().map(Path::to_path_buf)
     }
 
     /// For a snippet with no root: the nearest ancestor directory in which its first
     /// relative include exists (`sites-available/x` including `snippets/php.conf` → the
     /// directory holding `snippets/`), else its own directory.
     fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
-        let own = self.path_of(id)?;
+        let own = self.path_of(id).to_path_buf();
         let rel: Vec<String> = self.ws.nginx[&id]
             .config
             .walk()
@@ -400,7 +396,8 @@ impl Builder<'_> {
         report_syntax_errors(&mut self.ws.findings, id, &config);
         self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
         self.ws.fpm_files.remove(&id);
-        if let Some(entry) = self.by_path.values_mut().find(|(fid, _)| *fid == id) {
+        let path = self.path_of(id).to_path_buf();
+        if let Some(entry) = self.by_path.get_mut(&path) {
             entry.1 = Kind::Nginx;
         }
     }
