@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 
@@ -16,7 +17,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: NamedSource<String>,
+    source: NamedSource<Arc<String>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Diag>,
@@ -66,9 +67,9 @@ impl Texts<'_> {
         self.cache.entry(id).or_insert_with(|| Lossy::new(&sources.get(id).text))
     }
 
-    fn named(&mut self, id: FileId) -> NamedSource<String> {
+    fn named(&mut self, id: FileId) -> NamedSource<Arc<String>> {
         let name = self.sources.get(id).display.clone();
-        NamedSource::new(name, self.get(id).text.clone())
+        NamedSource::new(name, Arc::clone(&self.get(id).text))
     }
 
     fn span(&mut self, at: Location) -> (usize, usize) {

@@ -2,7 +2,8 @@
 //! becomes U+FFFD, three bytes) and move byte offsets from the raw file into the text.
 
 pub struct Lossy {
-    pub text: String,
+    /// Shared: every diagnostic of a file points at the same text.
+    pub text: std::sync::Arc<String>,
     /// `(raw start, text start)` of every invalid sequence, with the raw length; empty for
     /// valid UTF-8.
     shifts: Vec<(usize, usize, usize)>,
@@ -22,7 +23,7 @@ impl Lossy {
                 raw += chunk.invalid().len();
             }
         }
-        Lossy { text, shifts }
+        Lossy { text: std::sync::Arc::new(text), shifts }
     }
 
     /// The text offset of raw byte offset `raw` (inside an invalid sequence: its start).
@@ -48,7 +49,7 @@ mod tests {
     #[test]
     fn offsets_move_past_replacement_characters() {
         let l = Lossy::new(b"ab\xffcd\xfe\xfeef");
-        assert_eq!(l.text, "ab\u{fffd}cd\u{fffd}\u{fffd}ef");
+        assert_eq!(l.text.as_str(), "ab\u{fffd}cd\u{fffd}\u{fffd}ef");
         assert_eq!(l.offset(0), 0);
         assert_eq!(l.offset(2), 2);
         assert_eq!(l.offset(3), 5); // 'c'
