@@ -7,14 +7,30 @@ use crate::fpm::resolve::Setting;
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 
+/// Where a setting stands, named only when a finding needs it.
+#[derive(Clone, Copy)]
+enum Section<'w> {
+    Global,
+    Pool(&'w str),
+}
+
+impl std::fmt::Display for Section<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Section::Global => f.write_str("[global]"),
+            Section::Pool(name) => write!(f, "pool `{name}`"),
+        }
+    }
+}
+
 /// Every setting with where it stands: `[global]` or a pool.
-fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> Vec<(Place, String, &'w Setting)> {
+fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> Vec<(Place, Section<'w>, &'w Setting)> {
     let mut out = Vec::new();
     for config in &cx.ws.fpm {
-        out.extend(config.global.iter().map(|s| (Place::Global, "[global]".to_string(), s)));
+        out.extend(config.global.iter().map(|s| (Place::Global, Section::Global, s)));
     }
     for pool in PoolView::all(&cx.ws.fpm) {
-        out.extend(pool.pool.settings.iter().map(|s| (Place::Pool, format!("pool `{}`", pool.name()), s)));
+        out.extend(pool.pool.settings.iter().map(|s| (Place::Pool, Section::Pool(pool.name()), s)));
     }
     out
 }

@@ -9,8 +9,9 @@ use crate::rules::context::RuleContext;
 use crate::rules::edit;
 use crate::workspace::Context;
 
+/// Every directive `name` in the workspace, with its scope.
 fn all<'w>(cx: &RuleContext<'_, 'w>, name: &'static str) -> Vec<(ScopeId, Placed<'w>)> {
-    cx.nginx.ids().flat_map(|s| cx.nginx.here(s, name).map(move |p| (s, p)).collect::<Vec<_>>()).collect()
+    cx.nginx.ids().flat_map(|s| cx.nginx.here(s, name).map(move |p| (s, p))).collect()
 }
 
 /// NGX103: a connect timeout above what the kernel waits for a TCP handshake.
