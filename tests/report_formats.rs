@@ -138,3 +138,17 @@ fn sarif_counts_columns_in_code_points_and_keeps_related_spans_and_fixes() {
     // Two NGX001 in different files with different text: different fingerprints.
     assert_ne!(results[1]["partialFingerprints"], results[2]["partialFingerprints"]);
 }
+
+#[test]
+fn github_says_how_many_annotations_github_will_not_show() {
+    let (s, f) = sources();
+    let many: Vec<Finding> = std::iter::repeat_n(f[0].clone(), 12).chain(std::iter::repeat_n(f[1].clone(), 10)).collect();
+    assert_eq!(
+        conflint::report::github_overflow_note(&many).as_deref(),
+        Some("GitHub shows at most 10 annotations of each severity per step: 2 more are only in this log (or upload SARIF for all of them)")
+    );
+    assert_eq!(conflint::report::github_overflow_note(&many[2..]), None, "ten of each is shown");
+    let mut out = Vec::new();
+    render(Format::Github, &many, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 22, "the log still has every finding");
+}
