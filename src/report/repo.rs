@@ -30,7 +30,7 @@ impl RepoRoot {
 pub enum Place {
     /// Below the root: the relative path.
     Inside(PathBuf),
-    /// Elsewhere: the absolute path (or the name as shown, when there is no root).
+    /// Elsewhere: the absolute path.
     Outside(PathBuf),
 }
 

@@ -25,44 +25,8 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
     let metas: Vec<&RuleMeta> = codes.iter().filter_map(|c| rules.get(c)).collect();
     let index: HashMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.code.as_str(), i)).collect();
 
-    let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let src = sources.get(f.location.file);
-            let place = repo::place(src, root);
-            let hash = line_hash(&f.code, src, f.location);
-            let n = occurrences.entry((place.shown(), hash.clone())).or_insert(0);
-            *n += 1;
-            let mut r = json!({
-                "ruleId": f.code,
-                "level": level(f.severity),
-                "message": {"text": message(f)},
-                "locations": [{"physicalLocation": physical(sources, f.location, root)}],
-                "partialFingerprints": {"primaryLocationLineHash": format!("{hash}:{n}")},
-            });
-            if let Some(&i) = index.get(f.code.as_str()) {
-                r["ruleIndex"] = json!(i);
-            }
-            if !f.related.is_empty() {
-                let related: Vec<Value> = f
-                    .related
-                    .iter()
-                    .enumerate()
-                    .map(|(id, rel)| json!({"id": id, "physicalLocation": physical(sources, rel.location, root), "message": {"text": rel.message}}))
-                    .collect();
-                r["relatedLocations"] = json!(related);
-            }
-            if let Some(fix) = &f.fix {
-                r["fixes"] = json!([{
-                    "description": {"text": fix.message},
-                    "artifactChanges": artifact_changes(sources, fix, root),
-                    "properties": {"applicability": fix.applicability},
-                }]);
-            }
-            r
-        })
-        .collect();
+    let mut seen = HashMap::new();
+    let results: Vec<Value> = findings.iter().map(|f| result(f, sources, root, &index, &mut seen)).collect();
 
     let mut run = json!({
         "tool": {"driver": {
@@ -81,6 +45,41 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
     let log = json!({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]});
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+/// `seen` counts the findings per file and line hash so far.
+fn result(f: &Finding, sources: &Sources, root: Option<&RepoRoot>, index: &HashMap<&str, usize>, seen: &mut HashMap<(String, String), usize>) -> Value {
+    let src = sources.get(f.location.file);
+    let hash = line_hash(&f.code, src, f.location);
+    let n = seen.entry((repo::place(src, root).shown(), hash.clone())).or_insert(0);
+    *n += 1;
+    let mut r = json!({
+        "ruleId": f.code,
+        "level": level(f.severity),
+        "message": {"text": message(f)},
+        "locations": [{"physicalLocation": physical(sources, f.location, root)}],
+        "partialFingerprints": {"primaryLocationLineHash": format!("{hash}:{n}")},
+    });
+    if let Some(&i) = index.get(f.code.as_str()) {
+        r["ruleIndex"] = json!(i);
+    }
+    if !f.related.is_empty() {
+        let related: Vec<Value> = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(id, rel)| json!({"id": id, "physicalLocation": physical(sources, rel.location, root), "message": {"text": rel.message}}))
+            .collect();
+        r["relatedLocations"] = json!(related);
+    }
+    if let Some(fix) = &f.fix {
+        r["fixes"] = json!([{
+            "description": {"text": fix.message},
+            "artifactChanges": artifact_changes(sources, fix, root),
+            "properties": {"applicability": fix.applicability},
+        }]);
+    }
+    r
 }
 
 fn level(s: Severity) -> &'static str {
@@ -126,8 +125,7 @@ fn clip(s: &str) -> &str {
 fn artifact_location(src: &SourceFile, root: Option<&RepoRoot>) -> Value {
     match repo::place(src, root) {
         Place::Inside(rel) => json!({"uri": repo::uri_path(&rel), "uriBaseId": SRCROOT}),
-        Place::Outside(abs) if abs.is_absolute() => json!({"uri": repo::file_uri(&abs, false)}),
-        Place::Outside(shown) => json!({"uri": repo::uri_path(&shown)}),
+        Place::Outside(abs) => json!({"uri": repo::file_uri(&abs, false)}),
     }
 }
 
