@@ -162,6 +162,9 @@ fn inputs_reach_scripts_only_through_env() {
     assert_eq!(used, ["args", "fail-on", "paths", "sarif-file", "version"]);
     let declared: Vec<&str> = action["inputs"].as_hash().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     assert_eq!(declared, ["args", "paths", "version", "sarif-file", "fail-on"]);
+    // The output is the run step's.
+    assert_eq!(action["outputs"]["exit-code"]["value"].as_str(), Some("${{ steps.run.outputs.exit-code }}"));
+    assert!(steps(&action).iter().any(|s| s["id"].as_str() == Some("run")));
 }
 
 #[test]
@@ -170,7 +173,8 @@ fn annotations_a_sarif_file_and_a_step_summary() {
     let runs = job.run();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].code, 0, "{}", runs[0].stderr);
-    assert!(runs[0].stdout.contains("conflint 0.1.0 is already installed"), "{}", runs[0].stdout);
+    let installed = format!("conflint {} is already installed", env!("CARGO_PKG_VERSION"));
+    assert!(runs[0].stdout.contains(&installed), "{}", runs[0].stdout);
     assert!(job.cargo_args().is_empty(), "nothing was built");
 
     let run = last(&runs);
