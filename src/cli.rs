@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{Selection, Settings};
 use crate::finding::{Finding, Severity};
-use crate::report::{self, Format, RuleRef};
+use crate::report::{self, Format};
 use crate::rules::{self, Registry};
 use crate::workspace::{self, Context};
 
@@ -32,6 +32,10 @@ pub enum OutputFormat {
     Concise,
     Json,
     JsonLines,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -314,12 +318,25 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             OutputFormat::Concise => Format::Concise,
             OutputFormat::Json => Format::Json,
             OutputFormat::JsonLines => Format::JsonLines,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
         };
-        let human = matches!(format, Format::Full | Format::Concise);
-        let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
-        report::render(format, findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
-        if !args.quiet && human {
-            write!(sink, "{}", report::summary(findings))?;
+        let root = matches!(format, Format::Sarif | Format::Github).then(|| report::RepoRoot::discover(&settings.workspace.cwd));
+        report::render(format, findings, &ws.sources, &settings.registry, &report::Options { color, root, ..Default::default() }, &mut sink)?;
+        if !args.quiet {
+            match format {
+                Format::Full | Format::Concise => write!(sink, "{}", report::summary(findings))?,
+                // Annotations go to stdout; the count is for the log, beside them.
+                Format::Github => {
+                    sink.flush()?;
+                    let mut err = std::io::stderr().lock();
+                    write!(err, "{}", report::summary(findings))?;
+                    if let Some(note) = report::github_overflow_note(findings) {
+                        writeln!(err, "{note}")?;
+                    }
+                }
+                Format::Json | Format::JsonLines | Format::Sarif => {}
+            }
         }
     }
     sink.flush()?;
@@ -385,8 +402,7 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
         }
         Err(ValidateError::Refused { findings }) => {
             writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
-            let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
-            report::render(Format::Concise, &findings, &ws.sources, &lookup, &report::Options::default(), &mut err)?;
+            report::render(Format::Concise, &findings, &ws.sources, &settings.registry, &report::Options::default(), &mut err)?;
             return Ok(Err(2));
         }
         Err(e) => {
