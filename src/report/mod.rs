@@ -90,7 +90,26 @@ pub fn summary(findings: &[Finding]) -> String {
         s.push_str(&format!("[*] {safe} fixable with `conflint check --fix`.\n"));
     }
     if unsafe_ > 0 {
-        s.push_str(&format!("{} available with `--fix --unsafe-fixes`.\n", plural(unsafe_, "more fix")));
+        let fixes = if unsafe_ == 1 { "fix" } else { "fixes" };
+        s.push_str(&format!("{unsafe_} more {fixes} available with `--fix --unsafe-fixes`.\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+    use crate::finding::{Applicability, Finding, Fix, Location, Severity};
+    use crate::source::{FileId, Span};
+
+    fn unsafe_fixable() -> Finding {
+        let fix = Fix { applicability: Applicability::Unsafe, message: "change it".into(), edits: Vec::new() };
+        Finding::new("NGX101", Severity::Warning, Location { file: FileId(0), span: Span::new(0, 1) }, "low").with_fix(fix)
+    }
+
+    #[test]
+    fn hidden_fixes_are_counted_in_words() {
+        assert!(summary(&[unsafe_fixable()]).contains("1 more fix available with `--fix --unsafe-fixes`"));
+        assert!(summary(&[unsafe_fixable(), unsafe_fixable()]).contains("2 more fixes available"));
+    }
 }
