@@ -307,6 +307,9 @@ nginx-user = "www-data"
         assert_eq!((e.line, e.message.as_str()), (3, "rules.NGX101.fix-value: `5 minutes` is not a valid nginx time"));
         let e = parse_str("[host]\nmemory = \"lots\"\n").unwrap_err();
         assert_eq!((e.line, e.message.as_str()), (2, "host.memory: `lots` is not a size such as \"8GiB\""));
+        let e = parse_str("[check]\nexclude = [\n  \"legacy/\",\n  \"a/**{\",\n]\n").unwrap_err();
+        assert_eq!(e.line, 4, "{}", e.message);
+        assert!(e.message.starts_with("check.exclude: bad pattern `a/**{`"), "{}", e.message);
         let e = parse_str("[cheque]\n").unwrap_err();
         assert!(e.message.starts_with("unknown table `[cheque]`"));
         assert_eq!(e.to_string().split(':').take(2).collect::<Vec<_>>(), vec!["/repo/conflint.toml", "1"]);

@@ -360,3 +360,82 @@ fn try_repo_runs_the_hook_from_a_repository_path() {
     assert_eq!(rc, 1, "{out}");
     assert!(out.contains("nginx/sites-enabled/broken.conf:3:1") && out.contains("NGX001"), "{out}");
 }
+
+// What the hooks rely on, checked on the binary directly (these never skip).
+
+#[test]
+fn in_project_reports_only_the_named_files_and_fixes_only_them() {
+    let low = NGINX_CONF.replace("fastcgi_read_timeout 300s;", "fastcgi_read_timeout 30s;").replace("worker_rlimit_nofile 4096;\n", "");
+    let api = site("api", "/run/php/shop.sock", "        fastcgi_read_timeout 60s;\n");
+    let repo = configs(&[("nginx/nginx.conf", &low), ("nginx/sites-enabled/api.conf", &api)]);
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "--in-project", "nginx/sites-enabled/api.conf"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("nginx/sites-enabled/api.conf:7:30: XFP002 [warning] [*]"), "{out}");
+    // Written in nginx.conf, inherited by shop.conf only: not this file's business.
+    assert!(!out.contains("NGX101") && !out.contains("NGX401"), "{out}");
+    let (rc, diff) = repo.conflint(&["check", "--in-project", "--diff", "nginx/sites-enabled/api.conf"]);
+    assert_eq!(rc, 1, "{diff}");
+    let changed: Vec<&str> = diff.lines().filter(|l| l.starts_with("+++ ")).collect();
+    assert_eq!(changed, vec!["+++ b/nginx/sites-enabled/api.conf"], "{diff}");
+    // A finding reported through a named file but written elsewhere keeps no fix.
+    let (_, out) = repo.conflint(&["check", "--output-format", "concise", "--in-project", "nginx/sites-enabled/shop.conf"]);
+    assert!(out.contains("nginx/nginx.conf:7:26: NGX101 [warning] fastcgi_read_timeout is 30s"), "{out}");
+    let (_, out) = repo.conflint(&["check", "--in-project", "-"]);
+    assert!(out.contains("--in-project takes the paths of files"), "{out}");
+}
+
+#[test]
+fn in_project_outside_a_repository_starts_at_the_directory_of_nginx_conf() {
+    let dir = tempfile::tempdir().unwrap();
+    let low = NGINX_CONF.replace("fastcgi_read_timeout 300s;", "fastcgi_read_timeout 30s;");
+    std::fs::create_dir_all(dir.path().join("etc/nginx/sites-enabled")).unwrap();
+    std::fs::write(dir.path().join("etc/nginx/nginx.conf"), low).unwrap();
+    std::fs::write(dir.path().join("etc/nginx/fastcgi.conf"), FASTCGI_CONF).unwrap();
+    std::fs::write(dir.path().join("etc/nginx/sites-enabled/shop.conf"), site("shop", "/run/php/shop.sock", "")).unwrap();
+    let o = command(Path::new(env!("CARGO_BIN_EXE_conflint")))
+        .args(["check", "--output-format", "concise", "--in-project", "sites-enabled/shop.conf"])
+        .current_dir(dir.path().join("etc/nginx"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("nginx.conf:8:26: NGX101"), "{out}");
+}
+
+#[test]
+fn excludes_skip_walked_paths_and_named_ones_only_when_forced() {
+    let broken = "server {\n    listen 80\n}\n";
+    let repo = configs(&[
+        ("nginx/legacy/old.conf", broken),
+        ("app/vendor/acme/nginx.conf", broken),
+        ("conflint.toml", "[check]\nextend-exclude = [\"/nginx/legacy/\"]\n"),
+    ]);
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "."]);
+    assert_eq!(rc, 0, "vendor/ is excluded by default, legacy/ by the config: {out}");
+    // Named on the command line: linted (ruff's rule), unless --force-exclude.
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "nginx/legacy/old.conf"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("nginx/legacy/old.conf:3:1: NGX001"), "{out}");
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "--force-exclude", "nginx/legacy/old.conf", "app/vendor/acme/nginx.conf"]);
+    assert_eq!((rc, out.contains("NGX001")), (0, false), "{out}");
+    // `exclude` replaces the defaults.
+    repo.write("conflint.toml", "[check]\nexclude = [\"/nginx/legacy/\"]\n");
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "."]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("app/vendor/acme/nginx.conf:3:1: NGX001") && !out.contains("legacy"), "{out}");
+}
+
+#[test]
+fn an_excluded_file_that_is_included_gives_context_but_no_findings() {
+    let with_legacy = NGINX_CONF.replace("    include sites-enabled/*.conf;", "    include sites-enabled/*.conf;\n    include legacy/old.conf;");
+    let legacy = site("old", "/run/php/gone.sock", "");
+    let repo = configs(&[("nginx/nginx.conf", &with_legacy), ("nginx/legacy/old.conf", &legacy)]);
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "."]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("nginx/legacy/old.conf:7:22: XFP001"), "{out}");
+    repo.write("conflint.toml", "[check]\nextend-exclude = [\"legacy/\"]\n");
+    let (rc, out) = repo.conflint(&["check", "--output-format", "concise", "."]);
+    assert_eq!(rc, 0, "{out}");
+    // Still read for the include (else NGX007 in nginx.conf), only its findings are hidden.
+    let (_, out) = repo.conflint(&["check", "--output-format", "concise", "--select", "NGX007", "."]);
+    assert!(!out.contains("NGX007"), "{out}");
+}

@@ -120,6 +120,9 @@ pub struct Workspace {
     /// Files read for context only: excluded, or not named with `--in-project`. Their
     /// findings are not shown and their fixes not applied.
     pub unreported: HashSet<FileId>,
+    /// `--in-project`: a finding written in a context file is shown when it names a named
+    /// file among its related places (the change brought it about).
+    pub report_related: bool,
 }
 
 impl Workspace {
@@ -150,6 +153,7 @@ impl Workspace {
                 fpm_prefix: opts.fpm_prefix.clone(),
                 confinement: Confinement::default(),
                 unreported: HashSet::new(),
+                report_related: opts.in_project,
             },
             by_path: HashMap::new(),
             selected: HashSet::new(),
@@ -169,10 +173,11 @@ impl Workspace {
         self.sources.get(id)
     }
 
-    /// Is the finding about a file whose findings are shown: at its location, or at a
-    /// related one (a timeout written in nginx.conf that a named site inherits)?
+    /// Is the finding shown: in a reported file, or (`--in-project`) with a named file
+    /// among its related places (a timeout in nginx.conf that a named site inherits)?
     pub fn reports(&self, f: &Finding) -> bool {
-        std::iter::once(&f.location).chain(f.related.iter().map(|r| &r.location)).any(|l| !self.unreported.contains(&l.file))
+        let shown = |file: &FileId| !self.unreported.contains(file);
+        shown(&f.location.file) || (self.report_related && f.related.iter().any(|r| shown(&r.location.file)))
     }
 }
 

@@ -65,15 +65,19 @@ pub(crate) fn confinement_roots(opts: &Options) -> Vec<PathBuf> {
                 return p;
             }
             let dir = if p.is_dir() { p } else { p.parent().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone()) };
-            project_root(&dir).unwrap_or(dir)
+            project_root(&dir, opts.in_project).unwrap_or(dir)
         })
         .collect()
 }
 
-/// The project a path belongs to: the nearest ancestor holding `.git` or `conflint.toml`.
-fn project_root(start: &Path) -> Option<PathBuf> {
+/// The project a path belongs to: the nearest ancestor holding `.git` or `conflint.toml`;
+/// failing that, with `--in-project`, the nearest holding an `nginx.conf` (`/etc/nginx` on
+/// a server), so a site is still linted with its includer.
+fn project_root(start: &Path, in_project: bool) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
-    start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists()).map(Path::to_path_buf)
+    let marked = start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists());
+    let conf_dir = || in_project.then(|| start.ancestors().find(|d| d.join("nginx.conf").is_file())).flatten();
+    marked.or_else(conf_dir).map(Path::to_path_buf)
 }
 
 /// `--in-project`: each named path's project, once, and none inside another.
