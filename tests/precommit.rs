@@ -295,6 +295,21 @@ fn files_the_filter_passes_that_are_not_configs_are_skipped_silently() {
 }
 
 #[test]
+fn the_filter_takes_nginx_and_php_fpm_names_only() {
+    let Some(hooks) = hooks() else { return };
+    let broken = "server {\n    listen 80\n}\n";
+    // Read as a PHP-FPM pool if it were passed: `[program:x]` looks like a pool section.
+    let supervisor = "[program:worker]\ncommand = php artisan queue:work\nuser = www-data\n";
+    let repo = configs(&[("deploy/nginx-prod.conf", broken), ("deploy/supervisord.conf", supervisor)]);
+    let (rc, out) = repo.pre_commit(hooks, &["run", "conflint", "--files", "deploy/supervisord.conf"]);
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("(no files to check)Skipped"), "{out}");
+    let (rc, out) = repo.pre_commit(hooks, &["run", "conflint", "--files", "deploy/nginx-prod.conf"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("deploy/nginx-prod.conf:3:1") && out.contains("NGX001"), "{out}");
+}
+
+#[test]
 fn a_changed_site_is_linted_with_its_includer_and_the_pools() {
     let Some(hooks) = hooks() else { return };
     let low = NGINX_CONF.replace("fastcgi_read_timeout 300s;", "fastcgi_read_timeout 30s;").replace("worker_rlimit_nofile 4096;\n", "");
