@@ -86,6 +86,16 @@ pub struct CheckArgs {
     /// Let includes read files outside the linted tree.
     #[arg(long)]
     pub allow_outside: bool,
+    /// Apply conflint.toml's `exclude`/`extend-exclude` to paths named on the command line
+    /// too (they are skipped silently), as a pre-commit hook needs.
+    #[arg(long)]
+    pub force_exclude: bool,
+    /// Lint the named files as part of their project (the nearest directory with .git or
+    /// conflint.toml): includers and PHP-FPM pools are read from it, only the named files'
+    /// findings are shown and fixed, and named files that are not configs are skipped
+    /// silently. For hooks that pass the changed files.
+    #[arg(long)]
+    pub in_project: bool,
     /// Show counts per rule instead of the findings.
     #[arg(long)]
     pub statistics: bool,
@@ -268,10 +278,16 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         map_roots,
         fpm_prefix: args.fpm_prefix.clone().or_else(|| config.fpm_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr")),
         allow_outside: args.allow_outside,
+        excludes: config.excludes(&cwd),
+        force_exclude: args.force_exclude,
+        in_project: args.in_project,
         cwd,
         overlay: Default::default(),
     };
     let settings = Settings { workspace: opts, config, selection, registry };
+    if args.in_project && args.paths.iter().any(|p| p == "-") {
+        return Err(Fatal::Usage("--in-project takes the paths of files in a project, not `-`".into()));
+    }
     if (args.fix || args.diff) && args.paths.iter().any(|p| p == "-") {
         return Err(Fatal::Usage("standard input cannot be fixed: name the files instead of `-`".into()));
     }
