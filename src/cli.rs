@@ -24,6 +24,18 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a rule.
     Rule(RuleArgs),
+    /// Write a commented conflint.toml for the tree in DIR (never replaces one without --force).
+    Init(InitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write conflint.toml; the tree below it is read to fill in what it can.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace an existing conflint.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -173,7 +185,7 @@ fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
 /// `conflint [PATHS]` means `conflint check [PATHS]`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let is_command = matches!(first, "check" | "rule" | "help" | "-h" | "--help" | "-V" | "--version");
+    let is_command = matches!(first, "check" | "rule" | "init" | "help" | "-h" | "--help" | "-V" | "--version");
     if !is_command {
         args.insert(1.min(args.len()), "check".into());
     }
@@ -199,7 +211,17 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Rule(args) => rule(args),
+        Command::Init(args) => init(args),
     }
+}
+
+fn init(args: InitArgs) -> Result<i32, Fatal> {
+    if !args.dir.is_dir() {
+        return Err(Fatal::Usage(format!("{} is not a directory", args.dir.display())));
+    }
+    let path = crate::init::run(&args.dir, args.force, &Registry::builtin()).map_err(|e| Fatal::Usage(e.to_string()))?;
+    eprintln!("conflint: wrote {}", path.display());
+    Ok(0)
 }
 
 fn rule(args: RuleArgs) -> Result<i32, Fatal> {
