@@ -257,3 +257,20 @@ fn config_file_options_and_ignores_apply() {
     assert!(out.contains("site.conf:3:30: NGX101 [warning] [*] fastcgi_read_timeout is 90s"), "{out}");
     assert!(!out.contains("legacy/old.conf"), "{out}");
 }
+
+/// A pull request's config must not drive the reviewer's terminal: escape sequences in a
+/// file reach the output as visible symbols, in the excerpt and in messages.
+#[test]
+fn terminal_escapes_in_a_config_are_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "events {}\nhttp {\n    server {\n        location / {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout \"5s\x1b]0;pwned\x07\x1b[2J\";\n            include \"\u{202e}x.conf\x1b]2;t\x07\";\n        }\n    }\n}\n";
+    std::fs::write(dir.path().join("nginx.conf"), evil).unwrap();
+    let path = dir.path().to_str().unwrap();
+    for format in ["full", "concise"] {
+        let o = conflint(&["check", "--output-format", format, path]);
+        let out = text(&o.stdout);
+        assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'), "{format}:\n{out}");
+        assert!(out.contains("NGX007"), "{format}: the include finding quotes the name:\n{out}");
+        assert!(out.contains('\u{241b}'), "{format}: ESC is shown as ␛:\n{out}");
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 
-use super::lossy::Lossy;
+use super::lossy::{printable, Lossy};
 use super::Options;
 use crate::rules::Registry;
 use crate::finding::{Applicability, Finding, Location, Severity};
@@ -69,7 +69,7 @@ impl Texts<'_> {
     }
 
     fn named(&mut self, id: FileId) -> NamedSource<Arc<String>> {
-        let name = self.sources.get(id).display.clone();
+        let name = printable(&self.sources.get(id).display).into_owned();
         NamedSource::new(name, Arc::clone(&self.get(id).text))
     }
 
@@ -99,10 +99,10 @@ fn diag(f: &Finding, texts: &mut Texts, rules: &Registry) -> Diag {
     let mut related = Vec::new();
     for r in &f.related {
         if r.location.file == f.location.file {
-            labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), texts.span(r.location)));
+            labels.push(LabeledSpan::new_with_span(Some(printable(&r.message).into_owned()), texts.span(r.location)));
         } else {
             related.push(Diag {
-                message: r.message.clone(),
+                message: printable(&r.message).into_owned(),
                 code: None,
                 severity: miette::Severity::Advice,
                 source: texts.named(r.location.file),
@@ -112,18 +112,18 @@ fn diag(f: &Finding, texts: &mut Texts, rules: &Registry) -> Diag {
             });
         }
     }
-    let mut help: Vec<String> = f.help.iter().cloned().collect();
+    let mut help: Vec<String> = f.help.iter().map(|h| printable(h).into_owned()).collect();
     if let Some(fix) = &f.fix {
         help.push(match fix.applicability {
-            Applicability::Safe => format!("fix: {} (`conflint check --fix`)", fix.message),
-            Applicability::Unsafe => format!("fix: {} (unsafe: `--fix --unsafe-fixes`)", fix.message),
+            Applicability::Safe => format!("fix: {} (`conflint check --fix`)", printable(&fix.message)),
+            Applicability::Unsafe => format!("fix: {} (unsafe: `--fix --unsafe-fixes`)", printable(&fix.message)),
         });
     }
     if let Some(m) = &meta {
         help.push(format!("see {} or `conflint rule {}`", m.url(), f.code));
     }
     Diag {
-        message: f.message.clone(),
+        message: printable(&f.message).into_owned(),
         code: Some(code),
         severity: severity(f.severity),
         source: texts.named(f.location.file),

@@ -4,9 +4,9 @@
 pub struct Lossy {
     /// Shared: every diagnostic of a file points at the same text.
     pub text: std::sync::Arc<String>,
-    /// `(raw start, text start)` of every invalid sequence, with the raw length; empty for
-    /// valid UTF-8.
-    shifts: Vec<(usize, usize, usize)>,
+    /// Every replaced stretch: `(raw start, raw length, text start, text length)`, in
+    /// order; empty for clean UTF-8 text.
+    shifts: Vec<(usize, usize, usize, usize)>,
 }
 
 impl Lossy {
@@ -15,10 +15,23 @@ impl Lossy {
         let mut shifts = Vec::new();
         let mut raw = 0;
         for chunk in bytes.utf8_chunks() {
-            text.push_str(chunk.valid());
-            raw += chunk.valid().len();
+            let valid = chunk.valid();
+            if valid.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n') {
+                text.push_str(valid);
+            } else {
+                for (i, c) in valid.char_indices() {
+                    match replacement(c, valid.as_bytes().get(i + 1) == Some(&b'\n')) {
+                        Some(r) => {
+                            shifts.push((raw + i, c.len_utf8(), text.len(), r.len_utf8()));
+                            text.push(r);
+                        }
+                        None => text.push(c),
+                    }
+                }
+            }
+            raw += valid.len();
             if !chunk.invalid().is_empty() {
-                shifts.push((raw, text.len(), chunk.invalid().len()));
+                shifts.push((raw, chunk.invalid().len(), text.len(), char::REPLACEMENT_CHARACTER.len_utf8()));
                 text.push(char::REPLACEMENT_CHARACTER);
                 raw += chunk.invalid().len();
             }
@@ -26,20 +39,42 @@ impl Lossy {
         Lossy { text: std::sync::Arc::new(text), shifts }
     }
 
-    /// The text offset of raw byte offset `raw` (inside an invalid sequence: its start).
+    /// The text offset of raw byte offset `raw` (inside a replaced stretch: its start).
     pub fn offset(&self, raw: usize) -> usize {
-        let mut delta: isize = 0;
-        for &(raw_start, text_start, len) in &self.shifts {
-            if raw < raw_start {
-                break;
-            }
-            if raw < raw_start + len {
-                return text_start;
-            }
-            delta = (text_start + 3) as isize - (raw_start + len) as isize;
-        }
-        ((raw as isize + delta).max(0) as usize).min(self.text.len())
+        let before = self.shifts.partition_point(|&(raw_start, ..)| raw_start <= raw);
+        let text = match before.checked_sub(1).map(|i| self.shifts[i]) {
+            None => raw,
+            Some((raw_start, raw_len, text_start, _)) if raw < raw_start + raw_len => text_start,
+            Some((raw_start, raw_len, text_start, text_len)) => raw - (raw_start + raw_len) + text_start + text_len,
+        };
+        text.min(self.text.len())
     }
+}
+
+/// What to show instead of `c`, when it must not reach a terminal or CI log as it is: a
+/// pull request's config (or a message quoting it) must not recolour, rewrite or reorder
+/// what the reviewer sees. Control characters become their visible "control picture"
+/// (`␛`, `␍`), C1 controls and bidi overrides ("Trojan source") become U+FFFD. A lone
+/// `\r` is replaced too, since a terminal would return to the line start. One character
+/// replaces one character, so columns stay right.
+fn replacement(c: char, next_is_lf: bool) -> Option<char> {
+    match c {
+        '\t' | '\n' => None,
+        '\r' if next_is_lf => None,
+        '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
+        '\u{7f}' => Some('\u{2421}'),
+        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some(char::REPLACEMENT_CHARACTER),
+        _ => None,
+    }
+}
+
+/// `s` with every character [`replacement`] names replaced, newlines included (a message
+/// is one line).
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.chars().map(|c| if c == '\n' { '\u{2424}' } else { replacement(c, false).unwrap_or(c) }).collect())
 }
 
 #[cfg(test)]
@@ -57,5 +92,18 @@ mod tests {
         assert_eq!(l.offset(100), l.text.len());
         let v = Lossy::new("é x".as_bytes());
         assert_eq!(v.offset(3), 3);
+    }
+
+    #[test]
+    fn terminal_controls_become_visible_one_for_one() {
+        let l = Lossy::new(b"a\x1b[31mb\rc\r\nd\xe2\x80\xaee");
+        assert_eq!(l.text.as_str(), "a\u{241b}[31mb\u{240d}c\r\nd\u{fffd}e");
+        assert_eq!(l.offset(2), l.text.find('[').unwrap());
+        assert_eq!(l.offset(8), l.text.find('c').unwrap());
+        assert_eq!(l.offset(11), l.text.find('d').unwrap());
+        assert_eq!(l.offset(13), l.text.find('\u{fffd}').unwrap());
+        assert_eq!(l.offset(15), l.text.rfind('e').unwrap());
+        assert_eq!(printable("x\u{1b}]0;title\u{7}\nnext"), "x\u{241b}]0;title\u{2407}\u{2424}next");
+        assert_eq!(printable("plain ascii"), "plain ascii");
     }
 }
