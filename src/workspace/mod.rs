@@ -212,6 +212,7 @@ pub(crate) struct Builder<'o> {
 
 impl Builder<'_> {
     fn add_candidates(&mut self, files: Vec<Candidate>) {
+        let mut kept = Vec::with_capacity(files.len());
         for c in files {
             if c.dumped {
                 self.virtual_files.get_or_insert_with(Vec::new);
@@ -231,7 +232,11 @@ impl Builder<'_> {
                 }
                 continue;
             }
-            let id = self.register(c.path.clone(), c.display, c.bytes, kind, c.on_disk);
+            kept.push((c, kind));
+        }
+        let parsed = parse_all(&kept);
+        for ((c, kind), parsed) in kept.into_iter().zip(parsed) {
+            let id = self.register_parsed(c.path.clone(), c.display, c.bytes, kind, c.on_disk, parsed);
             if c.dumped {
                 if let Some(v) = self.virtual_files.as_mut() {
                     v.push((c.path, id));
@@ -245,15 +250,24 @@ impl Builder<'_> {
         if let Some((id, _)) = self.by_path.get(&path) {
             return *id;
         }
-        let parsed_nginx = matches!(kind, Kind::Nginx).then(|| crate::nginx::parse(&bytes));
-        let parsed_fpm = matches!(kind, Kind::Fpm).then(|| crate::fpm::parse(&bytes));
-        let id = self.ws.sources.add(SourceFile::new(display, on_disk.then(|| path.clone()), bytes));
-        if let Some(config) = parsed_nginx {
-            nginx_tree::report_syntax_errors(&mut self.ws.findings, id, &config);
-            self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
+        let parsed = Parsed::of(kind, &bytes);
+        self.register_parsed(path, display, bytes, kind, on_disk, parsed)
+    }
+
+    fn register_parsed(&mut self, path: PathBuf, display: String, bytes: Vec<u8>, kind: Kind, on_disk: bool, parsed: Parsed) -> FileId {
+        if let Some((id, _)) = self.by_path.get(&path) {
+            return *id;
         }
-        if let Some(f) = parsed_fpm {
-            self.ws.fpm_files.insert(id, std::sync::Arc::new(f));
+        let id = self.ws.sources.add(SourceFile::new(display, on_disk.then(|| path.clone()), bytes));
+        match parsed {
+            Parsed::Nginx(config) => {
+                nginx_tree::report_syntax_errors(&mut self.ws.findings, id, &config);
+                self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
+            }
+            Parsed::Fpm(f) => {
+                self.ws.fpm_files.insert(id, std::sync::Arc::new(f));
+            }
+            Parsed::Nothing => {}
         }
         self.paths.push(path.clone());
         self.by_path.insert(path, (id, kind));
@@ -279,4 +293,56 @@ impl Builder<'_> {
     fn display_for(&self, real: &Path) -> String {
         paths::display_path(real, &self.opts.cwd)
     }
+}
+
+/// A file's tree, by the kind it was classified as.
+enum Parsed {
+    Nginx(crate::nginx::ast::Config),
+    Fpm(FpmFile),
+    Nothing,
+}
+
+impl Parsed {
+    fn of(kind: Kind, bytes: &[u8]) -> Parsed {
+        match kind {
+            Kind::Nginx => Parsed::Nginx(crate::nginx::parse(bytes)),
+            Kind::Fpm => Parsed::Fpm(crate::fpm::parse(bytes)),
+            Kind::Other(_) => Parsed::Nothing,
+        }
+    }
+}
+
+/// Parse the walked files on every core: files are independent until includes are
+/// followed. Biggest first, each thread taking the next file, so one big file does not
+/// leave the other threads idle at the end.
+fn parse_all(files: &[(Candidate, Kind)]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    if threads == 1 {
+        return files.iter().map(|(c, kind)| Parsed::of(*kind, &c.bytes)).collect();
+    }
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parsed: Vec<Parsed> = (0..files.len()).map(|_| Parsed::Nothing).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(n) else { break done };
+                        let (c, kind) = &files[i];
+                        done.push((i, Parsed::of(*kind, &c.bytes)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, p) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                parsed[i] = p;
+            }
+        }
+    });
+    parsed
 }
