@@ -1,4 +1,4 @@
-//! The command line: `conflint check` (the default) and `conflint rule`.
+//! The command line: `conflint check` (the default), `conflint rule` and `conflint server`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,6 +24,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a rule.
     Rule(RuleArgs),
+    /// Run the language server (LSP) on standard input and output, for editors.
+    Server,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -159,7 +161,7 @@ fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
 /// `conflint [PATHS]` means `conflint check [PATHS]`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let is_command = matches!(first, "check" | "rule" | "help" | "-h" | "--help" | "-V" | "--version");
+    let is_command = matches!(first, "check" | "rule" | "server" | "help" | "-h" | "--help" | "-V" | "--version");
     if !is_command {
         args.insert(1.min(args.len()), "check".into());
     }
@@ -179,12 +181,15 @@ pub enum Fatal {
     Usage(String),
     #[error("cannot write the report: {0}")]
     Io(#[from] std::io::Error),
+    #[error("language server: {0}")]
+    Server(String),
 }
 
 pub fn run(cli: Cli) -> Result<i32, Fatal> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Rule(args) => rule(args),
+        Command::Server => crate::server::run().map_err(Fatal::Server),
     }
 }
 

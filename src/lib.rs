@@ -16,3 +16,4 @@ pub mod suppress;
 pub mod workspace;
 pub mod rules;
 pub mod report;
+pub mod server;
