@@ -6,6 +6,10 @@
 //! Synchronous: messages are handled in order and a burst of edits is linted once, after
 //! the last of them has been read.
 
+// lsp-types' `Uri` hashes and compares by its text; clippy only sees a `Cell` inside it.
+// LSP's own `WorkspaceEdit` is keyed by it.
+#![allow(clippy::mutable_key_type)]
+
 mod actions;
 mod convert;
 mod diagnostics;
@@ -47,7 +51,14 @@ pub fn run() -> Result<i32, String> {
 
 fn serve(connection: &Connection) -> Result<i32, String> {
     let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
-    let params: InitializeParams = serde_json::from_value(params).map_err(|e| format!("bad initialize parameters: {e}"))?;
+    let params: InitializeParams = match serde_json::from_value(params) {
+        Ok(params) => params,
+        Err(e) => {
+            let message = format!("bad initialize parameters: {e}");
+            let _ = connection.sender.send(Response::new_err(id, ErrorCode::InvalidParams as i32, message.clone()).into());
+            return Err(message);
+        }
+    };
     let encoding = Encoding::negotiate(params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref()));
     let capabilities = ServerCapabilities {
         position_encoding: Some(encoding.kind()),
