@@ -90,9 +90,8 @@ impl Client {
 
     /// The next diagnostics published for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Value {
-        let msg = self.wait_for(&format!("diagnostics for {uri}"), |m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
-        });
+        let msg = self
+            .wait_for(&format!("diagnostics for {uri}"), |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri);
         msg["params"].clone()
     }
 
@@ -256,21 +255,27 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     assert_eq!(pool_published["version"], Value::Null);
 
     // Quick fixes: the client hands the diagnostics back with their `data`.
-    let actions = c.request("textDocument/codeAction", json!({
-        "textDocument": {"uri": site},
-        "range": xfp001["range"],
-        "context": {"diagnostics": [xfp001]},
-    }));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": site},
+            "range": xfp001["range"],
+            "context": {"diagnostics": [xfp001]},
+        }),
+    );
     let fix = actions["result"].as_array().unwrap().iter().find(|a| a["kind"] == "quickfix").expect("a quick fix");
     assert_eq!(fix["title"], "XFP001 (fastcgi-pass-no-listener): pass to unix:/run/php/php8.2-fpm.sock (unsafe fix)");
     assert_eq!(fix["isPreferred"], false, "an unsafe fix is never preferred");
     assert_eq!(fix["diagnostics"][0]["code"], "XFP001");
     assert_eq!(fix["edit"]["changes"], json!({&site: [{"range": range(4, 37, 4, 71), "newText": "unix:/run/php/php8.2-fpm.sock"}]}));
-    let actions = c.request("textDocument/codeAction", json!({
-        "textDocument": {"uri": site},
-        "range": ngx101["range"],
-        "context": {"diagnostics": [ngx101], "only": ["quickfix"]},
-    }));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": site},
+            "range": ngx101["range"],
+            "context": {"diagnostics": [ngx101], "only": ["quickfix"]},
+        }),
+    );
     let fixes = actions["result"].as_array().unwrap();
     assert_eq!(fixes.len(), 1, "only quick fixes were asked for: {actions:#}");
     assert_eq!(fixes[0]["isPreferred"], true);
@@ -278,11 +283,14 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
 
     // Fix all: the safe fixes of this document only; NGX101 and XFP002 both rewrite `30s`,
     // so one edit; the unsafe XFP001 fix is left out.
-    let actions = c.request("textDocument/codeAction", json!({
-        "textDocument": {"uri": site},
-        "range": range(0, 0, 0, 0),
-        "context": {"diagnostics": [], "only": ["source.fixAll"]},
-    }));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": site},
+            "range": range(0, 0, 0, 0),
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    );
     let all = actions["result"].as_array().unwrap();
     assert_eq!(all.len(), 1, "{actions:#}");
     assert_eq!(all[0]["kind"], "source.fixAll.conflint");
@@ -300,10 +308,13 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
 
     // Typing the fixes in (unsaved) clears every diagnostic of the document.
     let fixed = SITE.replace("fpm-shop.sock", "fpm.sock").replace(" 30s;", " 300s;");
-    c.notify("textDocument/didChange", json!({
-        "textDocument": {"uri": site, "version": 2},
-        "contentChanges": [{"text": fixed}],
-    }));
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": site, "version": 2},
+            "contentChanges": [{"text": fixed}],
+        }),
+    );
     let published = c.diagnostics(&site);
     assert_eq!(published["version"], 2);
     assert_eq!(published["diagnostics"], json!([]));
@@ -380,13 +391,17 @@ fn bad_input_gets_errors_not_a_dead_server() {
     let mut c = Client::start();
     c.initialize(json!({"rootUri": uri(&t.root), "capabilities": {}}));
 
-    let unknown = c.request("textDocument/definition", json!({"textDocument": {"uri": uri(&t.site)}, "position": {"line": 0, "character": 0}}));
+    let unknown =
+        c.request("textDocument/definition", json!({"textDocument": {"uri": uri(&t.site)}, "position": {"line": 0, "character": 0}}));
     assert_eq!(unknown["error"]["code"], -32601, "{unknown:#}");
     let bad = c.request("textDocument/hover", json!({"position": "here"}));
     assert_eq!(bad["error"]["code"], -32602, "{bad:#}");
     c.send_raw("{this is not json");
     c.notify("textDocument/didOpen", json!({"textDocument": 42}));
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "nginx", "version": 1, "text": "server {"}}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "nginx", "version": 1, "text": "server {"}}),
+    );
 
     // A file conflint cannot classify: no diagnostics, no error. The server answers in
     // order, so anything it published for the README would arrive before this response.
@@ -394,11 +409,7 @@ fn bad_input_gets_errors_not_a_dead_server() {
     let alive = c.request("textDocument/hover", json!({"textDocument": {"uri": uri(&readme)}, "position": {"line": 0, "character": 0}}));
     assert_eq!(alive["result"], Value::Null, "{alive:#}");
     let readme_uri = uri(&readme);
-    assert!(
-        !c.inbox.iter().any(|m| m["params"]["uri"] == readme_uri.as_str() || m["method"] == "window/showMessage"),
-        "{:#?}",
-        c.inbox
-    );
+    assert!(!c.inbox.iter().any(|m| m["params"]["uri"] == readme_uri.as_str() || m["method"] == "window/showMessage"), "{:#?}", c.inbox);
     // Linting the README's root still published the site's findings.
     assert!(c.diagnostics(&uri(&t.site))["diagnostics"].as_array().is_some_and(|d| !d.is_empty()));
 

@@ -52,7 +52,9 @@ fn fix_of(d: &Diagnostic) -> Option<FixData> {
 /// `source.fixAll.conflint`); no `only` wants everything.
 fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     only.is_none_or(|kinds| {
-        kinds.iter().any(|k| kind.as_str() == k.as_str() || kind.as_str().strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        kinds
+            .iter()
+            .any(|k| kind.as_str() == k.as_str() || kind.as_str().strip_prefix(k.as_str()).is_some_and(|rest| rest.starts_with('.')))
     })
 }
 
@@ -61,9 +63,10 @@ fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
 fn fix_all(published: &[Diagnostic]) -> Option<HashMap<Uri, Vec<TextEdit>>> {
     let mut taken: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for fix in published.iter().filter_map(fix_of).filter(|f| f.safe) {
-        let clash = fix.changes.iter().any(|(uri, edits)| {
-            taken.get(uri).is_some_and(|t| edits.iter().any(|e| t.iter().any(|a| overlaps(a.range, e.range))))
-        });
+        let clash = fix
+            .changes
+            .iter()
+            .any(|(uri, edits)| taken.get(uri).is_some_and(|t| edits.iter().any(|e| t.iter().any(|a| overlaps(a.range, e.range)))));
         if clash {
             continue;
         }

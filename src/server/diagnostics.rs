@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use lsp_types::{
-    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, TextEdit, Uri,
-};
+use lsp_types::{CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, TextEdit, Uri};
 
 use super::convert::{self, Encoding};
 use crate::finding::{Applicability, Finding, Severity};

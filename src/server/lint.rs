@@ -45,11 +45,21 @@ pub fn root_for(path: &Path, folders: &[PathBuf]) -> PathBuf {
 
 /// Lint `root` (a real path) with `overlay` (real path → buffer text). A panic inside
 /// becomes [`Failure::Panic`]: one bad config must not end the editor's session.
-pub fn lint(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>, encoding: Encoding, uri_of: &dyn Fn(&Path) -> Option<Uri>) -> Result<Outcome, Failure> {
+pub fn lint(
+    root: &Path,
+    overlay: HashMap<PathBuf, Vec<u8>>,
+    encoding: Encoding,
+    uri_of: &dyn Fn(&Path) -> Option<Uri>,
+) -> Result<Outcome, Failure> {
     super::catch_panic(|| run(root, overlay, encoding, uri_of)).unwrap_or_else(|what| Err(Failure::Panic(what)))
 }
 
-fn run(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>, encoding: Encoding, uri_of: &dyn Fn(&Path) -> Option<Uri>) -> Result<Outcome, Failure> {
+fn run(
+    root: &Path,
+    overlay: HashMap<PathBuf, Vec<u8>>,
+    encoding: Encoding,
+    uri_of: &dyn Fn(&Path) -> Option<Uri>,
+) -> Result<Outcome, Failure> {
     let settings = settings(root, overlay).map_err(Failure::Config)?;
     let linted = crate::check::lint(&settings, &mut std::io::empty()).map_err(|e| Failure::Lint(e.to_string()))?;
     let ws = &linted.workspace;
