@@ -59,6 +59,15 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
     notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: String::new(), message }));
     findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));
     let mut findings = crate::suppress::apply(&workspace, findings, &|code| settings.selection.enables(code));
+    if !workspace.unreported.is_empty() {
+        findings.retain(|f| workspace.reports(f));
+        for f in &mut findings {
+            // Files read only for context are never written: such a fix is left to the user.
+            if f.fix.as_ref().is_some_and(|fix| fix.edits.iter().any(|e| workspace.unreported.contains(&e.location.file))) {
+                f.fix = None;
+            }
+        }
+    }
     findings.sort_by(|a, b| {
         let (sa, sb) = (workspace.source(a.location.file), workspace.source(b.location.file));
         (&sa.display, a.location.span.start, &a.code, &a.message).cmp(&(&sb.display, b.location.span.start, &b.code, &b.message))

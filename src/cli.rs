@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{Selection, Settings};
 use crate::finding::{Finding, Severity};
-use crate::report::{self, Format, RuleRef};
+use crate::report::{self, Format};
 use crate::rules::{self, Registry};
 use crate::workspace::{self, Context};
 
@@ -34,6 +34,10 @@ pub enum OutputFormat {
     Concise,
     Json,
     JsonLines,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +88,16 @@ pub struct CheckArgs {
     /// Let includes read files outside the linted tree.
     #[arg(long)]
     pub allow_outside: bool,
+    /// Apply conflint.toml's `exclude`/`extend-exclude` to paths named on the command line
+    /// too (they are skipped silently), as a pre-commit hook needs.
+    #[arg(long)]
+    pub force_exclude: bool,
+    /// Lint the named files as part of their project (the nearest directory with .git or
+    /// conflint.toml): includers and PHP-FPM pools are read from it, only the named files'
+    /// findings are shown and fixed, and named files that are not configs are skipped
+    /// silently. For hooks that pass the changed files.
+    #[arg(long)]
+    pub in_project: bool,
     /// Show counts per rule instead of the findings.
     #[arg(long)]
     pub statistics: bool,
@@ -269,10 +283,16 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         map_roots,
         fpm_prefix: args.fpm_prefix.clone().or_else(|| config.fpm_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr")),
         allow_outside: args.allow_outside,
+        excludes: config.excludes(&cwd),
+        force_exclude: args.force_exclude,
+        in_project: args.in_project,
         cwd,
         overlay: Default::default(),
     };
     let settings = Settings { workspace: opts, config, selection, registry };
+    if args.in_project && args.paths.iter().any(|p| p == "-") {
+        return Err(Fatal::Usage("--in-project takes the paths of files in a project, not `-`".into()));
+    }
     if (args.fix || args.diff) && args.paths.iter().any(|p| p == "-") {
         return Err(Fatal::Usage("standard input cannot be fixed: name the files instead of `-`".into()));
     }
@@ -319,12 +339,25 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             OutputFormat::Concise => Format::Concise,
             OutputFormat::Json => Format::Json,
             OutputFormat::JsonLines => Format::JsonLines,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
         };
-        let human = matches!(format, Format::Full | Format::Concise);
-        let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
-        report::render(format, findings, &ws.sources, &lookup, &report::Options { color, ..Default::default() }, &mut sink)?;
-        if !args.quiet && human {
-            write!(sink, "{}", report::summary(findings))?;
+        let root = matches!(format, Format::Sarif | Format::Github).then(|| report::RepoRoot::discover(&settings.workspace.cwd));
+        report::render(format, findings, &ws.sources, &settings.registry, &report::Options { color, root, ..Default::default() }, &mut sink)?;
+        if !args.quiet {
+            match format {
+                Format::Full | Format::Concise => write!(sink, "{}", report::summary(findings))?,
+                // Annotations go to stdout; the count is for the log, beside them.
+                Format::Github => {
+                    sink.flush()?;
+                    let mut err = std::io::stderr().lock();
+                    write!(err, "{}", report::summary(findings))?;
+                    if let Some(note) = report::github_overflow_note(findings) {
+                        writeln!(err, "{note}")?;
+                    }
+                }
+                Format::Json | Format::JsonLines | Format::Sarif => {}
+            }
         }
     }
     sink.flush()?;
@@ -390,8 +423,7 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
         }
         Err(ValidateError::Refused { findings }) => {
             writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
-            let lookup = |code: &str| settings.registry.get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() });
-            report::render(Format::Concise, &findings, &ws.sources, &lookup, &report::Options::default(), &mut err)?;
+            report::render(Format::Concise, &findings, &ws.sources, &settings.registry, &report::Options::default(), &mut err)?;
             return Ok(Err(2));
         }
         Err(e) => {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{ImDocument, Item, Table};
 
 use crate::rules::{options::{parse_host_size, OptionValue, RawValue}, Registry};
+use crate::workspace::exclude::{Excludes, DEFAULT_EXCLUDE};
 
 pub const FILE_NAME: &str = "conflint.toml";
 
@@ -19,7 +20,10 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Glob (relative to the config file's directory) → codes or prefixes.
     pub per_file_ignores: Vec<(String, Vec<String>)>,
-    pub exclude: Vec<String>,
+    /// `[check] exclude`: replaces the default list when given.
+    pub exclude: Option<Vec<String>>,
+    /// `[check] extend-exclude`: added to `exclude` (or the default list).
+    pub extend_exclude: Vec<String>,
     pub rules_dir: Option<PathBuf>,
     pub nginx_prefix: Option<PathBuf>,
     pub nginx_map_root: Vec<(PathBuf, PathBuf)>,
@@ -146,6 +150,17 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
 }
 
 impl Config {
+    /// The exclude patterns in effect, relative to the config file's directory. Without a
+    /// config file only the defaults apply, which name directories anywhere.
+    pub fn excludes(&self, cwd: &Path) -> Excludes {
+        let base = self.path.as_deref().and_then(Path::parent).map_or_else(|| PathBuf::from("/"), |d| cwd.join(d));
+        let defaults = || DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect();
+        let mut patterns: Vec<String> = self.exclude.clone().unwrap_or_else(defaults);
+        patterns.extend(self.extend_exclude.iter().cloned());
+        // Every pattern was checked when the file was read; the defaults are valid.
+        Excludes::new(&base, &patterns).unwrap_or_default()
+    }
+
     /// Check `[check]` codes and `[rules.CODE]` against the rules in effect (built-in and `rules-dir`).
     pub fn check_against(&mut self, registry: &Registry) -> Result<(), ConfigError> {
         let path = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
@@ -185,7 +200,8 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &Er
             "select" => cfg.select = Some(codes(v)?),
             "extend-select" => cfg.extend_select = codes(v)?,
             "ignore" => cfg.ignore = codes(v)?,
-            "exclude" => cfg.exclude = strings(v).ok_or_else(|| err(span, "check.exclude must be a list of globs".into()))?,
+            "exclude" => cfg.exclude = Some(exclude_patterns(v, k, base, &span, err)?),
+            "extend-exclude" => cfg.extend_exclude = exclude_patterns(v, k, base, &span, err)?,
             "rules-dir" => cfg.rules_dir = Some(base.join(string(v).ok_or_else(|| err(span, "check.rules-dir must be a string".into()))?)),
             "per-file-ignores" => {
                 let t = v.as_table_like().ok_or_else(|| err(span.clone(), "check.per-file-ignores must be a table of glob = [codes]".into()))?;
@@ -198,10 +214,20 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &Er
                     cfg.per_file_ignores.push((glob.to_string(), list));
                 }
             }
-            _ => return Err(err(span, format!("unknown key `check.{k}` (expected select, extend-select, ignore, per-file-ignores, exclude, rules-dir)"))),
+            _ => return Err(err(span, format!("unknown key `check.{k}` (expected select, extend-select, ignore, per-file-ignores, exclude, extend-exclude, rules-dir)"))),
         }
     }
     Ok(())
+}
+
+/// A list of gitignore-style patterns, each checked now so a bad one names its line.
+fn exclude_patterns(v: &Item, key: &str, base: &Path, span: &Option<std::ops::Range<usize>>, err: &ErrFn) -> Result<Vec<String>, ConfigError> {
+    let list = strings(v).ok_or_else(|| err(span.clone(), format!("check.{key} must be a list of patterns (gitignore syntax)")))?;
+    Excludes::new(base, &list).map_err(|(i, m)| {
+        let at = v.as_array().and_then(|a| a.get(i)).and_then(|x| x.span()).or(span.clone());
+        err(at, format!("check.{key}: {m}"))
+    })?;
+    Ok(list)
 }
 
 fn string(v: &Item) -> Option<String> {
@@ -281,6 +307,9 @@ nginx-user = "www-data"
         assert_eq!((e.line, e.message.as_str()), (3, "rules.NGX101.fix-value: `5 minutes` is not a valid nginx time"));
         let e = parse_str("[host]\nmemory = \"lots\"\n").unwrap_err();
         assert_eq!((e.line, e.message.as_str()), (2, "host.memory: `lots` is not a size such as \"8GiB\""));
+        let e = parse_str("[check]\nexclude = [\n  \"legacy/\",\n  \"a/**{\",\n]\n").unwrap_err();
+        assert_eq!(e.line, 4, "{}", e.message);
+        assert!(e.message.starts_with("check.exclude: bad pattern `a/**{`"), "{}", e.message);
         let e = parse_str("[cheque]\n").unwrap_err();
         assert!(e.message.starts_with("unknown table `[cheque]`"));
         assert_eq!(e.to_string().split(':').take(2).collect::<Vec<_>>(), vec!["/repo/conflint.toml", "1"]);

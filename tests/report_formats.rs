@@ -2,7 +2,8 @@
 //! non-UTF-8 and CRLF files, a span at end of file.
 
 use conflint::finding::{Applicability, Edit, Finding, Fix, Location, Severity};
-use conflint::report::{render, summary, Format, Options, RuleRef};
+use conflint::report::{render, summary, Format, Options};
+use conflint::rules::Registry;
 use conflint::source::{SourceFile, Sources, Span};
 
 fn sources() -> (Sources, Vec<Finding>) {
@@ -23,14 +24,10 @@ fn sources() -> (Sources, Vec<Finding>) {
     (s, findings)
 }
 
-fn rule(code: &str) -> Option<RuleRef> {
-    conflint::rules::get(code).map(|r| RuleRef { name: r.name.clone(), url: r.url() })
-}
-
 fn output(format: Format) -> String {
     let (s, f) = sources();
     let mut out = Vec::new();
-    render(format, &f, &s, &rule, &Options::default(), &mut out).unwrap();
+    render(format, &f, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -88,4 +85,70 @@ fn summary_counts_and_fix_hints() {
     let (_, f) = sources();
     assert_eq!(summary(&f), "Found 4 problems (2 errors, 1 warning, 1 info).\n[*] 1 fixable with `conflint check --fix`.\n");
     assert_eq!(summary(&[]), "All checks passed!\n");
+}
+
+#[test]
+fn github_annotations_escape_data_and_properties() {
+    let mut s = Sources::default();
+    let f = s.add(SourceFile::new("nginx/a,b:c%.conf", None, b"server {\n    listen 80;\n}\n".to_vec()));
+    let findings = vec![
+        Finding::new("NGX001", Severity::Error, Location { file: f, span: Span::new(13, 22) }, "100% sure: a, b\r\nand c"),
+        Finding::new("NGX101", Severity::Warning, Location { file: f, span: Span::new(0, 24) }, "spans three lines").with_help("raise it, then reload"),
+        Finding::new("CFL002", Severity::Info, Location { file: f, span: Span::empty(24) }, "at the last line"),
+    ];
+    let mut out = Vec::new();
+    render(Format::Github, &findings, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "::error file=nginx/a%2Cb%3Ac%25.conf,line=2,col=5,endLine=2,endColumn=14,title=NGX001 syntax-error::nginx/a,b:c%25.conf:2:5: 100%25 sure: a, b%0D%0Aand c\n\
+         ::warning file=nginx/a%2Cb%3Ac%25.conf,line=1,endLine=3,title=NGX101 fastcgi-read-timeout-low::nginx/a,b:c%25.conf:1:1: spans three lines%0Ahelp: raise it, then reload\n\
+         ::notice file=nginx/a%2Cb%3Ac%25.conf,line=3,col=1,endLine=3,endColumn=1,title=CFL002 include-outside-tree::nginx/a,b:c%25.conf:3:1: at the last line\n"
+    );
+}
+
+#[test]
+fn sarif_counts_columns_in_code_points_and_keeps_related_spans_and_fixes() {
+    let log: serde_json::Value = serde_json::from_str(&output(Format::Sarif)).unwrap();
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let timeout = &results[0];
+    assert_eq!(timeout["level"], "warning");
+    let at = &timeout["locations"][0]["physicalLocation"];
+    assert_eq!(at["artifactLocation"], serde_json::json!({"uri": "nginx/sites/shop.conf", "uriBaseId": "%SRCROOT%"}));
+    assert_eq!(at["region"], serde_json::json!({"startLine": 3, "startColumn": 30, "endLine": 3, "endColumn": 33}));
+    let related = &timeout["relatedLocations"][0];
+    assert_eq!(related["message"]["text"], "pool `shop` allows 300s");
+    assert_eq!(related["physicalLocation"]["artifactLocation"]["uri"], "php/pool.d/shop.conf");
+    assert_eq!(related["physicalLocation"]["region"]["startLine"], 3);
+    let replacement = &timeout["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["deletedRegion"], at["region"]);
+    assert_eq!(replacement["insertedContent"]["text"], "300s");
+    // A byte that is not UTF-8 is one code point (U+FFFD); the file name is percent-encoded.
+    let latin1 = &results[1]["locations"][0]["physicalLocation"];
+    assert_eq!(latin1["artifactLocation"]["uri"], "nginx/caf%C3%A9.conf");
+    assert_eq!(latin1["region"]["startColumn"], 9);
+    assert_eq!(results[1]["level"], "error");
+    assert_eq!(results[3]["level"], "note");
+    // Without a repository root there is no absolute base to name.
+    assert!(run.get("originalUriBaseIds").is_none());
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["CFL002", "NGX001", "NGX101"]);
+    assert_eq!(results[0]["ruleIndex"], 2);
+    // Two NGX001 in different files with different text: different fingerprints.
+    assert_ne!(results[1]["partialFingerprints"], results[2]["partialFingerprints"]);
+}
+
+#[test]
+fn github_says_how_many_annotations_github_will_not_show() {
+    let (s, f) = sources();
+    let many: Vec<Finding> = std::iter::repeat(f[0].clone()).take(12).chain(std::iter::repeat(f[1].clone()).take(10)).collect();
+    assert_eq!(
+        conflint::report::github_overflow_note(&many).as_deref(),
+        Some("GitHub shows at most 10 annotations of each severity per step: 2 more are only in this log (or upload SARIF for all of them)")
+    );
+    assert_eq!(conflint::report::github_overflow_note(&many[2..]), None, "ten of each is shown");
+    let mut out = Vec::new();
+    render(Format::Github, &many, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 22, "the log still has every finding");
 }

@@ -76,9 +76,8 @@ fn rule_dirs() -> Vec<(String, PathBuf)> {
 fn snapshot(code: &str, case: &str, linted: &Linted) {
     let findings: Vec<_> = linted.findings.iter().filter(|f| f.code == code).cloned().collect();
     let registry = conflint::rules::Registry::builtin();
-    let lookup = |c: &str| registry.get(c).map(|r| conflint::report::RuleRef { name: r.name.clone(), url: r.url() });
     let mut out = Vec::new();
-    conflint::report::render(conflint::report::Format::Full, &findings, &linted.workspace.sources, &lookup, &Default::default(), &mut out).unwrap();
+    conflint::report::render(conflint::report::Format::Full, &findings, &linted.workspace.sources, &registry, &Default::default(), &mut out).unwrap();
     let name = format!("{code}__{}", case.trim_end_matches(".conf"));
     insta::with_settings!({ snapshot_path => "../fixtures/snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, String::from_utf8_lossy(&out));

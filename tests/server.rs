@@ -351,14 +351,21 @@ fn utf8_positions_when_the_client_offers_them() {
 fn without_a_workspace_folder_the_nearest_conflint_toml_is_the_root() {
     let t = tree();
     // Found upward from the site, it makes the repository the root (so the pool is read
-    // and XFP001 fires), and its settings apply.
-    std::fs::write(t.root.join("conflint.toml"), "[check]\nignore = [\"NGX101\"]\n").unwrap();
+    // and XFP001 fires), and its settings apply: an ignored rule, an excluded directory.
+    std::fs::write(t.root.join("conflint.toml"), "[check]\nignore = [\"NGX101\"]\nextend-exclude = [\"legacy/\"]\n").unwrap();
+    let legacy = t.root.join("legacy/old.conf");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(&legacy, "server {\n    location / { fastcgi_pass unix:/run/php/old.sock; }\n}\n").unwrap();
     let site = uri(&t.site);
     let mut c = Client::start();
     c.initialize(json!({"rootUri": null, "capabilities": {}}));
     c.open(&site, SITE);
     let published = c.diagnostics(&site);
     assert_eq!(codes(&published["diagnostics"]), ["XFP001", "XFP002"]);
+    // Everything of that lint was published before the answer to a later request.
+    c.request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": {"line": 0, "character": 0}}));
+    let legacy_uri = uri(&legacy);
+    assert!(!c.inbox.iter().any(|m| m["params"]["uri"] == legacy_uri.as_str()), "{:#?}", c.inbox);
     assert_eq!(c.shutdown_and_exit(), 0);
 }
 

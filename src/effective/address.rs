@@ -86,21 +86,27 @@ fn tcp(v: &str) -> Option<Addr> {
 }
 
 /// What two addresses must share to possibly meet: the socket path, or the TCP port.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-pub enum MeetingKey {
-    Unix(PathBuf),
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum MeetingKey<'a> {
+    Unix(&'a Path),
     Port(u32),
 }
 
-pub fn meeting_key(a: &Addr) -> MeetingKey {
+pub fn meeting_key(a: &Addr) -> MeetingKey<'_> {
     match a {
-        Addr::Unix(p) => MeetingKey::Unix(p.clone()),
+        Addr::Unix(p) => MeetingKey::Unix(p),
         Addr::Tcp { port, .. } => MeetingKey::Port(*port),
     }
 }
 
 /// Fold `.`, `..` and `//` without touching the filesystem.
 fn normalize(path: &Path) -> PathBuf {
+    // Most socket paths are already clean; walking components is the slow part of a join
+    // over thousands of pools.
+    let clean = path.to_str().is_some_and(|s| s.starts_with('/') && s[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")));
+    if clean {
+        return path.to_path_buf();
+    }
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

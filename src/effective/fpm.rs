@@ -1,6 +1,7 @@
 //! PHP-FPM pools as PHP-FPM applies them: the last value of a scalar wins, the first
 //! value of an array key wins, unset keys take PHP-FPM's defaults.
 
+use crate::fpm::directives::{self, Place};
 use crate::fpm::resolve::{FpmConfig, Pool, Setting};
 
 /// One pool of one PHP-FPM configuration.
@@ -18,12 +19,18 @@ impl<'w> PoolView<'w> {
 
     /// The setting PHP-FPM uses for scalar `name` (case-insensitive): the last one.
     pub fn get(&self, name: &str) -> Option<&'w Setting> {
-        self.pool.settings.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name))
+        match directives::index(name, Place::Pool) {
+            Some(key) => self.pool.keys().iter().rposition(|&k| k == key).map(|i| &self.pool.settings[i]),
+            None => self.pool.settings.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name)),
+        }
     }
 
     /// Every definition of scalar `name`, in file order.
     pub fn all_of(&self, name: &str) -> Vec<&'w Setting> {
-        self.pool.settings.iter().filter(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name)).collect()
+        match directives::index(name, Place::Pool) {
+            Some(key) => self.pool.keys().iter().zip(&self.pool.settings).filter(|&(&k, _)| k == key).map(|(_, s)| s).collect(),
+            None => self.pool.settings.iter().filter(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name)).collect(),
+        }
     }
 
     /// The setting PHP-FPM applies for `array[key]`: the first one.

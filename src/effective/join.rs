@@ -1,7 +1,7 @@
 //! nginx ↔ PHP-FPM: which pools each `fastcgi_pass` reaches, with PHP-FPM's address rules
 //! on one side and nginx's on the other.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 use super::address::{fpm_listen, meeting_key as key, nginx_target, reaches, Addr, MeetingKey as Key};
@@ -86,7 +86,7 @@ impl<'w> Join<'w> {
             sites.push(PassSite { scope, pass, targets, upstream: Some(up), reached: Vec::new() });
         }
         // Candidates by socket path or TCP port, so the join stays linear in big trees.
-        let mut by_key: HashMap<Key, Vec<usize>> = HashMap::new();
+        let mut by_key: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
         for (i, l) in listeners.iter().enumerate() {
             by_key.entry(key(&l.addr)).or_default().push(i);
         }

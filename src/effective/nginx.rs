@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::finding::Location;
 use crate::nginx::ast::{Directive, Item};
 use crate::source::FileId;
@@ -70,10 +72,17 @@ pub struct Scope<'w> {
     pub children: Vec<ScopeId>,
     /// The file the whole tree was read from (root nginx.conf or snippet).
     pub origin: FileId,
+    /// The interned name of each entry of `directives`: rules ask every scope for a few
+    /// names, and comparing small integers in one array beats chasing each directive.
+    names: Vec<NameId>,
     /// Indexes into `directives` by name, for big blocks only: an `http{}` with thousands
     /// of `server` blocks is asked for its `fastcgi_read_timeout` by every location below.
-    by_name: HashMap<&'w str, Vec<usize>>,
+    by_name: FxHashMap<NameId, Vec<u32>>,
+    /// The top scope of the tree this scope belongs to.
+    top: ScopeId,
 }
+
+type NameId = u32;
 
 #[derive(Debug, Default)]
 pub struct NginxView<'w> {
@@ -85,6 +94,10 @@ pub struct NginxView<'w> {
     tree: HashMap<ScopeId, Vec<ScopeId>>,
     /// `upstream NAME {}` blocks of each tree, by top scope.
     upstream_blocks: HashMap<ScopeId, HashMap<&'w str, ScopeId>>,
+    /// Every directive name in the workspace, interned.
+    name_ids: FxHashMap<&'w str, NameId>,
+    /// Every directive by name: (scope, index in its `directives`), in scope order.
+    occurrences: Vec<Vec<(ScopeId, u32)>>,
 }
 
 /// Blocks with more directives than this get a by-name index.
@@ -93,24 +106,50 @@ const INDEX_ABOVE: usize = 32;
 /// Directives whose values a child level replaces as a whole when it sets any of them.
 pub const ARRAY_DIRECTIVES: &[&str] = &["fastcgi_param", "proxy_set_header", "add_header", "limit_req", "limit_conn", "error_page"];
 
+impl<'w> Scope<'w> {
+    fn new(context: Context, block: Option<Placed<'w>>, parent: Option<ScopeId>, origin: FileId) -> Self {
+        Scope { context, block, parent, directives: Vec::new(), children: Vec::new(), origin, names: Vec::new(), by_name: FxHashMap::default(), top: 0 }
+    }
+
+    /// Positions in `directives` of the entries named `n`.
+    fn indexes_of(&self, n: NameId) -> impl Iterator<Item = usize> + '_ {
+        let (indexed, scanned) = if self.directives.len() > INDEX_ABOVE {
+            (self.by_name.get(&n).map_or(&[][..], Vec::as_slice), &[][..])
+        } else {
+            (&[][..], self.names.as_slice())
+        };
+        let scanned = scanned.iter().enumerate().filter(move |&(_, &m)| m == n).map(|(i, _)| i);
+        indexed.iter().map(|&i| i as usize).chain(scanned)
+    }
+}
+
 impl<'w> NginxView<'w> {
     pub fn build(ws: &'w Workspace) -> Self {
         let mut view = NginxView::default();
         for &file in ws.nginx_roots.iter().chain(&ws.nginx_snippets) {
             let nf = &ws.nginx[&file];
             let context = nf.context.unwrap_or(Context::Main);
-            let top = view.push(Scope { context, block: None, parent: None, directives: Vec::new(), children: Vec::new(), origin: file, by_name: HashMap::new() });
+            let top = view.push(Scope::new(context, None, None, file));
             view.tops.push(top);
             view.fill(ws, top, file, &nf.config.items, 0);
         }
         for id in 0..view.scopes.len() {
+            let top = view.scopes[id].parent.map_or(id, |p| view.scopes[p].top);
             let scope = &mut view.scopes[id];
-            if scope.directives.len() > INDEX_ABOVE {
-                for (i, p) in scope.directives.iter().enumerate() {
-                    scope.by_name.entry(p.name()).or_default().push(i);
+            scope.top = top;
+            scope.names.reserve_exact(scope.directives.len());
+            for (i, p) in scope.directives.iter().enumerate() {
+                let next = view.name_ids.len() as NameId;
+                let name = *view.name_ids.entry(p.name()).or_insert(next);
+                if name == next {
+                    view.occurrences.push(Vec::new());
+                }
+                view.occurrences[name as usize].push((id, i as u32));
+                scope.names.push(name);
+                if scope.directives.len() > INDEX_ABOVE {
+                    scope.by_name.entry(name).or_default().push(i as u32);
                 }
             }
-            let top = view.top_of(id);
             view.tree.entry(top).or_default().push(id);
             if view.scopes[id].context == Context::Upstream {
                 if let Some(name) = view.scopes[id].block.and_then(|b| b.arg(0)) {
@@ -157,7 +196,7 @@ impl<'w> NginxView<'w> {
                 }
                 let context = self.scopes[scope].context.child(&d.name.value);
                 let origin = self.scopes[scope].origin;
-                let child = self.push(Scope { context, block: Some(placed), parent: Some(scope), directives: Vec::new(), children: Vec::new(), origin, by_name: HashMap::new() });
+                let child = self.push(Scope::new(context, Some(placed), Some(scope), origin));
                 self.fill(ws, child, file, &block.items, depth);
             }
         }
@@ -182,18 +221,30 @@ impl<'w> NginxView<'w> {
         self.ids().filter(|&id| self.scopes[id].context == Context::Location)
     }
 
+    fn name_id(&self, name: &str) -> Option<NameId> {
+        self.name_ids.get(name).copied()
+    }
+
     /// Directives named `name` directly in `id`.
-    pub fn here<'a>(&'a self, id: ScopeId, name: &'a str) -> Box<dyn Iterator<Item = Placed<'w>> + 'a> {
+    pub fn here(&self, id: ScopeId, name: &str) -> impl Iterator<Item = Placed<'w>> + '_ {
         let scope = &self.scopes[id];
-        if scope.directives.len() > INDEX_ABOVE {
-            Box::new(scope.by_name.get(name).into_iter().flatten().map(move |&i| scope.directives[i]))
-        } else {
-            Box::new(scope.directives.iter().copied().filter(move |p| p.name() == name))
-        }
+        self.name_id(name).into_iter().flat_map(move |n| scope.indexes_of(n)).map(move |i| scope.directives[i])
     }
 
     pub fn first_here(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
-        self.here(id, name).next()
+        let n = self.name_id(name)?;
+        self.first_here_id(id, n)
+    }
+
+    fn first_here_id(&self, id: ScopeId, n: NameId) -> Option<Placed<'w>> {
+        let scope = &self.scopes[id];
+        scope.indexes_of(n).next().map(|i| scope.directives[i])
+    }
+
+    /// Every directive named `name` in the workspace, with its scope, in scope order.
+    pub fn named(&self, name: &str) -> impl Iterator<Item = (ScopeId, Placed<'w>)> + '_ {
+        let all = self.name_id(name).map_or(&[][..], |n| self.occurrences[n as usize].as_slice());
+        all.iter().map(move |&(s, i)| (s, self.scopes[s].directives[i as usize]))
     }
 
     /// `id` and its ancestors up to the top of the inheritance chain (http level; main
@@ -210,7 +261,8 @@ impl<'w> NginxView<'w> {
     /// The directive that sets `name`'s effective value at `id`, if any level sets it
     /// (`None` means nginx's default applies).
     pub fn effective(&self, id: ScopeId, name: &str) -> Option<(ScopeId, Placed<'w>)> {
-        self.chain(id).find_map(|s| self.first_here(s, name).map(|p| (s, p)))
+        let n = self.name_id(name)?;
+        self.chain(id).find_map(|s| self.first_here_id(s, n).map(|p| (s, p)))
     }
 
     /// An array directive's effective entries at `id`: those of the nearest level that
@@ -224,11 +276,8 @@ impl<'w> NginxView<'w> {
 
     /// The main-context scope `id` belongs to, when it was read from a root nginx.conf.
     pub fn main_of(&self, id: ScopeId) -> Option<ScopeId> {
-        let mut s = id;
-        while let Some(p) = self.scopes[s].parent {
-            s = p;
-        }
-        (self.scopes[s].context == Context::Main).then_some(s)
+        let top = self.scopes[id].top;
+        (self.scopes[top].context == Context::Main).then_some(top)
     }
 
     /// A main-context directive (`user`, `worker_processes`, `worker_rlimit_nofile`).
@@ -254,7 +303,8 @@ impl<'w> NginxView<'w> {
 
     /// Every directive named `name` anywhere in the same tree as `id`.
     pub fn all_in_tree(&self, id: ScopeId, name: &str) -> Vec<(ScopeId, Placed<'w>)> {
-        self.tree_of(id).iter().flat_map(|&s| self.here(s, name).map(move |p| (s, p))).collect()
+        let top = self.top_of(id);
+        self.named(name).filter(|&(s, _)| self.scopes[s].top == top).collect()
     }
 
     /// The file the block of `id` is written in (for a top scope, the root or snippet).
@@ -314,11 +364,7 @@ impl<'w> NginxView<'w> {
     }
 
     pub fn top_of(&self, id: ScopeId) -> ScopeId {
-        let mut s = id;
-        while let Some(p) = self.scopes[s].parent {
-            s = p;
-        }
-        s
+        self.scopes[id].top
     }
 
     /// A short human name for a scope: `location ~ \.php$`, `server shop.example.com`.

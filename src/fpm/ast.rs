@@ -64,6 +64,7 @@ impl Value {
     /// The value is only known where PHP-FPM runs: `${ENV}`, or a template placeholder
     /// (`{{ var }}`, `{% … %}`, `<%= … %>`, `%%VAR%%`) filled in by deployment tooling.
     pub fn is_deferred(&self) -> bool {
-        self.has_env || ["{{", "{%", "<%", "%%"].iter().any(|m| self.text.contains(m))
+        // One pass over the bytes: this is asked of every setting of every pool.
+        self.has_env || self.text.as_bytes().windows(2).any(|w| matches!(w, [b'{', b'{' | b'%'] | [b'<' | b'%', b'%']))
     }
 }

@@ -1,6 +1,10 @@
 //! Every PHP-FPM 8.2 directive, where it may stand, and how PHP-FPM reads its value
 //! (`fpm_conf.c`: `ini_fpm_global_options`, `ini_fpm_pool_options`).
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Int,
@@ -18,6 +22,7 @@ pub enum Place {
     Pool,
 }
 
+#[derive(Debug)]
 pub struct Directive {
     pub name: &'static str,
     pub place: Place,
@@ -103,7 +108,20 @@ pub const ARRAYS: &[&str] = &["env", "php_value", "php_admin_value", "php_flag",
 
 /// The directive `name` (case-insensitive) valid in `place`.
 pub fn lookup(name: &str, place: Place) -> Option<&'static Directive> {
-    DIRECTIVES.iter().find(|d| d.place == place && d.name.eq_ignore_ascii_case(name))
+    index(name, place).map(|i| &DIRECTIVES[usize::from(i)])
+}
+
+/// The position of `name` (case-insensitive) in [`DIRECTIVES`] for `place`: every
+/// setting of every pool is looked up, so this is a hash lookup, not a table scan.
+pub fn index(name: &str, place: Place) -> Option<u16> {
+    static BY_NAME: OnceLock<FxHashMap<(&'static str, bool), u16>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| DIRECTIVES.iter().enumerate().map(|(i, d)| ((d.name, d.place == Place::Global), i as u16)).collect());
+    let global = place == Place::Global;
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        by_name.get(&(name.to_ascii_lowercase().as_str(), global)).copied()
+    } else {
+        by_name.get(&(name, global)).copied()
+    }
 }
 
 /// Is `name` a directive of the other section kind (`pm` in `[global]`)?

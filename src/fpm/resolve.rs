@@ -37,6 +37,8 @@ pub struct Setting {
     pub name: String,
     pub array_key: Option<String>,
     pub value: Value,
+    /// The table entry of a scalar directive PHP-FPM knows in this section.
+    pub directive: Option<&'static directives::Directive>,
     /// The whole entry line.
     pub location: Location,
     pub name_location: Location,
@@ -50,6 +52,33 @@ pub struct Pool {
     pub header: Location,
     /// Every setting in the order PHP-FPM reads them, re-opened sections included.
     pub settings: Vec<Setting>,
+    /// For each setting, its position in the directive table (`UNKNOWN` for arrays and
+    /// unknown names): rules ask every pool for a few keys, and scanning this small array
+    /// is much cheaper than walking the settings themselves.
+    keys: Vec<u16>,
+}
+
+impl Pool {
+    pub const UNKNOWN: u16 = u16::MAX;
+
+    fn new(name: String, header: Location) -> Self {
+        Pool { name, header, settings: Vec::new(), keys: Vec::new() }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.settings.reserve_exact(additional);
+        self.keys.reserve_exact(additional);
+    }
+
+    fn push(&mut self, setting: Setting, key: Option<u16>) {
+        self.keys.push(key.unwrap_or(Self::UNKNOWN));
+        self.settings.push(setting);
+    }
+
+    /// The directive-table position of each setting, parallel to `settings`.
+    pub fn keys(&self) -> &[u16] {
+        &self.keys
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -146,7 +175,7 @@ impl Resolver<'_> {
         // After an include that ended in another section, the next entry of this file
         // silently lands there.
         let mut leaked: Option<(Location, String, String)> = None;
-        for line in lines {
+        for (n, line) in lines.iter().enumerate() {
             let loc = Location { file, span: line.span };
             match &line.kind {
                 LineKind::Blank => {}
@@ -173,9 +202,13 @@ impl Resolver<'_> {
                     } else {
                         let pools = &mut self.config.pools;
                         let i = *self.pool_index.entry(name.to_ascii_lowercase()).or_insert_with(|| {
-                            pools.push(Pool { name: name.clone(), header: loc, settings: Vec::new() });
+                            pools.push(Pool::new(name.clone(), loc));
                             pools.len() - 1
                         });
+                        // Sized once for the entries up to the next header: growing the
+                        // vectors of thousands of pools a push at a time is most of the cost.
+                        let entries = lines[n + 1..].iter().take_while(|l| !matches!(l.kind, LineKind::Section { .. })).filter(|l| matches!(l.kind, LineKind::Entry(_))).count();
+                        pools[i].reserve(entries);
                         Section::Pool(i)
                     };
                 }
@@ -207,9 +240,11 @@ impl Resolver<'_> {
         let name = if is_array { entry.name.clone() } else { entry.name.to_ascii_lowercase() };
         let mut value = entry.value.clone();
         let place = if matches!(self.section, Section::Global) { directives::Place::Global } else { directives::Place::Pool };
+        let key = if is_array { None } else { directives::index(&name, place) };
+        let directive = key.map(|i| &directives::DIRECTIVES[usize::from(i)]);
         let expands = match &entry.array_key {
             Some(_) => matches!(entry.name.as_str(), "env" | "php_value" | "php_admin_value"),
-            None => directives::lookup(&name, place).is_some_and(|d| d.kind == directives::Kind::Str),
+            None => directive.is_some_and(|d| d.kind == directives::Kind::Str),
         };
         if expands && value.text.contains("$pool") {
             match self.section {
@@ -228,10 +263,11 @@ impl Resolver<'_> {
             name_location: Location { file, span: entry.name_span },
             value_location: Location { file, span: value.span },
             value,
+            directive,
         };
         match self.section {
             Section::Global => self.config.global.push(setting),
-            Section::Pool(i) => self.config.pools[i].settings.push(setting),
+            Section::Pool(i) => self.config.pools[i].push(setting, key),
             Section::Unknown => self.config.unplaced.push(setting),
         }
     }

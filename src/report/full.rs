@@ -8,7 +8,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 
 use super::lossy::Lossy;
-use super::{Options, RuleRef};
+use super::Options;
+use crate::rules::Registry;
 use crate::finding::{Applicability, Finding, Location, Severity};
 use crate::source::{FileId, Sources};
 
@@ -88,8 +89,8 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn diag(f: &Finding, texts: &mut Texts, rule: &dyn Fn(&str) -> Option<RuleRef>) -> Diag {
-    let meta = rule(&f.code);
+fn diag(f: &Finding, texts: &mut Texts, rules: &Registry) -> Diag {
+    let meta = rules.get(&f.code);
     let code = match &meta {
         Some(m) => format!("{} {}", f.code, m.name),
         None => f.code.clone(),
@@ -119,7 +120,7 @@ fn diag(f: &Finding, texts: &mut Texts, rule: &dyn Fn(&str) -> Option<RuleRef>) 
         });
     }
     if let Some(m) = &meta {
-        help.push(format!("see {} or `conflint rule {}`", m.url, f.code));
+        help.push(format!("see {} or `conflint rule {}`", m.url(), f.code));
     }
     Diag {
         message: f.message.clone(),
@@ -135,7 +136,7 @@ fn diag(f: &Finding, texts: &mut Texts, rule: &dyn Fn(&str) -> Option<RuleRef>) 
 pub fn render(
     findings: &[Finding],
     sources: &Sources,
-    rule: &dyn Fn(&str) -> Option<RuleRef>,
+    rules: &Registry,
     opts: &Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
@@ -143,7 +144,7 @@ pub fn render(
     let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_links(false);
     let mut texts = Texts { sources, cache: HashMap::new() };
     for f in findings {
-        let d = diag(f, &mut texts, rule);
+        let d = diag(f, &mut texts, rules);
         let mut s = String::new();
         handler.render_report(&mut s, &d).map_err(std::io::Error::other)?;
         writeln!(out, "{s}")?;

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::RuleRef;
 use crate::finding::{Applicability, Finding, Location, Severity};
+use crate::rules::Registry;
 use crate::source::{Position, Sources};
 
 #[derive(Serialize)]
@@ -37,7 +37,7 @@ struct JsonFix<'a> {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     code: &'a str,
-    name: String,
+    name: &'a str,
     severity: Severity,
     message: &'a str,
     path: &'a str,
@@ -59,17 +59,17 @@ fn path(sources: &Sources, at: Location) -> &str {
 pub fn render(
     findings: &[Finding],
     sources: &Sources,
-    rule: &dyn Fn(&str) -> Option<RuleRef>,
+    rules: &Registry,
     lines: bool,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let items: Vec<JsonFinding> = findings
         .iter()
         .map(|f| {
-            let meta = rule(&f.code);
+            let meta = rules.get(&f.code);
             JsonFinding {
                 code: &f.code,
-                name: meta.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                name: meta.map_or("", |m| m.name.as_str()),
                 severity: f.severity,
                 message: &f.message,
                 path: path(sources, f.location),
@@ -80,7 +80,7 @@ pub fn render(
                     message: &x.message,
                     edits: x.edits.iter().map(|e| JsonEdit { path: path(sources, e.location), span: span(sources, e.location), content: &e.content }).collect(),
                 }),
-                url: meta.map(|m| m.url),
+                url: meta.map(|m| m.url()),
             }
         })
         .collect();

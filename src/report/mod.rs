@@ -1,11 +1,19 @@
-//! Rendering findings for people (`full`, `concise`) and machines (`json`, `json-lines`).
-//! Every format reads the same [`Finding`] model; machine formats are serde, never miette.
+//! Rendering findings for people (`full`, `concise`), machines (`json`, `json-lines`) and
+//! CI (`sarif`, `github`). Every format reads the same [`Finding`] model; machine formats
+//! are serde, never miette.
 
 mod full;
+mod github;
 mod json;
 mod lossy;
+mod repo;
+mod sarif;
+
+pub use github::overflow_note as github_overflow_note;
+pub use repo::RepoRoot;
 
 use crate::finding::{Applicability, Finding, Severity};
+use crate::rules::Registry;
 use crate::source::Sources;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,12 +22,8 @@ pub enum Format {
     Concise,
     Json,
     JsonLines,
-}
-
-/// What the caller's rule registry knows about a code.
-pub struct RuleRef {
-    pub name: String,
-    pub url: String,
+    Sarif,
+    Github,
 }
 
 #[derive(Clone, Debug)]
@@ -28,11 +32,13 @@ pub struct Options {
     pub color: bool,
     /// Terminal width for `full`.
     pub width: usize,
+    /// What `sarif` and `github` paths are relative to; `None`: the paths as displayed.
+    pub root: Option<RepoRoot>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { color: false, width: 100 }
+        Options { color: false, width: 100, root: None }
     }
 }
 
@@ -41,12 +47,12 @@ pub fn render(
     format: Format,
     findings: &[Finding],
     sources: &Sources,
-    rule: &dyn Fn(&str) -> Option<RuleRef>,
+    rules: &Registry,
     opts: &Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Full => full::render(findings, sources, rule, opts, out),
+        Format::Full => full::render(findings, sources, rules, opts, out),
         Format::Concise => {
             for f in findings {
                 let src = sources.get(f.location.file);
@@ -56,8 +62,10 @@ pub fn render(
             }
             Ok(())
         }
-        Format::Json => json::render(findings, sources, rule, false, out),
-        Format::JsonLines => json::render(findings, sources, rule, true, out),
+        Format::Json => json::render(findings, sources, rules, false, out),
+        Format::JsonLines => json::render(findings, sources, rules, true, out),
+        Format::Sarif => sarif::render(findings, sources, rules, opts, out),
+        Format::Github => github::render(findings, sources, rules, opts, out),
     }
 }
 
@@ -82,7 +90,26 @@ pub fn summary(findings: &[Finding]) -> String {
         s.push_str(&format!("[*] {safe} fixable with `conflint check --fix`.\n"));
     }
     if unsafe_ > 0 {
-        s.push_str(&format!("{} available with `--fix --unsafe-fixes`.\n", plural(unsafe_, "more fix")));
+        let fixes = if unsafe_ == 1 { "fix" } else { "fixes" };
+        s.push_str(&format!("{unsafe_} more {fixes} available with `--fix --unsafe-fixes`.\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+    use crate::finding::{Applicability, Finding, Fix, Location, Severity};
+    use crate::source::{FileId, Span};
+
+    fn unsafe_fixable() -> Finding {
+        let fix = Fix { applicability: Applicability::Unsafe, message: "change it".into(), edits: Vec::new() };
+        Finding::new("NGX101", Severity::Warning, Location { file: FileId(0), span: Span::new(0, 1) }, "low").with_fix(fix)
+    }
+
+    #[test]
+    fn hidden_fixes_are_counted_in_words() {
+        assert!(summary(&[unsafe_fixable()]).contains("1 more fix available with `--fix --unsafe-fixes`"));
+        assert!(summary(&[unsafe_fixable(), unsafe_fixable()]).contains("2 more fixes available"));
+    }
 }

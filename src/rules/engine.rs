@@ -45,18 +45,41 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, 
         };
         notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
     }
-    let mut findings = Vec::new();
-    for rule in rules {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rules.len()).max(1);
+    let nginx = &nginx;
+    let join = &join;
+    let run_one = |rule: &RuleMeta| -> Result<Vec<Finding>, String> {
         let options = options_for(rule, config)?;
-        let cx = RuleContext { rule, ws, nginx: &nginx, join: &join, options: &options, host: &config.host };
+        let cx = RuleContext { rule, ws, nginx, join, options: &options, host: &config.host };
+        let mut found = Vec::new();
         match rule.check.builtin.as_deref() {
             Some(name) => {
                 if let Some(check) = builtin::get(name) {
-                    check(&cx, &mut findings);
+                    check(&cx, &mut found);
                 }
             }
-            None => declarative::evaluate(&cx, &rule.check, &mut findings),
+            None => declarative::evaluate(&cx, &rule.check, &mut found),
         }
-    }
+        Ok(found)
+    };
+    // Rules only read the workspace, so they run side by side; dealt round-robin because
+    // their costs differ widely. Findings are put back in rule order.
+    let by_rule: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let run_one = &run_one;
+                scope.spawn(move || rules.iter().enumerate().skip(t).step_by(threads).map(|(i, rule)| run_one(rule).map(|f| (i, f))).collect::<Result<Vec<_>, String>>())
+            })
+            .collect();
+        let mut by_rule = vec![Vec::new(); rules.len()];
+        for worker in workers {
+            // A panicking rule is an internal error: hand it on to the caller's handler.
+            for (i, found) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))? {
+                by_rule[i] = found;
+            }
+        }
+        Ok::<_, String>(by_rule)
+    })?;
+    let findings = by_rule.into_iter().flatten().collect();
     Ok(Run { findings, notes })
 }

@@ -77,7 +77,7 @@ fn run(
 }
 
 /// What `conflint check ROOT` run in ROOT would use: the conflint.toml found from there,
-/// its rules directory, selection, prefixes and mappings.
+/// its rules directory, selection, excludes, prefixes and mappings.
 fn settings(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>) -> Result<Settings, String> {
     let mut config = match crate::config::discover(root) {
         Some(path) => crate::config::load(&path).map_err(|e| e.to_string())?,
@@ -94,6 +94,7 @@ fn settings(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>) -> Result<Settings,
         prefix: config.nginx_prefix.clone(),
         map_roots: config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect(),
         fpm_prefix: config.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from("/usr")),
+        excludes: config.excludes(root),
         cwd: root.to_path_buf(),
         overlay,
         ..Default::default()

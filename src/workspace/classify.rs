@@ -38,8 +38,8 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Kind {
     if looks_binary(bytes) {
         return Kind::Other("binary file");
     }
-    if has_other_extension(path) {
-        return Kind::Other("not a configuration file (by its extension)");
+    if let Some(why) = other_by_name(path) {
+        return Kind::Other(why);
     }
     by_path(path).or_else(|| by_content(bytes)).unwrap_or(Kind::Other(
         "not recognised as an nginx or PHP-FPM configuration",
@@ -59,6 +59,10 @@ fn looks_binary(bytes: &[u8]) -> bool {
 fn by_path(path: &Path) -> Option<Kind> {
     let s = path.to_string_lossy().to_ascii_lowercase().replace('\\', "/");
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    // `.htpasswd`, `.gitignore`, `.env` beside the configs: only their content can tell.
+    if name.starts_with('.') {
+        return None;
+    }
     let dirs: Vec<&str> = s.split('/').collect();
     let in_dir = |d: &str| dirs[..dirs.len().saturating_sub(1)].iter().any(|x| *x == d);
     let ext_ok = !has_other_extension(path);
@@ -79,12 +83,25 @@ fn by_path(path: &Path) -> Option<Kind> {
     (nginx_dir && ext_ok && !in_dir("php")).then_some(Kind::Nginx)
 }
 
-/// Documentation, data, code, templates and backups: never linted as configs.
+/// Files that are never configs, whatever directory they are in (`nginx/Dockerfile`,
+/// `nginx/ssl/site.pem`), with the reason shown when the user named one.
+pub(crate) fn other_by_name(path: &Path) -> Option<&'static str> {
+    if has_other_extension(path) {
+        return Some("not a configuration file (by its extension)");
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or("");
+    matches!(stem, "dockerfile" | "containerfile" | "makefile" | "readme" | "license" | "changelog" | "jenkinsfile" | "vagrantfile" | "procfile")
+        .then_some("not a configuration file (by its name)")
+}
+
+/// Documentation, data, code, templates, backups, keys and certificates.
 fn has_other_extension(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     matches!(
         ext.as_deref(),
-        Some("md" | "txt" | "yml" | "yaml" | "json" | "toml" | "sh" | "py" | "rs" | "php" | "html" | "js" | "j2" | "erb" | "tmpl" | "tpl" | "dist" | "orig" | "bak" | "swp" | "ini" | "lock" | "snap")
+        Some("md" | "txt" | "yml" | "yaml" | "json" | "toml" | "sh" | "py" | "rs" | "php" | "html" | "js" | "j2" | "erb" | "tmpl" | "tpl" | "dist" | "orig" | "bak" | "swp" | "ini" | "lock" | "snap"
+            | "pem" | "crt" | "cer" | "key" | "csr" | "der" | "p12" | "pfx" | "htpasswd")
     )
 }
 
@@ -136,6 +153,9 @@ mod tests {
         assert_eq!(k("etc/php/8.2/fpm/pool.d/www.conf"), Kind::Fpm);
         assert_eq!(k("php/8.2/fpm/php-fpm.conf"), Kind::Fpm);
         assert_eq!(k("nginx/README.md"), Kind::Other("not a configuration file (by its extension)"));
+        assert_eq!(k("nginx/ssl/shop.pem"), Kind::Other("not a configuration file (by its extension)"));
+        assert_eq!(k("nginx/Dockerfile"), Kind::Other("not a configuration file (by its name)"));
+        assert_eq!(k("nginx/.htpasswd"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
     }
 
     #[test]

@@ -6,15 +6,17 @@
 
 mod classify;
 mod dump;
+pub mod exclude;
 mod fpm_tree;
 mod nginx_tree;
 pub mod paths;
 mod walk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use classify::Kind;
+pub use exclude::Excludes;
 pub use nginx_tree::{Context, NginxFile};
 use paths::{Confinement, MapRoot};
 
@@ -37,6 +39,14 @@ pub struct Options {
     /// PHP-FPM prefix for relative `include=` (`php-fpm -p`; Debian's build: `/usr`).
     pub fpm_prefix: PathBuf,
     pub allow_outside: bool,
+    /// `[check] exclude`: never walked, findings in them not shown.
+    pub excludes: Excludes,
+    /// Excludes apply to named paths too (they are skipped silently).
+    pub force_exclude: bool,
+    /// The named files are a selection from their project (pre-commit's changed files):
+    /// the whole project is read for context (includers, PHP-FPM pools), only the named
+    /// files' findings are shown, and a named file that is not a config is skipped silently.
+    pub in_project: bool,
     pub cwd: PathBuf,
     /// File contents to use instead of the disk's, by real path: the fixer re-lints its
     /// edited files without writing them.
@@ -63,6 +73,9 @@ impl Default for Options {
             map_roots: Vec::new(),
             fpm_prefix: PathBuf::from("/usr"),
             allow_outside: false,
+            excludes: Excludes::default(),
+            force_exclude: false,
+            in_project: false,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             overlay: HashMap::new(),
         }
@@ -104,6 +117,12 @@ pub struct Workspace {
     /// The linted tree's bounds and its live-system mappings (explicit and learned), kept
     /// so validation stages exactly what linting read.
     pub confinement: Confinement,
+    /// Files read for context only: excluded, or not named with `--in-project`. Their
+    /// findings are not shown and their fixes not applied.
+    pub unreported: HashSet<FileId>,
+    /// `--in-project`: a finding written in a context file is shown when it names a named
+    /// file among its related places (the change brought it about).
+    pub report_related: bool,
 }
 
 impl Workspace {
@@ -133,14 +152,18 @@ impl Workspace {
                 notes: candidates.notes,
                 fpm_prefix: opts.fpm_prefix.clone(),
                 confinement: Confinement::default(),
+                unreported: HashSet::new(),
+                report_related: opts.in_project,
             },
             by_path: HashMap::new(),
+            selected: HashSet::new(),
             paths: Vec::new(),
             virtual_files: None,
         };
         b.add_candidates(candidates.files);
         b.resolve_nginx();
         b.resolve_fpm();
+        b.mark_unreported();
         let mut ws = b.ws;
         ws.confinement = b.confinement;
         Ok(ws)
@@ -148,6 +171,13 @@ impl Workspace {
 
     pub fn source(&self, id: FileId) -> &SourceFile {
         self.sources.get(id)
+    }
+
+    /// Is the finding shown: in a reported file, or (`--in-project`) with a named file
+    /// among its related places (a timeout in nginx.conf that a named site inherits)?
+    pub fn reports(&self, f: &Finding) -> bool {
+        let shown = |file: &FileId| !self.unreported.contains(file);
+        shown(&f.location.file) || (self.report_related && f.related.iter().any(|r| shown(&r.location.file)))
     }
 }
 
@@ -159,6 +189,8 @@ pub(crate) struct Candidate {
     pub bytes: Vec<u8>,
     /// The user named this file directly (so a skip is worth a note).
     pub named: bool,
+    /// Its findings are shown: false for the rest of the project that `--in-project` reads.
+    pub reported: bool,
     /// Part of an `nginx -T` dump.
     pub dumped: bool,
     pub on_disk: bool,
@@ -170,6 +202,8 @@ pub(crate) struct Builder<'o> {
     ws: Workspace,
     /// Real path → file, so a file reached twice is read and parsed once.
     by_path: HashMap<PathBuf, (FileId, Kind)>,
+    /// Real paths of the files named or walked for their findings.
+    selected: HashSet<PathBuf>,
     /// File → real path (or dumped name), indexed by `FileId`.
     paths: Vec<PathBuf>,
     /// `nginx -T` dump: absolute path → file; includes resolve against it, never the disk.
@@ -182,12 +216,17 @@ impl Builder<'_> {
             if c.dumped {
                 self.virtual_files.get_or_insert_with(Vec::new);
             }
+            if c.reported {
+                self.selected.insert(c.path.clone());
+            }
             let kind = if c.dumped { Kind::Nginx } else { classify::classify(&c.path, &c.bytes) };
             if let Kind::Other(why) = kind {
                 // A file the user named, or one whose name says it is a config, is worth
-                // a word; READMEs and the like in a walked tree are not.
+                // a word; READMEs and the like in a walked tree are not. With `--in-project`
+                // the names come from a hook's file filter, which cannot know.
                 let config_like = c.path.extension().is_some_and(|e| e == "conf");
-                if c.named || config_like {
+                let worth_a_note = if self.opts.in_project { false } else { c.named || config_like };
+                if worth_a_note {
                     self.ws.notes.push(Note { path: c.display.clone(), message: format!("skipped: {why}") });
                 }
                 continue;
@@ -219,6 +258,17 @@ impl Builder<'_> {
         self.paths.push(path.clone());
         self.by_path.insert(path, (id, kind));
         id
+    }
+
+    /// Files read for context only: not selected with `--in-project`; otherwise excluded
+    /// and not named (an excluded file reached through an include).
+    fn mark_unreported(&mut self) {
+        for (i, path) in self.paths.iter().enumerate() {
+            let shown = self.selected.contains(path) || (!self.opts.in_project && !self.opts.excludes.excludes(path, false));
+            if !shown {
+                self.ws.unreported.insert(FileId(i));
+            }
+        }
     }
 
     /// The real path (or dumped name) a file was read from.

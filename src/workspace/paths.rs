@@ -7,6 +7,7 @@
 //! read unless the user allows it, so a PR's config cannot make the linter print secrets.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 /// Symlink hops followed before giving up (Linux's own limit is 40).
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -29,6 +30,12 @@ pub enum Located {
     Missing(PathBuf),
 }
 
+/// The caches below are behind locks so that rules may run on several threads; a panic
+/// while one is held leaves the data as consistent as before, so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[derive(Debug, Default)]
 pub struct Confinement {
     /// Canonical roots of the linted tree.
@@ -40,9 +47,9 @@ pub struct Confinement {
     /// are matched against when no explicit map covers them.
     anchors: Vec<(PathBuf, ConfDir)>,
     /// Mappings found automatically, first one wins; shown to the user.
-    learned: std::cell::RefCell<Vec<MapRoot>>,
+    learned: Mutex<Vec<MapRoot>>,
     /// Paths already located: thousands of sites include the same snippet.
-    located: std::cell::RefCell<std::collections::HashMap<PathBuf, Located>>,
+    located: Mutex<std::collections::HashMap<PathBuf, Located>>,
 }
 
 impl Confinement {
@@ -60,11 +67,11 @@ impl Confinement {
 
     /// Does `path` reach the tree only through an automatic (guessed) mapping?
     pub fn mapped_by_guess(&self, path: &Path) -> bool {
-        !self.maps.iter().any(|m| path.starts_with(&m.system)) && self.learned.borrow().iter().any(|m| path.starts_with(&m.system))
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && lock(&self.learned).iter().any(|m| path.starts_with(&m.system))
     }
 
     pub fn learned(&self) -> Vec<MapRoot> {
-        self.learned.borrow().clone()
+        lock(&self.learned).clone()
     }
 
     pub fn is_inside(&self, real: &Path) -> bool {
@@ -75,7 +82,7 @@ impl Confinement {
     /// learned or discovered from the config directories (`/etc/nginx/snippets/a.conf`
     /// with `<repo>/nginx/snippets/a.conf` present maps `/etc/nginx` → `<repo>/nginx`).
     pub fn map(&self, path: &Path) -> PathBuf {
-        for m in self.maps.iter().chain(self.learned.borrow().iter()) {
+        for m in self.maps.iter().chain(lock(&self.learned).iter()) {
             if let Ok(rest) = path.strip_prefix(&m.system) {
                 return m.local.join(rest);
             }
@@ -103,14 +110,14 @@ impl Confinement {
             _ => return None,
         };
         let rest = path.strip_prefix(&system).ok()?;
-        self.learned.borrow_mut().push(MapRoot { system, local: local.clone() });
+        lock(&self.learned).push(MapRoot { system, local: local.clone() });
         Some(local.join(rest))
     }
 
     /// The live-system path for a path inside the tree, when a map-root covers it: what
     /// nginx would print on the server.
     pub fn unmap(&self, local: &Path) -> PathBuf {
-        for m in self.maps.iter().chain(self.learned.borrow().iter()) {
+        for m in self.maps.iter().chain(lock(&self.learned).iter()) {
             if let Ok(rest) = local.strip_prefix(&m.local) {
                 return m.system.join(rest);
             }
@@ -136,7 +143,7 @@ impl Confinement {
                 };
                 if found {
                     let system: PathBuf = parts[..split].iter().collect();
-                    self.learned.borrow_mut().push(MapRoot { system, local: (*anchor).clone() });
+                    lock(&self.learned).push(MapRoot { system, local: (*anchor).clone() });
                     return Some(candidate);
                 }
             }
@@ -147,11 +154,11 @@ impl Confinement {
     /// Resolve `path` (absolute) the way the live system would, with map-roots applied to
     /// the path and to every absolute symlink target on the way.
     pub fn locate(&self, path: &Path) -> Located {
-        if let Some(hit) = self.located.borrow().get(path) {
+        if let Some(hit) = lock(&self.located).get(path) {
             return hit.clone();
         }
         let found = self.locate_uncached(path);
-        self.located.borrow_mut().insert(path.to_path_buf(), found.clone());
+        lock(&self.located).insert(path.to_path_buf(), found.clone());
         found
     }
 

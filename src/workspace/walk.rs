@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{dump, paths, Candidate, Error, Note, Options};
+use super::{classify, dump, paths, Candidate, Error, Note, Options};
 
 pub(crate) struct Collected {
     pub files: Vec<Candidate>,
@@ -19,8 +19,13 @@ pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected,
         }
         let path = opts.cwd.join(arg);
         let meta = std::fs::metadata(&path).map_err(|e| unreadable(arg, &e))?;
+        // ruff's `--force-exclude`: an excluded path named on the command line is skipped
+        // without a word, as if the hook's file list had not contained it.
+        if opts.force_exclude && opts.excludes.excludes(&path, meta.is_dir()) {
+            continue;
+        }
         if meta.is_dir() {
-            walk_dir(opts, arg, &path, &mut out)?;
+            walk_dir(opts, arg, &path, true, &mut out)?;
         } else {
             let real = path.canonicalize().unwrap_or(path);
             let bytes = opts.read(&real).map_err(|e| unreadable(arg, &e))?;
@@ -29,17 +34,25 @@ pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected,
                 display: clean_display(arg),
                 bytes,
                 named: true,
+                reported: true,
                 dumped: false,
                 on_disk: true,
             });
         }
     }
+    if opts.in_project {
+        // After the named files, so they keep the names the user gave them.
+        for root in project_roots(opts) {
+            let shown = paths::display_path(&root, &opts.cwd);
+            walk_dir(opts, &shown, &root, false, &mut out)?;
+        }
+    }
     Ok(out)
 }
 
-/// The directories reading is confined to: every directory argument; for a file argument,
-/// the repository it lives in (nearest ancestor with `.git` or `conflint.toml`), else its
-/// directory; for stdin, the current directory.
+/// The directories reading is confined to: every directory argument; for a file argument
+/// (or any argument with `--in-project`), the project it lives in; for stdin, the current
+/// directory.
 pub(crate) fn confinement_roots(opts: &Options) -> Vec<PathBuf> {
     opts.paths
         .iter()
@@ -48,25 +61,50 @@ pub(crate) fn confinement_roots(opts: &Options) -> Vec<PathBuf> {
                 return opts.cwd.clone();
             }
             let p = opts.cwd.join(arg);
-            if p.is_dir() {
+            if p.is_dir() && !opts.in_project {
                 return p;
             }
-            let dir = p.parent().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone());
-            repository_root(&dir).unwrap_or(dir)
+            let dir = if p.is_dir() { p } else { p.parent().map(Path::to_path_buf).unwrap_or_else(|| opts.cwd.clone()) };
+            project_root(&dir, opts.in_project).unwrap_or(dir)
         })
         .collect()
 }
 
-fn repository_root(start: &Path) -> Option<PathBuf> {
+/// The project a path belongs to: the nearest ancestor holding `.git` or `conflint.toml`;
+/// failing that, with `--in-project`, the nearest holding an `nginx.conf` (`/etc/nginx` on
+/// a server), so a site is still linted with its includer.
+fn project_root(start: &Path, in_project: bool) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
-    start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists()).map(Path::to_path_buf)
+    let marked = start.ancestors().find(|d| d.join(".git").exists() || d.join("conflint.toml").exists());
+    let conf_dir = || in_project.then(|| start.ancestors().find(|d| d.join("nginx.conf").is_file())).flatten();
+    marked.or_else(conf_dir).map(Path::to_path_buf)
 }
 
-fn walk_dir(opts: &Options, arg: &str, dir: &Path, out: &mut Collected) -> Result<(), Error> {
+/// `--in-project`: each named path's project, once, and none inside another.
+fn project_roots(opts: &Options) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = confinement_roots(opts).into_iter().map(|r| r.canonicalize().unwrap_or(r)).collect();
+    roots.sort();
+    roots.dedup();
+    let all = roots.clone();
+    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    roots
+}
+
+/// Every file below `dir` that is not ignored (hidden, `.gitignore`, excludes). `reported`:
+/// the user asked for these files' findings (false for the context read by `--in-project`).
+fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Collected) -> Result<(), Error> {
     // A directory argument we cannot list at all is a command-line error.
     std::fs::read_dir(dir).map_err(|e| unreadable(arg, &e))?;
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let excludes = opts.excludes.clone();
+    let walker = ignore::WalkBuilder::new(&dir)
+        .hidden(true)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| !excludes.excludes_entry(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
+        .build();
     let mut entries = Vec::new();
-    for entry in ignore::WalkBuilder::new(dir).hidden(true).follow_links(false).sort_by_file_name(|a, b| a.cmp(b)).build() {
+    for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_some_and(|t| t.is_file() || t.is_symlink()) => entries.push(e.into_path()),
             Ok(_) => {}
@@ -74,11 +112,16 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, out: &mut Collected) -> Resul
         }
     }
     for path in entries {
-        let rel = path.strip_prefix(dir).unwrap_or(&path);
+        let rel = path.strip_prefix(&dir).unwrap_or(&path);
         let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
         // Symlinks are resolved by the include resolver with map-roots applied; a walked
         // symlink is linted where it points only when that stays inside the tree.
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        // Classified as "not a config" anyway, and without a note: not worth reading (a
+        // project walk passes every PHP and JS file of the application).
+        if classify::other_by_name(&path).is_some() {
             continue;
         }
         let real = path.canonicalize().unwrap_or(path);
@@ -88,6 +131,7 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, out: &mut Collected) -> Resul
                 display,
                 bytes,
                 named: false,
+                reported,
                 dumped: false,
                 on_disk: true,
             }),
@@ -107,6 +151,7 @@ fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Resu
                 display: f.path,
                 bytes: f.text,
                 named: true,
+                reported: true,
                 dumped: true,
                 on_disk: false,
             });
@@ -119,6 +164,7 @@ fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Resu
         display: clean_display(&name),
         bytes,
         named: true,
+        reported: true,
         dumped: false,
         on_disk: false,
     });

@@ -78,8 +78,10 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
     let shown = display_path(&stage.units[0].unit.local.join(&root_name), cwd);
     let scratch = stage.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io)?;
+    let mut writes: Vec<PathBuf> = plan.writes.iter().cloned().collect();
+    writes.sort();
     let sb = Sandbox {
-        writes: plan.writes.iter().cloned().collect(),
+        writes,
         binds: stage.units.iter().map(|u| (u.staged.clone(), u.unit.system.clone())).collect(),
         files: outside.iter().map(|(system, prepared)| (prepared.clone(), system.clone())).collect(),
         hosts,

@@ -69,8 +69,7 @@ fn arg_index(p: Placed, prefix: &str) -> Option<usize> {
 /// even when its file is included from several places.
 fn each_written<'w>(view: &NginxView<'w>, name: &str) -> Vec<(ScopeId, Placed<'w>)> {
     let mut seen = HashSet::new();
-    view.ids()
-        .flat_map(|s| view.here(s, name).map(move |p| (s, p)))
+    view.named(name)
         .filter(|(_, p)| seen.insert(p.location()))
         .collect::<Vec<_>>()
 }
@@ -208,9 +207,8 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// `{{ zones }}`), which swallows the directives after it up to the next `;`.
 fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
     let view = cx.nginx;
-    let top = view.top_of(id);
     let placeholder = |name: &str| !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    view.ids().filter(|&s| view.top_of(s) == top).any(|s| {
+    view.tree_of(id).iter().any(|&s| {
         view.includes_in(cx.ws, s).iter().any(|i| i.targets.is_empty())
             || (matches!(view.scope(s).context, Context::Main | Context::Http | Context::Server | Context::Location)
                 && view.scope(s).directives.iter().any(|p| placeholder(p.name())))
@@ -275,7 +273,7 @@ pub fn limit_req_zone_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx;
     let mut seen = HashSet::new();
     for zone_directive in ["limit_req_zone", "limit_conn_zone"] {
-        for (_, p) in view.ids().flat_map(|s| view.here(s, zone_directive).map(move |p| (s, p))) {
+        for (_, p) in view.named(zone_directive) {
             if !seen.insert(p.location()) {
                 continue;
             }

@@ -1,8 +1,9 @@
 //! PHP-FPM pool-file consistency: FPM006 duplicates, FPM007 slowlog, FPM008 listen.
 
-use crate::effective::address::{collide, fpm_listen, meeting_key, MeetingKey};
+use crate::effective::address::{collide, meeting_key, MeetingKey};
 use crate::effective::fpm::{fpm_time, PoolView};
 use crate::finding::Finding;
+use crate::fpm::resolve::Pool;
 use crate::rules::context::RuleContext;
 
 /// FPM006: a scalar set twice in one file of a pool (the earlier one is dead), or an array
@@ -11,9 +12,14 @@ use crate::rules::context::RuleContext;
 /// last-wins override and is not reported.
 pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
-        let settings = &pool.pool.settings;
+        let (settings, keys) = (&pool.pool.settings, pool.pool.keys());
         for (i, later) in settings.iter().enumerate() {
-            let Some(earlier) = settings[..i].iter().rev().find(|s| s.name == later.name && s.array_key == later.array_key) else { continue };
+            // Known directives compare by table position; arrays and unknown names by text.
+            let earlier = match keys[i] {
+                Pool::UNKNOWN => settings[..i].iter().rev().find(|s| s.name == later.name && s.array_key == later.array_key),
+                key => keys[..i].iter().rposition(|&k| k == key).map(|j| &settings[j]),
+            };
+            let Some(earlier) = earlier else { continue };
             let name = pool.name();
             match &later.array_key {
                 Some(key) => out.push(
@@ -54,21 +60,19 @@ pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// FPM008: two pools bound to the same address, including forms PHP-FPM's own string
 /// comparison misses (`9000` vs `0.0.0.0:9000`, `/run//a.sock`) that fail only at bind.
 pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let prefix = cx.ws.fpm_prefix.as_path();
-    let pools = PoolView::all(&cx.ws.fpm);
-    let addrs: Vec<_> = pools.iter().filter_map(|p| p.get("listen").and_then(|s| fpm_listen(&s.value.text, prefix).map(|a| (p, s, a)))).collect();
+    let listeners = &cx.join.listeners;
     // Only addresses with the same path or port can collide; group them first.
-    let mut seen: std::collections::HashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> = Default::default();
-    for (i, (pool, setting, addr)) in addrs.iter().enumerate() {
-        let group = seen.entry((pool.config as *const _, meeting_key(addr))).or_default();
-        let earlier = group.iter().map(|&j| &addrs[j]).find(|(_, _, a)| collide(a, addr));
+    let mut seen: rustc_hash::FxHashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> = Default::default();
+    for (i, l) in listeners.iter().enumerate() {
+        let group = seen.entry((l.pool.config as *const _, meeting_key(&l.addr))).or_default();
+        let earlier = group.iter().map(|&j| &listeners[j]).find(|e| collide(&e.addr, &l.addr));
         group.push(i);
-        if let Some((first, first_setting, _)) = earlier {
-            let same_text = first_setting.value.text == setting.value.text;
+        if let Some(first) = earlier {
+            let same_text = first.listen.value.text == l.listen.value.text;
             let when = if same_text { "PHP-FPM refuses to start" } else { "PHP-FPM's own check misses it; the second bind fails at start" };
             out.push(
-                cx.finding(setting.value_location, format!("[pool {}] unable to set listen address as it's already used in another pool '{}' ({addr}): {when}", pool.name(), first.name()))
-                    .with_related(first_setting.value_location, format!("pool `{}` listens here", first.name())),
+                cx.finding(l.listen.value_location, format!("[pool {}] unable to set listen address as it's already used in another pool '{}' ({}): {when}", l.pool.name(), first.pool.name(), l.addr))
+                    .with_related(first.listen.value_location, format!("pool `{}` listens here", first.pool.name())),
             );
         }
     }

@@ -1,6 +1,5 @@
 //! FPM002 unknown directives and FPM003 values PHP-FPM refuses or silently misreads.
 
-use crate::effective::fpm::PoolView;
 use crate::finding::{Applicability, Edit, Finding, Severity};
 use crate::fpm::directives::{self, Kind, Place, ARRAYS};
 use crate::fpm::resolve::Setting;
@@ -24,15 +23,10 @@ impl std::fmt::Display for Section<'_> {
 }
 
 /// Every setting with where it stands: `[global]` or a pool.
-fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> Vec<(Place, Section<'w>, &'w Setting)> {
-    let mut out = Vec::new();
-    for config in &cx.ws.fpm {
-        out.extend(config.global.iter().map(|s| (Place::Global, Section::Global, s)));
-    }
-    for pool in PoolView::all(&cx.ws.fpm) {
-        out.extend(pool.pool.settings.iter().map(|s| (Place::Pool, Section::Pool(pool.name()), s)));
-    }
-    out
+fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> impl Iterator<Item = (Place, Section<'w>, &'w Setting)> {
+    let global = cx.ws.fpm.iter().flat_map(|config| config.global.iter().map(|s| (Place::Global, Section::Global, s)));
+    let pools = cx.ws.fpm.iter().flat_map(|config| &config.pools).flat_map(|pool| pool.settings.iter().map(move |s| (Place::Pool, Section::Pool(&pool.name), s)));
+    global.chain(pools)
 }
 
 pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -45,7 +39,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
             continue;
         }
-        if directives::lookup(&s.name, place).is_some() {
+        if s.directive.is_some() {
             continue;
         }
         let mut f = cx.finding(s.name_location, format!("unknown entry '{}' in {section}: PHP-FPM refuses to start", s.name));
@@ -67,11 +61,11 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for (place, section, s) in all_settings(cx) {
+    for (_, section, s) in all_settings(cx) {
         if s.array_key.is_some() || s.value.is_deferred() {
             continue;
         }
-        let Some(d) = directives::lookup(&s.name, place) else { continue };
+        let Some(d) = s.directive else { continue };
         let text = s.value.text.as_str();
         if let Some(reason) = directives::invalid(d.kind, text) {
             out.push(cx.finding(s.value_location, format!("unable to parse value for entry '{}' in {section}: {reason}; PHP-FPM refuses to start", d.name)));

@@ -1,7 +1,7 @@
 //! Upstream targets, timeouts' units, buffers and worker limits: NGX103, NGX104, NGX110–
 //! NGX114, NGX401.
 
-use crate::effective::nginx::{Placed, ScopeId};
+use crate::effective::nginx::Placed;
 use crate::effective::values::{parse_offset, parse_size, parse_time, Millis, TimeKind};
 use crate::finding::{Applicability, Edit, Finding, Severity};
 use crate::fpm::directives::edit_distance;
@@ -10,15 +10,11 @@ use crate::rules::edit;
 use crate::workspace::Context;
 
 /// Every directive `name` in the workspace, with its scope.
-fn all<'w>(cx: &RuleContext<'_, 'w>, name: &'static str) -> Vec<(ScopeId, Placed<'w>)> {
-    cx.nginx.ids().flat_map(|s| cx.nginx.here(s, name).map(move |p| (s, p))).collect()
-}
-
 /// NGX103: a connect timeout above what the kernel waits for a TCP handshake.
 pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
     let limit = Millis::secs(75);
     for name in ["fastcgi_connect_timeout", "proxy_connect_timeout"] {
-        for (_, p) in all(cx, name) {
+        for (_, p) in cx.nginx.named(name) {
             let Some(v) = p.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)) else { continue };
             if v > limit {
                 out.push(
@@ -38,7 +34,7 @@ const MSEC_TIMEOUTS: &[&str] = &[
 /// NGX104: time units that mean something else than written, or that nginx refuses.
 pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
     for &name in MSEC_TIMEOUTS {
-        for (_, p) in all(cx, name) {
+        for (_, p) in cx.nginx.named(name) {
             let Some(v) = p.arg(0) else { continue };
             if v.contains('y') || v.contains('M') {
                 let mut f = cx.finding(p.arg_location(0), format!("{name} {v}: `y` and `M` are not allowed on millisecond timeouts; nginx refuses the configuration (\"{name}\" directive invalid value)"));
@@ -54,7 +50,7 @@ pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
         }
     }
-    for (_, p) in all(cx, "server") {
+    for (_, p) in cx.nginx.named("server") {
         for (i, a) in p.directive.args.iter().enumerate().skip(1) {
             if let Some(v) = a.value.strip_prefix("fail_timeout=") {
                 if v.ends_with("ms") || parse_time(v, TimeKind::Sec).is_none() {
@@ -84,7 +80,7 @@ fn bare_name(pass: &str, target: &str) -> Option<String> {
 /// NGX110: a pass target that names no upstream and no resolvable host.
 pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
-        for (scope, p) in all(cx, pass) {
+        for (scope, p) in cx.nginx.named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let Some(name) = bare_name(pass, target) else { continue };
             if cx.nginx.upstream(scope, &name).is_some() || (pass == "proxy_pass" && name == "localhost") {
@@ -122,7 +118,7 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// NGX111: a variable target that is not an upstream name, with no resolver in effect.
 pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
-        for (scope, p) in all(cx, pass) {
+        for (scope, p) in cx.nginx.named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let authority = target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("");
             // The host ends at the port; a variable made of a variable name stops there too.
@@ -181,7 +177,7 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
     }
     let mut seen = std::collections::HashSet::new();
     for pass in ["proxy_pass", "fastcgi_pass"] {
-        for (scope, p) in all(cx, pass) {
+        for (scope, p) in cx.nginx.named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let name = if pass == "proxy_pass" { target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("") } else { target };
             let Some(up) = view.upstream(scope, name) else { continue };

@@ -8,7 +8,7 @@
 //! the linted tree is refused before the validator starts, and found by `conflint check`
 //! too, so the refusal is never a surprise.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use crate::effective::nginx::{NginxView, Placed, ScopeId};
@@ -86,8 +86,9 @@ pub struct NginxPlan {
     pub units: Vec<Unit>,
     pub refusals: Vec<Finding>,
     pub dummies: Vec<Dummy>,
-    /// Absolute paths nginx -t creates or opens for writing.
-    pub writes: BTreeSet<PathBuf>,
+    /// Absolute paths nginx -t creates or opens for writing (hashed, not ordered: a
+    /// big tree names tens of thousands of log files, and ordering paths is slow).
+    pub writes: HashSet<PathBuf>,
     /// Upstream host names nginx -t resolves.
     pub hosts: BTreeSet<String>,
 }
