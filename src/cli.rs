@@ -1,4 +1,4 @@
-//! The command line: `conflint check` (the default) and `conflint rule`.
+//! The command line: `conflint check` (the default), `conflint rule` and `conflint server`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,6 +26,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// Write a commented conflint.toml for the tree in DIR (never replaces one without --force).
     Init(InitArgs),
+    /// Run the language server (LSP) on standard input and output, for editors.
+    Server,
 }
 
 #[derive(Args, Debug)]
@@ -185,7 +187,7 @@ fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
 /// `conflint [PATHS]` means `conflint check [PATHS]`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let is_command = matches!(first, "check" | "rule" | "init" | "help" | "-h" | "--help" | "-V" | "--version");
+    let is_command = matches!(first, "check" | "rule" | "init" | "server" | "help" | "-h" | "--help" | "-V" | "--version");
     if !is_command {
         args.insert(1.min(args.len()), "check".into());
     }
@@ -205,6 +207,8 @@ pub enum Fatal {
     Usage(String),
     #[error("cannot write the report: {0}")]
     Io(#[from] std::io::Error),
+    #[error("language server: {0}")]
+    Server(String),
 }
 
 pub fn run(cli: Cli) -> Result<i32, Fatal> {
@@ -212,6 +216,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
         Command::Check(args) => check(args),
         Command::Rule(args) => rule(args),
         Command::Init(args) => init(args),
+        Command::Server => crate::server::run().map_err(Fatal::Server),
     }
 }
 

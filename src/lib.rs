@@ -17,3 +17,4 @@ pub mod suppress;
 pub mod workspace;
 pub mod rules;
 pub mod report;
+pub mod server;

@@ -1,0 +1,132 @@
+//! One lint of a workspace root, the editor's unsaved buffers laid over the disk: what
+//! `conflint check ROOT` would find, as LSP diagnostics per file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use lsp_types::{Diagnostic, Uri};
+
+use super::convert::Encoding;
+use super::diagnostics::{self, Context};
+use crate::check::{Selection, Settings};
+use crate::config::Config;
+use crate::rules::Registry;
+use crate::workspace;
+
+pub struct Outcome {
+    /// Diagnostics of the files inside the root that have findings, by real path.
+    pub diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
+    /// Every linted file inside the root: only these may have diagnostics published.
+    pub linted: HashSet<PathBuf>,
+    /// The rules in effect, for hover.
+    pub registry: Registry,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// conflint.toml (or its `rules-dir`) is unusable: the user has to fix it.
+    Config(String),
+    /// The root cannot be read, or a rule failed.
+    Lint(String),
+    /// A bug in conflint.
+    Panic(String),
+}
+
+/// The root a file is linted in: the innermost workspace folder holding it, else the
+/// directory of the nearest conflint.toml above it, else its own directory.
+pub fn root_for(path: &Path, folders: &[PathBuf]) -> PathBuf {
+    if let Some(folder) = folders.iter().filter(|f| path.starts_with(f)).max_by_key(|f| f.as_os_str().len()) {
+        return folder.clone();
+    }
+    // From the directory: a buffer not saved yet has no file to start from.
+    let dir = path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+    crate::config::discover(&dir).and_then(|c| c.parent().map(Path::to_path_buf)).unwrap_or(dir)
+}
+
+/// Lint `root` (a real path) with `overlay` (real path → buffer text). A panic inside
+/// becomes [`Failure::Panic`]: one bad config must not end the editor's session.
+pub fn lint(
+    root: &Path,
+    overlay: HashMap<PathBuf, Vec<u8>>,
+    encoding: Encoding,
+    uri_of: &dyn Fn(&Path) -> Option<Uri>,
+) -> Result<Outcome, Failure> {
+    super::catch_panic(|| run(root, overlay, encoding, uri_of)).unwrap_or_else(|what| Err(Failure::Panic(what)))
+}
+
+fn run(
+    root: &Path,
+    overlay: HashMap<PathBuf, Vec<u8>>,
+    encoding: Encoding,
+    uri_of: &dyn Fn(&Path) -> Option<Uri>,
+) -> Result<Outcome, Failure> {
+    let settings = settings(root, overlay).map_err(Failure::Config)?;
+    let linted = crate::check::lint(&settings, &mut std::io::empty()).map_err(|e| Failure::Lint(e.to_string()))?;
+    let ws = &linted.workspace;
+    let inside = |id| ws.source(id).disk_path.as_ref().filter(|p| p.starts_with(root));
+    let uri = |id| ws.source(id).disk_path.as_deref().and_then(uri_of);
+    let cx = Context { ws, registry: &settings.registry, encoding, uri: &uri };
+    let mut diagnostics: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+    for f in &linted.findings {
+        if let Some(path) = inside(f.location.file) {
+            diagnostics.entry(path.clone()).or_default().push(diagnostics::diagnostic(&cx, f));
+        }
+    }
+    let files = ws.sources.iter().filter_map(|(id, _)| inside(id).cloned()).collect();
+    Ok(Outcome { diagnostics, linted: files, registry: settings.registry })
+}
+
+/// What `conflint check ROOT` run in ROOT would use: the conflint.toml found from there,
+/// its rules directory, selection, excludes, prefixes and mappings.
+fn settings(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>) -> Result<Settings, String> {
+    let mut config = match crate::config::discover(root) {
+        Some(path) => crate::config::load(&path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    let registry = match config.rules_dir.clone() {
+        Some(dir) => Registry::builtin().with_rules_dir(&dir).map_err(|e| e.to_string())?,
+        None => Registry::builtin(),
+    };
+    config.check_against(&registry).map_err(|e| e.to_string())?;
+    let selection = Selection { select: config.select.clone(), extend_select: config.extend_select.clone(), ignore: config.ignore.clone() };
+    let workspace = workspace::Options {
+        paths: vec![".".into()],
+        prefix: config.nginx_prefix.clone(),
+        map_roots: config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect(),
+        fpm_prefix: config.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from("/usr")),
+        excludes: config.excludes(root),
+        cwd: root.to_path_buf(),
+        overlay,
+        ..Default::default()
+    };
+    Ok(Settings { workspace, config, selection, registry })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_the_innermost_folder_else_the_config_dir_else_the_file_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(base.join("a/b/c")).unwrap();
+        std::fs::write(base.join("a/conflint.toml"), "").unwrap();
+        let file = base.join("a/b/c/site.conf");
+        let folders = [base.clone(), base.join("a/b")];
+        assert_eq!(root_for(&file, &folders), base.join("a/b"));
+        assert_eq!(root_for(&file, &[]), base.join("a"));
+        let lone = base.join("x.conf");
+        std::fs::write(&lone, "").unwrap();
+        assert_eq!(root_for(&lone, &[]), base);
+    }
+
+    #[test]
+    fn a_bad_config_is_a_config_failure() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::write(root.join("conflint.toml"), "[check]\nbogus = 1\n").unwrap();
+        let failure = lint(&root, HashMap::new(), Encoding::Utf16, &|_| None).err().unwrap();
+        assert!(matches!(&failure, Failure::Config(m) if m.contains("bogus") && m.contains(":2:")), "{failure:?}");
+    }
+}
