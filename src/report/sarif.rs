@@ -108,9 +108,8 @@ fn descriptor(m: &RuleMeta) -> Value {
         "defaultConfiguration": {"level": level(m.severity)},
         "properties": {"tags": [m.family]},
     });
-    // Only built-in rules have a page in this repository; `--rules-dir` rules do not.
-    if crate::rules::get(&m.code).is_some() {
-        d["helpUri"] = json!(format!("{}/blob/main/{}", env!("CARGO_PKG_REPOSITORY"), m.url()));
+    if let Some(url) = m.web_url() {
+        d["helpUri"] = json!(url);
     }
     d
 }

@@ -117,6 +117,12 @@ impl RuleMeta {
         format!("docs/rules/{}.md", self.code)
     }
 
+    /// The page on the web, for SARIF's `helpUri` and editors' links. Only built-in rules
+    /// have one; `--rules-dir` rules do not.
+    pub fn web_url(&self) -> Option<String> {
+        crate::rules::get(&self.code).map(|_| format!("{}/blob/main/{}", env!("CARGO_PKG_REPOSITORY"), self.url()))
+    }
+
     fn options_markdown(&self) -> String {
         if self.options.is_empty() {
             return "None.".into();

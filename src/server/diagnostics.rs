@@ -65,8 +65,7 @@ pub fn diagnostic(cx: &Context, f: &Finding) -> Diagnostic {
 /// The rule's page in the repository, as SARIF's `helpUri`; rules from a `rules-dir` have
 /// none.
 fn rule_href(code: &str) -> Option<Uri> {
-    let rule = crate::rules::get(code)?;
-    format!("{}/blob/main/{}", env!("CARGO_PKG_REPOSITORY"), rule.url()).parse().ok()
+    crate::rules::get(code)?.web_url()?.parse().ok()
 }
 
 fn fix_data(cx: &Context, f: &Finding) -> Option<FixData> {
