@@ -2,11 +2,12 @@
 //! directory): in a namespace with the stage mounted at the live directory, else on a copy
 //! whose `error_log`, `pid`, logs and absolute includes are rewritten into the stage.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::accounts;
 use super::sandbox::{self, Sandbox};
 use super::{Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
@@ -71,12 +72,17 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     }
     let staged_conf = stage.units[0].staged.clone();
     let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
-    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: Vec::new(), hosts: None };
+    let (users, groups) = accounts_of(config);
+    let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
+    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: accounts.files, hosts: None };
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
     cmd.extend(ini.iter().cloned());
-    let ran = |isolation, output| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: Vec::new(), output };
+    let mut substitutions = Vec::new();
     let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd) {
-        Ok(out) => (out, Isolation::Namespace),
+        Ok(out) => {
+            substitutions.extend(accounts.note);
+            (out, Isolation::Namespace)
+        }
         Err(why) => {
             stage.repoint_system_links().map_err(io)?;
             let work = stage.path().join("w");
@@ -101,9 +107,23 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     text.push_str(&String::from_utf8_lossy(&out.stdout));
     let output = stage.map_output(&text, cwd);
     match out.status.success() {
-        true => Ok(ran(isolation, output)),
+        true => Ok(Ran { validator: binary.display().to_string(), config: shown, isolation, substitutions, output }),
         false => Err(ValidateError::Failed { validator: format!("{} -t ({shown})", binary.display()), output }),
     }
+}
+
+/// Names php-fpm -t looks up: pool users and groups, socket owners, ACL members.
+fn accounts_of(config: &FpmConfig) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut users, mut groups) = (BTreeSet::new(), BTreeSet::new());
+    for s in config.pools.iter().flat_map(|p| &p.settings).filter(|s| !s.value.is_deferred()) {
+        let into = match s.name.as_str() {
+            "user" | "listen.owner" | "listen.acl_users" => &mut users,
+            "group" | "listen.group" | "listen.acl_groups" => &mut groups,
+            _ => continue,
+        };
+        into.extend(s.value.text.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()));
+    }
+    (users, groups)
 }
 
 /// Point `error_log`, `pid`, pool logs and absolute includes into the stage; a main file

@@ -6,6 +6,7 @@
 //! binaries, then run each validator in a private namespace (or on a rewritten copy when
 //! namespaces are unavailable). Validator output names the user's files, not the stage's.
 
+mod accounts;
 mod dummies;
 mod fpm;
 mod nginx;

@@ -1,11 +1,12 @@
 //! `nginx -t` on the staged tree of one root nginx.conf: in a namespace where the stage
 //! is mounted at the live conf directory, else on a copy whose paths are rewritten.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::accounts;
 use super::dummies::Dummies;
 use super::sandbox::{self, Sandbox};
 use super::{Isolation, Ran, ValidateError};
@@ -78,10 +79,12 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
     let shown = display_path(&stage.units[0].unit.local.join(&root_name), cwd);
     let scratch = stage.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io)?;
+    let (users, groups) = accounts_of(ws, plan);
+    let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
     let sb = Sandbox {
         writes: plan.writes.iter().cloned().collect(),
         binds: stage.units.iter().map(|u| (u.staged.clone(), u.unit.system.clone())).collect(),
-        files: outside.iter().map(|(system, prepared)| (prepared.clone(), system.clone())).collect(),
+        files: outside.iter().map(|(system, prepared)| (prepared.clone(), system.clone())).chain(accounts.files).collect(),
         hosts,
     };
     let cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-c".into(), conf.system.join(&root_name).into()];
@@ -90,7 +93,11 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
         Ok(out) => {
             let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
             match out.status.success() {
-                true => Ok(ran(Isolation::Namespace, output)),
+                true => {
+                    let mut r = ran(Isolation::Namespace, output);
+                    r.substitutions.extend(accounts.note);
+                    Ok(r)
+                }
                 false => Err(ValidateError::Failed { validator: format!("{} -t ({})", binary.display(), shown), output }),
             }
         }
@@ -101,6 +108,18 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
             Ok(r)
         }
     }
+}
+
+/// The user and group of `user USER [GROUP];` (the group defaults to the user's name).
+fn accounts_of(ws: &Workspace, plan: &NginxPlan) -> (BTreeSet<String>, BTreeSet<String>) {
+    let items = ws.nginx.get(&plan.root).map_or(&[][..], |f| &f.config.items[..]);
+    let user = items.iter().find_map(|i| match i {
+        Item::Directive(d) if d.name.value == "user" => Some(d),
+        _ => None,
+    });
+    let Some(args) = user.map(|d| &d.args) else { return Default::default() };
+    let name = |i: usize| args.get(i).map(|w| w.value.clone());
+    (name(0).into_iter().collect(), name(1).or_else(|| name(0)).into_iter().collect())
 }
 
 /// Without namespaces: the copy's pid, logs, temp paths and sockets point into the stage,
