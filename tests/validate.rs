@@ -243,3 +243,58 @@ fn user_namespace_validation_as_an_unprivileged_user() {
     assert!(out.contains("in a private namespace"), "{out}");
     assert!(std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap().contains("300s;"));
 }
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(marker) {
+            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unique per run, so the leftover check sees only this test's processes; 20 s, so that
+    // without a limit the test fails on time instead of hanging.
+    let marker = format!("20.0{}", std::process::id());
+    // An nginx that answers -V but hangs on -t; a php-fpm that hangs on everything (-i).
+    let fake_nginx = dir.path().join("fake-nginx");
+    write(&fake_nginx, &format!("#!/bin/sh\n[ \"$1\" = -V ] && exit 0\nsleep {marker}\n"));
+    let fake_fpm = dir.path().join("fake-php-fpm");
+    write(&fake_fpm, &format!("#!/bin/sh\nsleep {marker}\n"));
+    for f in [&fake_nginx, &fake_fpm] {
+        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let (nginx, fpm) = (debian_tree(""), fpm_tree(""));
+    let cases = [(&nginx, "nginx/sites-available/shop", "--nginx", &fake_nginx, "-t (nginx/nginx.conf)"), (&fpm, "php/pool.d/www.conf", "--php-fpm", &fake_fpm, "-i")];
+    for (tree, file, flag, fake, what) in cases {
+        let path = tree.path().join(file);
+        let before = std::fs::read(&path).unwrap();
+        let start = std::time::Instant::now();
+        let o = Command::new(env!("CARGO_BIN_EXE_conflint"))
+            .args(["check", "--fix", flag])
+            .arg(fake)
+            .current_dir(tree.path())
+            .env("NO_COLOR", "1")
+            .env("CONFLINT_VALIDATE_TIMEOUT", "1")
+            .output()
+            .unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}: {out}", start.elapsed());
+        assert!(out.contains(&format!("{} {what} did not finish within 1s and was stopped (CONFLINT_VALIDATE_TIMEOUT sets the limit in seconds)", fake.display())), "{out}");
+        assert!(out.contains("nothing was written"), "{out}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{file} changed");
+        assert_eq!(processes_with(&marker), Vec::<String>::new(), "the hung validator is still running");
+    }
+
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--fix"]).current_dir(nginx.path()).env("CONFLINT_VALIDATE_TIMEOUT", "soon").output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("CONFLINT_VALIDATE_TIMEOUT=soon is not a number of seconds greater than 0"), "{}", text(&o));
+}

@@ -6,10 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::accounts;
-use super::sandbox::{self, Sandbox};
-use super::{Isolation, Ran, ValidateError};
+use super::process::{self, RunError};
+use super::sandbox::{self, Run, Sandbox};
+use super::{run_error, Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
 use crate::fix::stage::{Stage, Unit};
 use crate::fpm::ast::LineKind;
@@ -22,13 +24,17 @@ const WRITTEN: &[&str] = &["error_log", "pid", "access.log", "slowlog"];
 
 /// The live directory of the binary's php-fpm.conf (`Configuration File (php.ini) Path`
 /// of `php-fpm -i`: Debian's `/etc/php/8.2/fpm`).
-pub fn conf_dir_of(binary: &Path) -> PathBuf {
-    let out = Command::new(binary).arg("-i").output().ok();
-    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    text.lines()
+pub fn conf_dir_of(binary: &Path, limit: Duration) -> Result<PathBuf, ValidateError> {
+    let text = match process::output(Command::new(binary).arg("-i"), limit) {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(RunError::Spawn(_)) => String::new(),
+        Err(e) => return Err(run_error(e, format!("{} -i", binary.display()), limit)),
+    };
+    Ok(text
+        .lines()
         .find_map(|l| l.strip_prefix("Configuration File (php.ini) Path => "))
         .map(|p| PathBuf::from(p.trim()))
-        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm"))
+        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm")))
 }
 
 /// The directory to stage for `config`, and what keeps it from being validated safely.
@@ -55,7 +61,7 @@ pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Optio
     (Some(Unit { system, local }), refusals)
 }
 
-pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path) -> Result<Ran, ValidateError> {
+pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path, limit: Duration) -> Result<Ran, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the PHP-FPM configuration: {e}"));
     let stage = Stage::new(std::slice::from_ref(unit), fixed).map_err(io)?;
     let root = ws.source(config.root.expect("planned configs have a root"));
@@ -78,12 +84,13 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
     cmd.extend(ini.iter().cloned());
     let mut substitutions = Vec::new();
-    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd) {
-        Ok(out) => {
+    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd, limit) {
+        Run::Ran(out) => {
             substitutions.extend(accounts.note);
             (out, Isolation::Namespace)
         }
-        Err(why) => {
+        Run::TimedOut => return Err(run_error(RunError::TimedOut, format!("{} -t ({shown})", binary.display()), limit)),
+        Run::NoNamespace(why) => {
             stage.repoint_system_links().map_err(io)?;
             let work = stage.path().join("w");
             std::fs::create_dir_all(&work).map_err(io)?;
@@ -99,7 +106,7 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
                 true => c.arg("-c").arg(staged_conf.join("php.ini")),
                 false => c.arg("-n"),
             };
-            let out = c.output().map_err(|e| ValidateError::Unavailable(format!("cannot run {}: {e}", binary.display())))?;
+            let out = process::output(&mut c, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
             (out, Isolation::RewrittenCopy { why })
         }
     };

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use super::accounts;
 use super::dummies::Dummies;
-use super::sandbox::{self, Sandbox};
-use super::{Isolation, Ran, ValidateError};
+use super::process::{self, RunError};
+use super::sandbox::{self, Run, Sandbox};
+use super::{run_error, Isolation, Ran, ValidateError};
 use crate::fix::stage::Stage;
 use crate::nginx::ast::{Item, Word};
 use crate::rules::builtin::validation::{absolute, host_of, written_path, NginxBuild, NginxPlan, UPSTREAM_PASSES};
@@ -17,9 +19,13 @@ use crate::workspace::paths::display_path;
 use crate::workspace::Workspace;
 
 /// The build facts from `nginx -V` (Debian's where it says nothing).
-pub fn build_of(binary: &Path) -> NginxBuild {
+pub fn build_of(binary: &Path, limit: Duration) -> Result<NginxBuild, ValidateError> {
     let mut b = NginxBuild::default();
-    let Ok(out) = Command::new(binary).arg("-V").output() else { return b };
+    let out = match process::output(Command::new(binary).arg("-V"), limit) {
+        Ok(out) => out,
+        Err(RunError::Spawn(_)) => return Ok(b),
+        Err(e) => return Err(run_error(e, format!("{} -V", binary.display()), limit)),
+    };
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     let opt = |name: &str| text.split_whitespace().find_map(|w| w.strip_prefix(&format!("--{name}="))).map(PathBuf::from);
     if let Some(p) = opt("prefix") {
@@ -44,10 +50,11 @@ pub fn build_of(binary: &Path) -> NginxBuild {
     b.temp_paths.retain(|(d, _)| !text.contains(&format!("--without-http_{}_module", d.trim_end_matches("_temp_path"))));
     let logs = [opt("pid-path"), opt("error-log-path").filter(|p| p != Path::new("stderr")), opt("http-log-path")];
     b.default_writes = logs.into_iter().flatten().chain(b.temp_paths.iter().map(|(_, p)| p.join("x"))).collect();
-    b
+    Ok(b)
 }
 
-pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &NginxBuild, cwd: &Path) -> Result<Ran, ValidateError> {
+#[allow(clippy::too_many_arguments)]
+pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &NginxBuild, cwd: &Path, limit: Duration) -> Result<Ran, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
     let stage = Stage::new(&plan.units, fixed).map_err(io)?;
     let conf = &plan.units[0];
@@ -89,8 +96,8 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
     };
     let cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-c".into(), conf.system.join(&root_name).into()];
     let ran = |isolation, output: String| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: substitutions.clone(), output };
-    match sandbox::run(&sb, &scratch, &cmd) {
-        Ok(out) => {
+    match sandbox::run(&sb, &scratch, &cmd, limit) {
+        Run::Ran(out) => {
             let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
             match out.status.success() {
                 true => {
@@ -101,8 +108,9 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
                 false => Err(ValidateError::Failed { validator: format!("{} -t ({})", binary.display(), shown), output }),
             }
         }
-        Err(why) => {
-            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why)?;
+        Run::TimedOut => Err(run_error(RunError::TimedOut, format!("{} -t ({shown})", binary.display()), limit)),
+        Run::NoNamespace(why) => {
+            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why, limit)?;
             r.substitutions.extend(substitutions);
             r.isolation = Isolation::RewrittenCopy { why };
             Ok(r)
@@ -125,7 +133,7 @@ fn accounts_of(ws: &Workspace, plan: &NginxPlan) -> (BTreeSet<String>, BTreeSet<
 /// Without namespaces: the copy's pid, logs, temp paths and sockets point into the stage,
 /// paths into the live conf directory point at the copy, and upstream names at 127.0.0.1.
 #[allow(clippy::too_many_arguments)]
-fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str) -> Result<Ran, ValidateError> {
+fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str, limit: Duration) -> Result<Ran, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
     stage.repoint_system_links().map_err(io)?;
     let work = stage.path().join("w");
@@ -139,13 +147,9 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
         std::fs::write(&staged, new).map_err(io)?;
     }
     let root = root_staged.ok_or_else(|| ValidateError::Unavailable("the root nginx.conf is not in the stage".into()))?;
-    let out = Command::new(binary)
-        .args(["-t", "-q", "-c"])
-        .arg(&root)
-        .arg("-e")
-        .arg(work.join("startup.log"))
-        .output()
-        .map_err(|e| ValidateError::Unavailable(format!("cannot run {}: {e}", binary.display())))?;
+    let mut cmd = Command::new(binary);
+    cmd.args(["-t", "-q", "-c"]).arg(&root).arg("-e").arg(work.join("startup.log"));
+    let out = process::output(&mut cmd, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
     let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
     let ran = Ran { validator: binary.display().to_string(), config: shown.to_string(), isolation: Isolation::RewrittenCopy { why: String::new() }, substitutions: Vec::new(), output: output.clone() };
     if out.status.success() {

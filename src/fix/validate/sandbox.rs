@@ -10,6 +10,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use super::process::{self, RunError};
 
 /// Printed just before the validator is started: without it the namespace never came up.
 const READY: &str = "conflint-sandbox-ready";
@@ -32,10 +35,22 @@ pub fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// Run `cmd` in the sandbox. `Err` says why the namespace could not be set up (the caller
-/// falls back); `Ok` is the validator's own result.
-pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, String> {
-    let script = script(sb, scratch)?;
+/// How a sandboxed run ended.
+pub enum Run {
+    /// The validator's own result.
+    Ran(Output),
+    /// Killed after the time limit.
+    TimedOut,
+    /// Why the namespace could not be set up (the caller falls back).
+    NoNamespace(String),
+}
+
+/// Run `cmd` in the sandbox, killed after `limit`.
+pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString], limit: Duration) -> Run {
+    let script = match script(sb, scratch) {
+        Ok(s) => s,
+        Err(why) => return Run::NoNamespace(why),
+    };
     let mut c = Command::new("unshare");
     if !running_as_root() {
         // Root inside, the user's subordinate ids mapped too, so `chown(…, www-data)` of a
@@ -43,15 +58,19 @@ pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, Str
         c.args(["--map-root-user", "--map-auto"]);
     }
     c.args(["--mount", "--net", "--fork", "--", "sh", "-c", &script, "sh"]).args(cmd);
-    let mut out = c.output().map_err(|e| format!("cannot run unshare: {e}"))?;
+    let mut out = match process::output(&mut c, limit) {
+        Ok(out) => out,
+        Err(RunError::TimedOut) => return Run::TimedOut,
+        Err(RunError::Spawn(e)) => return Run::NoNamespace(format!("cannot run unshare: {e}")),
+    };
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let Some(at) = stdout.find(&format!("{READY}\n")) else {
         let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim().to_string();
-        return Err(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
+        return Run::NoNamespace(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
     };
     // The validator's own output only.
     out.stdout = stdout.as_bytes()[at + READY.len() + 1..].to_vec();
-    Ok(out)
+    Run::Ran(out)
 }
 
 fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
