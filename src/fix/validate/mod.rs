@@ -112,6 +112,8 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         _ => Default::default(),
     };
     let view = NginxView::build(ws);
+    // Fixed files a planned validation reads; any other fixed file cannot be validated.
+    let mut checked: BTreeSet<FileId> = BTreeSet::new();
     let mut refusals = Vec::new();
     let mut nginx_plans = Vec::new();
     for &top in &view.tops {
@@ -126,6 +128,7 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         let plan = plan_nginx(ws, &view, top, &build);
         refusals.extend(plan.refusals.iter().cloned());
         refusals.extend(ws.findings.iter().filter(|f| f.code == "CFL002" && files.contains(&f.location.file)).cloned());
+        checked.extend(files);
         nginx_plans.push(plan);
     }
     let fpm_bin = binary(&opts.php_fpm, "php-fpm", "--php-fpm", |n| n.starts_with("php-fpm"));
@@ -138,23 +141,22 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         if config.files.iter().all(|f| !touched.contains(f)) {
             continue;
         }
-        match fpm::plan(ws, config, &fpm_system) {
-            (Some(unit), refused) => {
-                refusals.extend(refused);
-                fpm_plans.push((config, unit));
-            }
-            (None, _) => v.skipped.push("PHP-FPM pool files without their php-fpm.conf cannot be checked with php-fpm -t".into()),
-        }
-    }
-    for (id, _) in ws.nginx.iter().filter(|(id, _)| touched.contains(id)) {
-        if ws.nginx_snippets.contains(id) {
-            v.skipped.push(format!("{}: no nginx.conf in the linted tree includes it, so nginx -t cannot check it", ws.source(*id).display));
+        // Pools without their php-fpm.conf have no plan: their files stay unchecked.
+        if let (Some(unit), refused) = fpm::plan(ws, config, &fpm_system) {
+            refusals.extend(refused);
+            checked.extend(config.files.iter().copied());
+            fpm_plans.push((config, unit));
         }
     }
     if !refusals.is_empty() {
         refusals.sort_by_key(|f| (f.location, f.code.clone()));
         refusals.dedup();
         return Err(ValidateError::Refused { findings: refusals });
+    }
+    let unchecked: Vec<String> = touched.difference(&checked).map(|&f| unchecked_why(ws, f)).collect();
+    match opts.mode {
+        Mode::Always if !unchecked.is_empty() => return Err(ValidateError::Unavailable(unchecked.join("; "))),
+        _ => v.skipped.extend(unchecked),
     }
 
     let unavailable = |v: &mut Validation, why: String| match opts.mode {
@@ -193,6 +195,15 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         }
     }
     Ok(v)
+}
+
+/// Why a fixed file is read by no validation.
+fn unchecked_why(ws: &Workspace, file: FileId) -> String {
+    let shown = &ws.source(file).display;
+    match ws.nginx.contains_key(&file) {
+        true => format!("{shown}: no nginx.conf in the linted tree includes it, so nginx -t cannot check it"),
+        false => format!("{shown}: no php-fpm.conf in the linted tree includes it, so php-fpm -t cannot check it"),
+    }
 }
 
 /// The validator named by `flag`, else found on PATH.
