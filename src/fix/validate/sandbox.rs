@@ -92,7 +92,8 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     // and where a bind target is missing (it must be created).
     let mut dirs: Vec<PathBuf> = sb.writes.iter().filter_map(|w| w.parent().map(Path::to_path_buf)).collect();
     dirs.extend(sb.files.iter().filter(|(_, t)| !exists(t)).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
-    dirs.extend(sb.binds.iter().filter(|(_, t)| !exists(t)).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
+    // (On the host: a bind target always "exists" in its own staged copy.)
+    dirs.extend(sb.binds.iter().filter(|(_, t)| std::fs::symlink_metadata(t).is_err()).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
     let mut points: Vec<PathBuf> = Vec::new();
     for d in dirs {
         let mut a = d.as_path();
@@ -125,15 +126,23 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
         let opts = format!("lowerdir={},upperdir={},workdir={}", dir.display(), u.display(), w.display());
         *s += &format!("mount -t overlay conflint -o {} {}\n", quote(&opts), q(dir));
     };
+    // A directory holding the scratch space (the stage lives in /tmp, a config writes
+    // /tmp/nginx/nginx.pid) is overlaid last: once it is, the scratch tmpfs and the stage
+    // are hidden under it. Nothing else may be mounted below it, or that would be hidden too.
+    let holds_scratch = |d: &Path| scratch.starts_with(d);
+    let targets = sb.binds.iter().map(|(_, t)| t).chain(sb.files.iter().map(|(_, t)| t));
+    if let Some(t) = targets.into_iter().find(|t| outer.iter().any(|d| holds_scratch(d) && t.starts_with(d))) {
+        return Err(format!("cannot both overlay the directory of the stage and mount {} below it", t.display()));
+    }
     // Overlays outside the staged directories first (they would hide binds made before
     // them), then the binds, then overlays inside staged directories.
-    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| !inside_bind(d)) {
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| !inside_bind(d) && !holds_scratch(d)) {
         overlay(&mut s, n, dir);
     }
     for (staged, system) in &sb.binds {
         s += &format!("mkdir -p {}\nmount --bind {} {}\n", q(system), q(staged), q(system));
     }
-    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| inside_bind(d)) {
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| inside_bind(d) && !holds_scratch(d)) {
         overlay(&mut s, n, dir);
     }
     for (prepared, target) in &sb.files {
@@ -145,6 +154,9 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     }
     if let Some(h) = &sb.hosts {
         s += &format!("mount --bind {} /etc/hosts\n", q(h));
+    }
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| holds_scratch(d)) {
+        overlay(&mut s, n, dir);
     }
     s += "ip link set lo up 2>/dev/null || true\n";
     s += &format!("echo {READY}\nexec \"$@\"\n");
@@ -209,6 +221,27 @@ mod tests {
         assert!(etc < bind, "{s}");
         assert!(s.contains("cp '/tmp/s/dummy.crt' '/etc/conflint-test-absent/x.pem'"), "{s}");
         assert!(s.ends_with("exec \"$@\"\n"));
+    }
+
+    #[test]
+    fn a_missing_bind_target_is_created_in_an_overlay() {
+        // The staged copy exists; the live directory it is mounted at does not.
+        let staged = tempfile::tempdir().unwrap();
+        let sb = Sandbox { binds: vec![(staged.path().to_path_buf(), "/usr/local/conflint-test-absent/conf".into())], ..Default::default() };
+        let s = script(&sb, &staged.path().join("scratch")).unwrap();
+        let overlay = s.find("lowerdir=/usr/local,").expect("overlay over /usr/local");
+        assert!(overlay < s.find("mkdir -p '/usr/local/conflint-test-absent/conf'").unwrap(), "{s}");
+    }
+
+    #[test]
+    fn the_directory_of_the_stage_is_overlaid_last() {
+        let sb = Sandbox { writes: vec!["/tmp/nginx/nginx.pid".into(), "/var/log/nginx/error.log".into()], binds: vec![("/tmp/s/unit0".into(), "/etc/nginx".into())], ..Default::default() };
+        let s = script(&sb, Path::new("/tmp/s/scratch")).unwrap();
+        let tmp = s.find("lowerdir=/tmp,").expect("overlay over /tmp");
+        assert!(s[..tmp].contains("mount --bind '/tmp/s/unit0' '/etc/nginx'") && s[..tmp].contains("lowerdir=/var/log/nginx,"), "{s}");
+        assert!(!s[tmp..].contains("mount "), "the last mount: {s}");
+        let under = Sandbox { files: vec![("/tmp/s/dummy.crt".into(), "/tmp/certs/x.pem".into())], ..sb };
+        assert!(script(&under, Path::new("/tmp/s/scratch")).is_err());
     }
 
     #[test]
