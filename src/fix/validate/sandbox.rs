@@ -14,6 +14,11 @@ use std::time::Duration;
 
 use super::process::{self, RunError};
 
+/// The validator's own output streams (a container's `error_log /dev/stderr;`): writing
+/// them reaches the captured output, not the live system, so nothing is overlaid for them.
+/// Any other path under /dev or /proc is not confined and makes the namespace unusable.
+const STDIO: &[&str] = &["/dev/stdout", "/dev/stderr", "/dev/null", "/proc/self/fd/1", "/proc/self/fd/2"];
+
 /// Printed just before the validator is started: without it the namespace never came up.
 const READY: &str = "conflint-sandbox-ready";
 
@@ -90,7 +95,7 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     };
     // Directories to make writable: where files are written, where stand-ins are created,
     // and where a bind target is missing (it must be created).
-    let mut dirs: Vec<PathBuf> = sb.writes.iter().filter_map(|w| w.parent().map(Path::to_path_buf)).collect();
+    let mut dirs: Vec<PathBuf> = sb.writes.iter().filter(|w| !STDIO.contains(&w.to_string_lossy().as_ref())).filter_map(|w| w.parent().map(Path::to_path_buf)).collect();
     dirs.extend(sb.files.iter().filter(|(_, t)| !exists(t)).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
     // (On the host: a bind target always "exists" in its own staged copy.)
     dirs.extend(sb.binds.iter().filter(|(_, t)| std::fs::symlink_metadata(t).is_err()).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
@@ -242,6 +247,13 @@ mod tests {
         assert!(!s[tmp..].contains("mount "), "the last mount: {s}");
         let under = Sandbox { files: vec![("/tmp/s/dummy.crt".into(), "/tmp/certs/x.pem".into())], ..sb };
         assert!(script(&under, Path::new("/tmp/s/scratch")).is_err());
+    }
+
+    #[test]
+    fn output_streams_need_no_overlay() {
+        let sb = Sandbox { writes: vec!["/dev/stderr".into(), "/proc/self/fd/2".into()], ..Default::default() };
+        let s = script(&sb, Path::new("/tmp/s/scratch")).unwrap();
+        assert!(!s.contains("overlay"), "{s}");
     }
 
     #[test]
