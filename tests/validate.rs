@@ -298,3 +298,40 @@ fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("CONFLINT_VALIDATE_TIMEOUT=soon is not a number of seconds greater than 0"), "{}", text(&o));
 }
+
+#[test]
+fn an_upstream_named_like_its_host_resolves_to_the_stand_in() {
+    if !have("nginx") {
+        return;
+    }
+    // Docker Compose style: the service `relay` is both the upstream's name and its host.
+    let conf = "events {}\nhttp {\n    upstream relay { server relay:3000; }\n    server {\n        listen 8080;\n        location / { proxy_pass http://relay; }\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n";
+    let mut runs = vec![("namespace", Vec::<String>::new())];
+    if is_root() && Path::new("/usr/bin/setpriv").exists() {
+        // `nobody` has no subordinate ids: the rewritten copy.
+        runs.push(("rewritten copy", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"].map(String::from).to_vec()));
+    }
+    for (how, prefix) in runs {
+        let tree = tempfile::tempdir().unwrap();
+        write(&tree.path().join("nginx/nginx.conf"), conf);
+        std::fs::set_permissions(tree.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(tree.path().join("nginx/nginx.conf"), std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+        std::fs::set_permissions(tree.path().join("nginx"), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_conflint"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_conflint")),
+        };
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree.path()).env("NO_COLOR", "1").output().unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{how}: {out}");
+        assert!(out.contains(&format!("on a {how}")) || (how == "namespace" && out.contains("in a private namespace")), "{how}: {out}");
+        if how == "namespace" {
+            assert!(out.contains("host names resolved to 127.0.0.1: relay"), "{out}");
+        }
+        assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
+    }
+}

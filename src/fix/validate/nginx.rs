@@ -138,7 +138,9 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
     stage.repoint_system_links().map_err(io)?;
     let work = stage.path().join("w");
     std::fs::create_dir_all(&work).map_err(io)?;
-    let mut rw = Rewriter { stage, work: &work, outside, plan, conf_system: &plan.units[0].system, n: 0 };
+    // `proxy_pass http://relay` names the upstream when one is called so, not the host.
+    let upstreams = ws.nginx.values().flat_map(|f| f.config.walk()).filter(|(_, d)| d.name.value == "upstream" && d.block().is_some()).filter_map(|(_, d)| d.args.first().map(|a| a.value.clone())).collect();
+    let mut rw = Rewriter { stage, work: &work, outside, plan, upstreams, conf_system: &plan.units[0].system, n: 0 };
     let root_staged = ws.source(plan.root).disk_path.as_ref().and_then(|p| stage.staged_of_local(p));
     for (id, _) in ws.nginx.iter() {
         let Some(staged) = ws.source(*id).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
@@ -172,6 +174,7 @@ struct Rewriter<'a> {
     work: &'a Path,
     outside: &'a BTreeMap<PathBuf, PathBuf>,
     plan: &'a NginxPlan,
+    upstreams: BTreeSet<String>,
     conf_system: &'a Path,
     n: usize,
 }
@@ -210,7 +213,8 @@ impl Rewriter<'_> {
             return Some(prepared.to_string_lossy().into_owned());
         }
         if UPSTREAM_PASSES.contains(&name) || name == "server" {
-            if let Some(host) = host_of(v).filter(|h| self.plan.hosts.contains(*h)) {
+            let upstream = UPSTREAM_PASSES.contains(&name) && host_of(v).is_some_and(|h| self.upstreams.contains(h));
+            if let Some(host) = host_of(v).filter(|h| self.plan.hosts.contains(*h) && !upstream) {
                 return Some(v.replacen(host, "127.0.0.1", 1));
             }
         }
