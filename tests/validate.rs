@@ -300,12 +300,13 @@ fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
 }
 
 #[test]
-fn an_upstream_named_like_its_host_resolves_to_the_stand_in() {
+fn compose_service_names_resolve_to_the_stand_in() {
     if !have("nginx") {
         return;
     }
-    // Docker Compose style: the service `relay` is both the upstream's name and its host.
-    let conf = "events {}\nhttp {\n    upstream relay { server relay:3000; }\n    server {\n        listen 8080;\n        location / { proxy_pass http://relay; }\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n";
+    // Docker Compose style: the service `relay` is both the upstream's name and its host,
+    // and the server listens on its own service name.
+    let conf = "events {}\nhttp {\n    upstream relay { server relay:3000; }\n    server {\n        listen web:8080;\n        location / { proxy_pass http://relay; }\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n";
     let mut runs = vec![("namespace", Vec::<String>::new())];
     if is_root() && Path::new("/usr/bin/setpriv").exists() {
         // `nobody` has no subordinate ids: the rewritten copy.
@@ -330,7 +331,7 @@ fn an_upstream_named_like_its_host_resolves_to_the_stand_in() {
         assert_eq!(o.status.code(), Some(0), "{how}: {out}");
         assert!(out.contains(&format!("on a {how}")) || (how == "namespace" && out.contains("in a private namespace")), "{how}: {out}");
         if how == "namespace" {
-            assert!(out.contains("host names resolved to 127.0.0.1: relay"), "{out}");
+            assert!(out.contains("host names resolved to 127.0.0.1: relay, web"), "{out}");
         }
         assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
     }

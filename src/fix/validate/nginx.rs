@@ -212,7 +212,7 @@ impl Rewriter<'_> {
         if let Some(prepared) = self.outside.get(&absolute(v, self.conf_system)) {
             return Some(prepared.to_string_lossy().into_owned());
         }
-        if UPSTREAM_PASSES.contains(&name) || name == "server" {
+        if UPSTREAM_PASSES.contains(&name) || name == "server" || name == "listen" {
             let upstream = UPSTREAM_PASSES.contains(&name) && host_of(v).is_some_and(|h| self.upstreams.contains(h));
             if let Some(host) = host_of(v).filter(|h| self.plan.hosts.contains(*h) && !upstream) {
                 return Some(v.replacen(host, "127.0.0.1", 1));

@@ -216,6 +216,9 @@ impl NginxPlan {
         } else if name == "listen" {
             if let Some(sock) = arg.strip_prefix("unix:") {
                 self.writes.insert(absolute(sock, Path::new("/")));
+            } else if let Some(host) = host_of(arg) {
+                // `listen app:80;` with a Compose service name.
+                self.hosts.insert(host.to_string());
             }
         } else if UPSTREAM_PASSES.contains(&name) {
             if let Some(host) = host_of(arg).filter(|h| !upstreams.contains_key(h)) {
