@@ -144,6 +144,11 @@ fn unsafe_configs_are_refused_before_anything_runs_and_nothing_outside_is_printe
     }
 }
 
+/// `nobody` has no /etc/subuid range, so `unshare --map-auto` fails and the rewritten copy
+/// is checked. nginx -t binds and listens on every `listen` address (measured: bind() and
+/// listen() on 0.0.0.0:80 as root, EACCES below 1024 as a user); the copy listens on unix
+/// sockets in the stage instead, so `listen 80;` is checked as a user and nothing listens on
+/// the host's network.
 #[test]
 fn without_namespaces_a_rewritten_copy_is_checked() {
     if !have("nginx") {
@@ -153,28 +158,39 @@ fn without_namespaces_a_rewritten_copy_is_checked() {
         eprintln!("SKIPPED: needs root and setpriv to run as a user without subordinate ids");
         return;
     }
-    // `nobody` has no /etc/subuid range, so `unshare --map-auto` fails and the copy is used.
     let tree = debian_tree("");
     let n = tree.path().join("nginx");
     let site = n.join("sites-available/shop");
     let conf = std::fs::read_to_string(n.join("nginx.conf")).unwrap().replace("user www-data;\n", "");
     std::fs::write(n.join("nginx.conf"), conf).unwrap();
-    std::fs::write(&site, std::fs::read_to_string(&site).unwrap().replace("listen 80;", "listen 8080;").replace("listen 443 ssl;", "listen 8443 ssl;")).unwrap();
+    assert!(std::fs::read_to_string(&site).unwrap().contains("listen 80;"));
     Command::new("chown").args(["-R", "nobody:nogroup"]).arg(tree.path()).status().unwrap();
     std::fs::set_permissions(tree.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let as_nobody = || {
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"])
+            .arg(env!("CARGO_BIN_EXE_conflint"))
+            .args(["check", "nginx", "--fix", "--validate", "always"])
+            .current_dir(tree.path())
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
     let before = live_state();
-    let o = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"])
-        .arg(env!("CARGO_BIN_EXE_conflint"))
-        .args(["check", "nginx", "--fix", "--validate", "always"])
-        .current_dir(tree.path())
-        .output()
-        .unwrap();
-    let out = text(&o);
+    let (code, out) = as_nobody();
     assert_eq!(live_state(), before);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("on a rewritten copy"), "{out}");
     assert!(std::fs::read_to_string(&site).unwrap().contains("fastcgi_read_timeout 300s;"));
+
+    // The copy's sockets still tell addresses apart: two default servers on port 80 fail.
+    let fixed = std::fs::read_to_string(&site).unwrap();
+    let dup = fixed.replace("300s;", "30s;").replace("listen 80;", "listen 80 default_server;") + "server {\n    listen 0.0.0.0:80 default_server;\n}\n";
+    std::fs::write(&site, &dup).unwrap();
+    let (code, out) = as_nobody();
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("a duplicate default server for *:80 in nginx/sites-enabled/shop:14"), "{out}");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), dup);
 }
 
 fn fpm_tree(extra: &str) -> tempfile::TempDir {

@@ -16,7 +16,7 @@ use crate::fix::stage::Stage;
 use crate::nginx::ast::{Item, Word};
 use crate::rules::builtin::validation::{absolute, host_of, written_path, NginxBuild, NginxPlan, UPSTREAM_PASSES};
 use crate::workspace::paths::display_path;
-use crate::workspace::Workspace;
+use crate::workspace::{Context, Workspace};
 
 /// The build facts from `nginx -V` (Debian's where it says nothing).
 pub fn build_of(binary: &Path, limit: Duration) -> Result<NginxBuild, ValidateError> {
@@ -140,19 +140,25 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
     std::fs::create_dir_all(&work).map_err(io)?;
     // `proxy_pass http://relay` names the upstream when one is called so, not the host.
     let upstreams = ws.nginx.values().flat_map(|f| f.config.walk()).filter(|(_, d)| d.name.value == "upstream" && d.block().is_some()).filter_map(|(_, d)| d.args.first().map(|a| a.value.clone())).collect();
-    let mut rw = Rewriter { stage, work: &work, outside, plan, upstreams, conf_system: &plan.units[0].system, n: 0 };
+    let mut rw = Rewriter { stage, work: &work, outside, plan, upstreams, sockets: HashMap::new(), conf_system: &plan.units[0].system, n: 0 };
     let root_staged = ws.source(plan.root).disk_path.as_ref().and_then(|p| stage.staged_of_local(p));
     for (id, _) in ws.nginx.iter() {
         let Some(staged) = ws.source(*id).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
         let text = std::fs::read(&staged).map_err(io)?;
-        let new = rw.rewrite(&text, Some(&staged) == root_staged.as_ref(), build);
+        // A file pulled into a block other than http/stream/server may be part of `mail {}`.
+        let mail = ws.nginx[id].context.is_some_and(|c| !matches!(c, Context::Main | Context::Http | Context::Server | Context::Stream));
+        let new = rw.rewrite(&text, Some(&staged) == root_staged.as_ref(), mail, build);
         std::fs::write(&staged, new).map_err(io)?;
     }
     let root = root_staged.ok_or_else(|| ValidateError::Unavailable("the root nginx.conf is not in the stage".into()))?;
     let mut cmd = Command::new(binary);
     cmd.args(["-t", "-q", "-c"]).arg(&root).arg("-e").arg(work.join("startup.log"));
     let out = process::output(&mut cmd, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
-    let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
+    // `unix:<stage>/w/l-1` → the address the user wrote.
+    let mut sockets: Vec<(&String, &String)> = rw.sockets.iter().collect();
+    sockets.sort_by_key(|(_, sock)| std::cmp::Reverse(sock.len()));
+    let output = sockets.into_iter().fold(String::from_utf8_lossy(&out.stderr).into_owned(), |o, (addr, sock)| o.replace(sock.as_str(), addr));
+    let output = stage.map_output(&output, cwd);
     let ran = Ran { validator: binary.display().to_string(), config: shown.to_string(), isolation: Isolation::RewrittenCopy { why: String::new() }, substitutions: Vec::new(), output: output.clone() };
     if out.status.success() {
         return Ok(ran);
@@ -163,7 +169,8 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
     Err(ValidateError::Failed { validator: format!("{} -t ({shown}, rewritten copy)", binary.display()), output })
 }
 
-/// Errors that come from running unprivileged outside a namespace, not from the config.
+/// Errors that come from running unprivileged outside a namespace, not from the config: a
+/// `mail {}` listen below 1024 (those are not moved to unix sockets).
 fn environmental(output: &str) -> bool {
     let fatal: Vec<&str> = output.lines().filter(|l| l.contains("[emerg]")).collect();
     !fatal.is_empty() && fatal.iter().all(|l| l.contains("bind() to") && l.contains("(13: Permission denied)"))
@@ -175,6 +182,8 @@ struct Rewriter<'a> {
     outside: &'a BTreeMap<PathBuf, PathBuf>,
     plan: &'a NginxPlan,
     upstreams: BTreeSet<String>,
+    /// Unix socket standing for each listen address.
+    sockets: HashMap<String, String>,
     conf_system: &'a Path,
     n: usize,
 }
@@ -185,29 +194,50 @@ impl Rewriter<'_> {
         self.work.join(format!("{name}-{}", self.n)).to_string_lossy().into_owned()
     }
 
-    fn rewrite(&mut self, text: &[u8], is_root: bool, build: &NginxBuild) -> Vec<u8> {
+    fn rewrite(&mut self, text: &[u8], is_root: bool, mail: bool, build: &NginxBuild) -> Vec<u8> {
         let config = crate::nginx::parse(text);
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
-        for (_, d) in config.walk() {
-            let name = d.name.value.as_str();
-            for (i, a) in d.args.iter().enumerate() {
-                if let Some(v) = self.new_value(name, i, &a.value) {
-                    edits.push((a.span.start, a.span.end, requote(a, &v)));
-                }
-            }
-        }
+        self.visit(&config.items, mail, &mut edits);
         if is_root {
             self.defaults(&config.items, build, &mut edits);
         }
         crate::fix::splice(text, edits)
     }
 
-    fn new_value(&mut self, name: &str, i: usize, v: &str) -> Option<String> {
+    fn visit(&mut self, items: &[Item], mail: bool, edits: &mut Vec<(usize, usize, String)>) {
+        for item in items {
+            let Item::Directive(d) = item else { continue };
+            let name = d.name.value.as_str();
+            for (i, a) in d.args.iter().enumerate() {
+                if let Some(v) = self.new_value(name, i, &a.value, mail) {
+                    edits.push((a.span.start, a.span.end, requote(a, &v)));
+                }
+            }
+            if let Some(b) = d.block() {
+                self.visit(&b.items, mail || name == "mail", edits);
+            }
+        }
+    }
+
+    fn new_value(&mut self, name: &str, i: usize, v: &str, mail: bool) -> Option<String> {
         if i == 0 && written_path(name) && !(v == "off" || v == "stderr" || v.contains(':') || v.contains('$')) {
             return Some(self.scratch(name));
         }
-        if i == 0 && name == "listen" && v.starts_with("unix:") {
-            return Some(format!("unix:{}", self.scratch("sock")));
+        // nginx -t binds and listens on every address: outside a network namespace that is
+        // the host's network (and ports below 1024 are refused to a normal user). A unix
+        // socket in the stage per distinct address keeps duplicate-listen checks meaningful.
+        // (The mail module is left alone: it may not take unix sockets.)
+        if i == 0 && name == "listen" && !mail {
+            let key = listen_key(v);
+            let sock = match self.sockets.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = format!("unix:{}", self.scratch("l"));
+                    self.sockets.insert(key, s.clone());
+                    s
+                }
+            };
+            return Some(sock);
         }
         if let Some(prepared) = self.outside.get(&absolute(v, self.conf_system)) {
             return Some(prepared.to_string_lossy().into_owned());
@@ -223,13 +253,14 @@ impl Rewriter<'_> {
     }
 
     /// Paths nginx uses when the config names none (pid, error log, access log, temp
-    /// directories) are set explicitly, into the stage.
+    /// directories) are set explicitly, into the stage, on existing lines so that nginx's
+    /// line numbers stay the user's.
     fn defaults(&mut self, items: &[Item], build: &NginxBuild, edits: &mut Vec<(usize, usize, String)>) {
         let has = |items: &[Item], n: &str| items.iter().any(|i| matches!(i, Item::Directive(d) if d.name.value == n));
         let mut top = String::new();
         for n in ["pid", "error_log"] {
             if !has(items, n) {
-                top += &format!("{n} {};\n", self.scratch(n));
+                top += &format!("{n} {}; ", self.scratch(n));
             }
         }
         edits.push((0, 0, top));
@@ -241,11 +272,24 @@ impl Rewriter<'_> {
             let mut add = String::new();
             for n in build.temp_paths.iter().map(|(d, _)| d.as_str()).chain(["access_log"]) {
                 if !has(&b.items, n) {
-                    add += &format!("\n{n} {};", self.scratch(n));
+                    add += &format!(" {n} {};", self.scratch(n));
                 }
             }
             edits.push((b.open.end, b.open.end, add));
         }
+    }
+}
+
+/// One spelling per listen address: `80`, `*:80` and `0.0.0.0:80` are the same socket.
+fn listen_key(v: &str) -> String {
+    let v = v.to_ascii_lowercase();
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return format!("*:{v}");
+    }
+    match v.strip_prefix("0.0.0.0:") {
+        Some(port) => format!("*:{port}"),
+        None if !v.contains(':') && !v.starts_with("unix") => format!("{v}:80"),
+        None => v,
     }
 }
 
