@@ -226,8 +226,8 @@ impl Rewriter<'_> {
         // nginx -t binds and listens on every address: outside a network namespace that is
         // the host's network (and ports below 1024 are refused to a normal user). A unix
         // socket in the stage per distinct address keeps duplicate-listen checks meaningful.
-        // (The mail module is left alone: it may not take unix sockets.)
-        if i == 0 && name == "listen" && !mail {
+        // (The mail module's TCP listens are left alone: it may not take unix sockets.)
+        if i == 0 && name == "listen" && (!mail || v.starts_with("unix:")) {
             let key = listen_key(v);
             let sock = match self.sockets.get(&key) {
                 Some(s) => s.clone(),
