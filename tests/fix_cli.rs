@@ -120,3 +120,34 @@ fn validate_always_without_a_validator_writes_nothing() {
     assert!(text(&o).contains("cannot validate") && text(&o).contains("nothing was written"), "{}", text(&o));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn fixed_files_no_validator_reads_fail_validate_always_and_are_named_under_auto() {
+    // sites-available/ is not included by nginx.conf; php.conf only through a site there.
+    let files = [
+        ("nginx/nginx.conf", "events {}\nhttp {\n    include sites-enabled/*.conf;\n}\n".to_string()),
+        ("nginx/sites-available/lone.conf", site("\n", true)),
+        ("nginx/sites-available/shop.conf", "server {\n    listen 8080;\n    location ~ \\.php$ {\n        include snippets/php.conf;\n    }\n}\n".into()),
+        ("nginx/snippets/php.conf", "fastcgi_pass 127.0.0.1:9000;\nfastcgi_read_timeout 30s;\n".into()),
+    ];
+    let dir = tree(&files);
+    std::fs::create_dir_all(dir.path().join("nginx/sites-enabled")).unwrap();
+    let o = conflint(dir.path(), &["check", "nginx", "--fix", "--validate", "always"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    for name in ["nginx/sites-available/lone.conf", "nginx/snippets/php.conf"] {
+        assert!(out.contains(&format!("{name}: no nginx.conf in the linted tree includes it, so nginx -t cannot check it")), "{out}");
+    }
+    assert!(out.contains("nothing was written"), "{out}");
+    for (name, content) in &files {
+        assert_eq!(&std::fs::read_to_string(dir.path().join(name)).unwrap(), content, "{name}");
+    }
+
+    let o = conflint(dir.path(), &["check", "nginx", "--fix"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    for name in ["nginx/sites-available/lone.conf", "nginx/snippets/php.conf"] {
+        assert!(out.contains(&format!("NOT VALIDATED: {name}: no nginx.conf")), "{out}");
+        assert!(std::fs::read_to_string(dir.path().join(name)).unwrap().contains("fastcgi_read_timeout 300s;"), "{name}");
+    }
+}

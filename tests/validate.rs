@@ -16,6 +16,13 @@ fn have(binary: &str) -> bool {
     found
 }
 
+/// Skip a test whose setting is missing here; in CI (CONFLINT_REQUIRE_VALIDATORS=1, as root,
+/// with the user `linter` and its /etc/subuid range) that is a failure instead.
+fn skip(why: &str) {
+    assert!(std::env::var("CONFLINT_REQUIRE_VALIDATORS").as_deref() != Ok("1"), "cannot run (CONFLINT_REQUIRE_VALIDATORS=1): {why}");
+    eprintln!("SKIPPED: {why}");
+}
+
 fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
@@ -53,6 +60,18 @@ fn debian_tree(site_extra: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Every entry of a tree: bytes (or link target), mode, mtime.
+fn tree_state(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32, i64)> {
+    let mut out = Vec::new();
+    for e in ignore::WalkBuilder::new(dir).standard_filters(false).follow_links(false).build().flatten() {
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        let bytes = if m.file_type().is_symlink() { std::fs::read_link(e.path()).unwrap().into_os_string().into_encoded_bytes() } else if m.is_file() { std::fs::read(e.path()).unwrap() } else { Vec::new() };
+        out.push((e.path().to_path_buf(), bytes, m.mode(), m.mtime()));
+    }
+    out.sort();
+    out
+}
+
 /// Owner, mtime and ctime of everything the live nginx keeps state in.
 fn live_state() -> Vec<String> {
     let mut out = Vec::new();
@@ -79,7 +98,7 @@ fn namespace_validation_leaves_the_live_server_untouched() {
         return;
     }
     if !is_root() {
-        eprintln!("SKIPPED: the live-state comparison is meaningful as root (where nginx -t would chown /var/lib/nginx)");
+        skip("the live-state comparison is meaningful as root (where nginx -t would chown /var/lib/nginx)");
         return;
     }
     let tree = debian_tree("");
@@ -97,18 +116,43 @@ fn namespace_validation_leaves_the_live_server_untouched() {
     assert!(site.contains("fastcgi_read_timeout 300s;"), "{site}");
 }
 
+/// As root without a namespace (a log under a top-level directory this machine lacks cannot be
+/// confined, so the rewritten copy runs) nginx -t would chown the live temp directories and
+/// open the live pid and logs, if the copy did not point them all into the stage.
+#[test]
+fn a_rewritten_copy_run_as_root_leaves_the_live_server_untouched() {
+    if !have("nginx") {
+        return;
+    }
+    if !is_root() {
+        skip("the live-state comparison is meaningful as root");
+        return;
+    }
+    let tree = debian_tree("    access_log /conflint-test-absent/shop.log;\n");
+    let before = live_state();
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]);
+    let out = text(&o);
+    assert_eq!(live_state(), before, "the live system changed:\n{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("on a rewritten copy (no namespace: cannot confine writes to /conflint-test-absent"), "{out}");
+    assert!(!Path::new("/conflint-test-absent").exists());
+    assert!(std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap().contains("300s;"));
+}
+
 #[test]
 fn a_failed_validation_writes_nothing_and_names_the_users_file() {
     if !have("nginx") {
         return;
     }
     let tree = debian_tree("    proxy_buffer_size 1x;\n");
-    let site = tree.path().join("nginx/sites-available/shop");
-    let before = std::fs::read(&site).unwrap();
-    let o = conflint(tree.path(), &["check", "nginx", "--fix"]);
+    // There are fixes for nginx.conf and for the site: neither may be written.
+    let diff = String::from_utf8_lossy(&conflint(tree.path(), &["check", "nginx", "--unsafe-fixes", "--diff"]).stdout).into_owned();
+    assert!(diff.contains("+++ b/nginx/nginx.conf") && diff.contains("+++ b/nginx/sites-available/shop"), "{diff}");
+    let before = tree_state(tree.path());
+    let o = conflint(tree.path(), &["check", "nginx", "--fix", "--unsafe-fixes"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert_eq!(std::fs::read(&site).unwrap(), before);
+    assert_eq!(tree_state(tree.path()), before, "a file of the tree changed");
     assert!(out.contains("\"proxy_buffer_size\" directive invalid value in nginx/sites-enabled/shop:7"), "{out}");
     assert!(out.contains("nothing was written"), "{out}");
     assert!(!out.contains("conflint-stage-"), "stage paths leak into the message: {out}");
@@ -144,37 +188,53 @@ fn unsafe_configs_are_refused_before_anything_runs_and_nothing_outside_is_printe
     }
 }
 
+/// `nobody` has no /etc/subuid range, so `unshare --map-auto` fails and the rewritten copy
+/// is checked. nginx -t binds and listens on every `listen` address (measured: bind() and
+/// listen() on 0.0.0.0:80 as root, EACCES below 1024 as a user); the copy listens on unix
+/// sockets in the stage instead, so `listen 80;` is checked as a user and nothing listens on
+/// the host's network.
 #[test]
 fn without_namespaces_a_rewritten_copy_is_checked() {
     if !have("nginx") {
         return;
     }
     if !is_root() || !Path::new("/usr/bin/setpriv").exists() {
-        eprintln!("SKIPPED: needs root and setpriv to run as a user without subordinate ids");
+        skip("needs root and setpriv to run as a user without subordinate ids");
         return;
     }
-    // `nobody` has no /etc/subuid range, so `unshare --map-auto` fails and the copy is used.
     let tree = debian_tree("");
     let n = tree.path().join("nginx");
     let site = n.join("sites-available/shop");
     let conf = std::fs::read_to_string(n.join("nginx.conf")).unwrap().replace("user www-data;\n", "");
     std::fs::write(n.join("nginx.conf"), conf).unwrap();
-    std::fs::write(&site, std::fs::read_to_string(&site).unwrap().replace("listen 80;", "listen 8080;").replace("listen 443 ssl;", "listen 8443 ssl;")).unwrap();
+    assert!(std::fs::read_to_string(&site).unwrap().contains("listen 80;"));
     Command::new("chown").args(["-R", "nobody:nogroup"]).arg(tree.path()).status().unwrap();
     std::fs::set_permissions(tree.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let as_nobody = || {
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"])
+            .arg(env!("CARGO_BIN_EXE_conflint"))
+            .args(["check", "nginx", "--fix", "--validate", "always"])
+            .current_dir(tree.path())
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
     let before = live_state();
-    let o = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"])
-        .arg(env!("CARGO_BIN_EXE_conflint"))
-        .args(["check", "nginx", "--fix", "--validate", "always"])
-        .current_dir(tree.path())
-        .output()
-        .unwrap();
-    let out = text(&o);
+    let (code, out) = as_nobody();
     assert_eq!(live_state(), before);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("on a rewritten copy"), "{out}");
     assert!(std::fs::read_to_string(&site).unwrap().contains("fastcgi_read_timeout 300s;"));
+
+    // The copy's sockets still tell addresses apart: two default servers on port 80 fail.
+    let fixed = std::fs::read_to_string(&site).unwrap();
+    let dup = fixed.replace("300s;", "30s;").replace("listen 80;", "listen 80 default_server;") + "server {\n    listen 0.0.0.0:80 default_server;\n}\n";
+    std::fs::write(&site, &dup).unwrap();
+    let (code, out) = as_nobody();
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("a duplicate default server for *:80 in nginx/sites-enabled/shop:14"), "{out}");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), dup);
 }
 
 fn fpm_tree(extra: &str) -> tempfile::TempDir {
@@ -223,7 +283,7 @@ fn user_namespace_validation_as_an_unprivileged_user() {
     let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
     let user = subuid.lines().filter_map(|l| l.split(':').next()).find(|u| *u != "root").map(str::to_string);
     let Some(user) = user.filter(|_| is_root() && Path::new("/usr/bin/newuidmap").exists()) else {
-        eprintln!("SKIPPED: needs root (to switch user), newuidmap and a user with an /etc/subuid range");
+        skip("needs root (to switch user), newuidmap and a user with an /etc/subuid range");
         return;
     };
     let tree = debian_tree("");
@@ -242,4 +302,97 @@ fn user_namespace_validation_as_an_unprivileged_user() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("in a private namespace"), "{out}");
     assert!(std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap().contains("300s;"));
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(marker) {
+            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unique per run, so the leftover check sees only this test's processes; 20 s, so that
+    // without a limit the test fails on time instead of hanging.
+    let marker = format!("20.0{}", std::process::id());
+    // An nginx that answers -V but hangs on -t; a php-fpm that hangs on everything (-i).
+    let fake_nginx = dir.path().join("fake-nginx");
+    write(&fake_nginx, &format!("#!/bin/sh\n[ \"$1\" = -V ] && exit 0\nsleep {marker}\n"));
+    let fake_fpm = dir.path().join("fake-php-fpm");
+    write(&fake_fpm, &format!("#!/bin/sh\nsleep {marker}\n"));
+    for f in [&fake_nginx, &fake_fpm] {
+        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let (nginx, fpm) = (debian_tree(""), fpm_tree(""));
+    let cases = [(&nginx, "nginx/sites-available/shop", "--nginx", &fake_nginx, "-t (nginx/nginx.conf)"), (&fpm, "php/pool.d/www.conf", "--php-fpm", &fake_fpm, "-i")];
+    for (tree, file, flag, fake, what) in cases {
+        let path = tree.path().join(file);
+        let before = std::fs::read(&path).unwrap();
+        let start = std::time::Instant::now();
+        let o = Command::new(env!("CARGO_BIN_EXE_conflint"))
+            .args(["check", "--fix", flag])
+            .arg(fake)
+            .current_dir(tree.path())
+            .env("NO_COLOR", "1")
+            .env("CONFLINT_VALIDATE_TIMEOUT", "1")
+            .output()
+            .unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}: {out}", start.elapsed());
+        assert!(out.contains(&format!("{} {what} did not finish within 1s and was stopped (CONFLINT_VALIDATE_TIMEOUT sets the limit in seconds)", fake.display())), "{out}");
+        assert!(out.contains("nothing was written"), "{out}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{file} changed");
+        assert_eq!(processes_with(&marker), Vec::<String>::new(), "the hung validator is still running");
+    }
+
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--fix"]).current_dir(nginx.path()).env("CONFLINT_VALIDATE_TIMEOUT", "soon").output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("CONFLINT_VALIDATE_TIMEOUT=soon is not a number of seconds greater than 0"), "{}", text(&o));
+}
+
+#[test]
+fn compose_service_names_resolve_to_the_stand_in() {
+    if !have("nginx") {
+        return;
+    }
+    // Docker Compose style: the service `relay` is both the upstream's name and its host,
+    // and the server listens on its own service name.
+    let conf = "events {}\nhttp {\n    upstream relay { server relay:3000; }\n    server {\n        listen web:8080;\n        location / { proxy_pass http://relay; }\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n";
+    let mut runs = vec![("namespace", Vec::<String>::new())];
+    if is_root() && Path::new("/usr/bin/setpriv").exists() {
+        // `nobody` has no subordinate ids: the rewritten copy.
+        runs.push(("rewritten copy", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"].map(String::from).to_vec()));
+    }
+    for (how, prefix) in runs {
+        let tree = tempfile::tempdir().unwrap();
+        write(&tree.path().join("nginx/nginx.conf"), conf);
+        std::fs::set_permissions(tree.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(tree.path().join("nginx/nginx.conf"), std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+        std::fs::set_permissions(tree.path().join("nginx"), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_conflint"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_conflint")),
+        };
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree.path()).env("NO_COLOR", "1").output().unwrap();
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{how}: {out}");
+        assert!(out.contains(&format!("on a {how}")) || (how == "namespace" && out.contains("in a private namespace")), "{how}: {out}");
+        if how == "namespace" {
+            assert!(out.contains("host names resolved to 127.0.0.1: relay, web"), "{out}");
+        }
+        assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
+    }
 }

@@ -56,10 +56,13 @@ fn overlaps(a: Span, b: Span) -> bool {
     a.start < b.end && b.start < a.end
 }
 
-/// Syntax errors per file: a pass that adds any is dropped.
-fn syntax_errors(l: &Linted) -> HashMap<PathBuf, usize> {
+/// Errors that keep nginx or PHP-FPM from loading the files (syntax errors, an include
+/// cycle, an include of a missing file), per file: a pass that adds any is dropped. Counted
+/// whatever rules are selected.
+fn breakage(l: &Linted) -> HashMap<PathBuf, usize> {
+    const BREAKING: &[&str] = &["NGX001", "NGX007", "NGX008", "FPM001"];
     let mut m = HashMap::new();
-    for f in l.findings.iter().filter(|f| f.code == "NGX001" || f.code == "FPM001") {
+    for f in l.workspace.findings.iter().filter(|f| BREAKING.contains(&f.code.as_str())) {
         if let Some(p) = &l.workspace.source(f.location.file).disk_path {
             *m.entry(p.clone()).or_insert(0) += 1;
         }
@@ -108,14 +111,14 @@ pub fn run(settings: &Settings, unsafe_fixes: bool) -> Result<Outcome, Error> {
         let mut next_settings = settings.clone();
         next_settings.workspace.overlay = overlay;
         let next = lint(&next_settings, &mut std::io::empty())?;
-        let (before, after) = (syntax_errors(&current), syntax_errors(&next));
+        let (before, after) = (breakage(&current), breakage(&next));
         let broken: Vec<String> = after
             .iter()
             .filter(|(p, n)| **n > before.get(*p).copied().unwrap_or(0))
             .map(|(p, _)| originals.get(p).map_or_else(|| p.display().to_string(), |o| o.0.clone()))
             .collect();
         if !broken.is_empty() {
-            dropped.push(format!("pass {pass} was dropped: its fixes broke the syntax of {}", broken.join(", ")));
+            dropped.push(format!("pass {pass} was dropped: its fixes broke the syntax or the includes of {}", broken.join(", ")));
             break;
         }
         applied += count;
@@ -139,5 +142,29 @@ pub fn diff_path(file: &FixedFile) -> String {
     match repo.and_then(|r| file.path.strip_prefix(r).ok()) {
         Some(rel) => rel.to_string_lossy().into_owned(),
         None => file.display.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Selection;
+
+    #[test]
+    fn breakage_counts_errors_of_unselected_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("nginx.conf"), "events {}\nhttp {\n    include a.conf;\n}\n").unwrap();
+        std::fs::write(dir.path().join("a.conf"), "include nginx.conf;\nserver {\n").unwrap();
+        let settings = Settings {
+            workspace: crate::workspace::Options { paths: vec![".".into()], cwd: dir.path().to_path_buf(), ..Default::default() },
+            config: Default::default(),
+            selection: Selection { select: Some(vec!["NGX101".into()]), ..Default::default() },
+            registry: crate::rules::Registry::builtin(),
+        };
+        let linted = lint(&settings, &mut std::io::empty()).unwrap();
+        assert!(linted.findings.is_empty());
+        let a = dir.path().canonicalize().unwrap().join("a.conf");
+        // The include cycle (NGX008) and the unclosed block (NGX001).
+        assert_eq!(breakage(&linted).get(&a), Some(&2), "{:?}", linted.workspace.findings);
     }
 }

@@ -101,21 +101,32 @@ mod tests {
     use std::cell::Cell;
     use std::os::unix::fs::{symlink, PermissionsExt};
 
-    /// Fails the `n`-th rename.
-    struct FailingRename {
+    /// Fails the `n`-th temporary write (`rename: false`) or rename.
+    struct Failing {
         n: usize,
+        rename: bool,
         seen: Cell<usize>,
     }
 
-    impl Fs for FailingRename {
+    impl Failing {
+        fn nth(&self, rename: bool) -> std::io::Result<()> {
+            if rename == self.rename {
+                self.seen.set(self.seen.get() + 1);
+                if self.seen.get() == self.n {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl Fs for Failing {
         fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+            self.nth(false)?;
             RealFs.write_temp(target, bytes)
         }
         fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-            self.seen.set(self.seen.get() + 1);
-            if self.seen.get() == self.n {
-                return Err(std::io::Error::other("disk on fire"));
-            }
+            self.nth(true)?;
             RealFs.rename(from, to)
         }
         fn remove(&self, path: &Path) {
@@ -125,21 +136,24 @@ mod tests {
 
     #[test]
     fn a_failure_on_the_second_of_three_files_leaves_all_three_unchanged() {
-        let dir = tempfile::tempdir().unwrap();
-        let files: Vec<(PathBuf, Vec<u8>, Vec<u8>)> = (0..3)
-            .map(|i| {
-                let p = dir.path().join(format!("f{i}.conf"));
-                std::fs::write(&p, format!("old {i}\n")).unwrap();
-                (p, format!("old {i}\n").into_bytes(), format!("new {i}\n").into_bytes())
-            })
-            .collect();
-        let err = write_all(&FailingRename { n: 2, seen: Cell::new(0) }, &files).unwrap_err();
-        assert!(err.to_string().contains("f1.conf"), "{err}");
-        for (i, (p, _, _)) in files.iter().enumerate() {
-            assert_eq!(std::fs::read_to_string(p).unwrap(), format!("old {i}\n"));
+        // Writing the second file's new contents fails, or replacing it does.
+        for rename in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let files: Vec<(PathBuf, Vec<u8>, Vec<u8>)> = (0..3)
+                .map(|i| {
+                    let p = dir.path().join(format!("f{i}.conf"));
+                    std::fs::write(&p, format!("old {i}\n")).unwrap();
+                    (p, format!("old {i}\n").into_bytes(), format!("new {i}\n").into_bytes())
+                })
+                .collect();
+            let err = write_all(&Failing { n: 2, rename, seen: Cell::new(0) }, &files).unwrap_err();
+            assert!(err.to_string().contains("f1.conf"), "{err}");
+            for (i, (p, _, _)) in files.iter().enumerate() {
+                assert_eq!(std::fs::read_to_string(p).unwrap(), format!("old {i}\n"), "rename fails: {rename}");
+            }
+            let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("conflint")).collect();
+            assert!(leftovers.is_empty(), "{leftovers:?}");
         }
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("conflint")).collect();
-        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     #[test]

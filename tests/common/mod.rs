@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests; each test binary uses some of them.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -31,4 +32,16 @@ pub fn resolve_alone(name: &str, bytes: &[u8]) -> FpmConfig {
     let root = sources.add(SourceFile::new(name, None, bytes.to_vec()));
     let mut one = OneFile { sources, parsed: Arc::new(conflint::fpm::parse(bytes)) };
     resolve(root, &mut one, "/usr", false)
+}
+
+/// Whether nginx and php-fpm8.2 are installed. When they are not, a test that needs them
+/// skips (saying so), or fails when CONFLINT_REQUIRE_VALIDATORS=1 (CI).
+pub fn validators_installed() -> bool {
+    let missing: Vec<&str> = ["nginx", "php-fpm8.2"].into_iter().filter(|b| !std::path::Path::new("/usr/sbin").join(b).exists()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(std::env::var("CONFLINT_REQUIRE_VALIDATORS").as_deref() != Ok("1"), "{missing:?} required (CONFLINT_REQUIRE_VALIDATORS=1) but not installed");
+    eprintln!("NOTE: {missing:?} not installed; set CONFLINT_REQUIRE_VALIDATORS=1 to make this a failure");
+    false
 }

@@ -2,13 +2,16 @@
 //! directory): in a namespace with the stage mounted at the live directory, else on a copy
 //! whose `error_log`, `pid`, logs and absolute includes are rewritten into the stage.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use super::sandbox::{self, Sandbox};
-use super::{Isolation, Ran, ValidateError};
+use super::accounts;
+use super::process::{self, RunError};
+use super::sandbox::{self, Run, Sandbox};
+use super::{run_error, Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
 use crate::fix::stage::{Stage, Unit};
 use crate::fpm::ast::LineKind;
@@ -21,13 +24,17 @@ const WRITTEN: &[&str] = &["error_log", "pid", "access.log", "slowlog"];
 
 /// The live directory of the binary's php-fpm.conf (`Configuration File (php.ini) Path`
 /// of `php-fpm -i`: Debian's `/etc/php/8.2/fpm`).
-pub fn conf_dir_of(binary: &Path) -> PathBuf {
-    let out = Command::new(binary).arg("-i").output().ok();
-    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    text.lines()
+pub fn conf_dir_of(binary: &Path, limit: Duration) -> Result<PathBuf, ValidateError> {
+    let text = match process::output(Command::new(binary).arg("-i"), limit) {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(RunError::Spawn(_)) => String::new(),
+        Err(e) => return Err(run_error(e, format!("{} -i", binary.display()), limit)),
+    };
+    Ok(text
+        .lines()
         .find_map(|l| l.strip_prefix("Configuration File (php.ini) Path => "))
         .map(|p| PathBuf::from(p.trim()))
-        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm"))
+        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm")))
 }
 
 /// The directory to stage for `config`, and what keeps it from being validated safely.
@@ -54,7 +61,7 @@ pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Optio
     (Some(Unit { system, local }), refusals)
 }
 
-pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path) -> Result<Ran, ValidateError> {
+pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path, limit: Duration) -> Result<Ran, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the PHP-FPM configuration: {e}"));
     let stage = Stage::new(std::slice::from_ref(unit), fixed).map_err(io)?;
     let root = ws.source(config.root.expect("planned configs have a root"));
@@ -71,13 +78,19 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     }
     let staged_conf = stage.units[0].staged.clone();
     let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
-    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: Vec::new(), hosts: None };
+    let (users, groups) = accounts_of(config);
+    let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
+    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: accounts.files, hosts: None };
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
     cmd.extend(ini.iter().cloned());
-    let ran = |isolation, output| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: Vec::new(), output };
-    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd) {
-        Ok(out) => (out, Isolation::Namespace),
-        Err(why) => {
+    let mut substitutions = Vec::new();
+    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd, limit) {
+        Run::Ran(out) => {
+            substitutions.extend(accounts.note);
+            (out, Isolation::Namespace)
+        }
+        Run::TimedOut => return Err(run_error(RunError::TimedOut, format!("{} -t ({shown})", binary.display()), limit)),
+        Run::NoNamespace(why) => {
             stage.repoint_system_links().map_err(io)?;
             let work = stage.path().join("w");
             std::fs::create_dir_all(&work).map_err(io)?;
@@ -93,7 +106,7 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
                 true => c.arg("-c").arg(staged_conf.join("php.ini")),
                 false => c.arg("-n"),
             };
-            let out = c.output().map_err(|e| ValidateError::Unavailable(format!("cannot run {}: {e}", binary.display())))?;
+            let out = process::output(&mut c, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
             (out, Isolation::RewrittenCopy { why })
         }
     };
@@ -101,9 +114,23 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     text.push_str(&String::from_utf8_lossy(&out.stdout));
     let output = stage.map_output(&text, cwd);
     match out.status.success() {
-        true => Ok(ran(isolation, output)),
+        true => Ok(Ran { validator: binary.display().to_string(), config: shown, isolation, substitutions, output }),
         false => Err(ValidateError::Failed { validator: format!("{} -t ({shown})", binary.display()), output }),
     }
+}
+
+/// Names php-fpm -t looks up: pool users and groups, socket owners, ACL members.
+fn accounts_of(config: &FpmConfig) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut users, mut groups) = (BTreeSet::new(), BTreeSet::new());
+    for s in config.pools.iter().flat_map(|p| &p.settings).filter(|s| !s.value.is_deferred()) {
+        let into = match s.name.as_str() {
+            "user" | "listen.owner" | "listen.acl_users" => &mut users,
+            "group" | "listen.group" | "listen.acl_groups" => &mut groups,
+            _ => continue,
+        };
+        into.extend(s.value.text.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()));
+    }
+    (users, groups)
 }
 
 /// Point `error_log`, `pid`, pool logs and absolute includes into the stage; a main file

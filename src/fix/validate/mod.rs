@@ -6,13 +6,16 @@
 //! binaries, then run each validator in a private namespace (or on a rewritten copy when
 //! namespaces are unavailable). Validator output names the user's files, not the stage's.
 
+mod accounts;
 mod dummies;
 mod fpm;
 mod nginx;
+mod process;
 pub mod sandbox;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::effective::nginx::NginxView;
 use crate::finding::Finding;
@@ -76,6 +79,18 @@ pub enum ValidateError {
     Refused { findings: Vec<Finding> },
     #[error("cannot validate: {0}")]
     Unavailable(String),
+    #[error("{validator} did not finish within {}s and was stopped ({} sets the limit in seconds)", limit.as_secs_f64(), process::TIMEOUT_VAR)]
+    TimedOut { validator: String, limit: Duration },
+    #[error("{0}")]
+    Setting(String),
+}
+
+/// A validator that could not be started, or was stopped at the time limit.
+fn run_error(e: process::RunError, validator: String, limit: Duration) -> ValidateError {
+    match e {
+        process::RunError::Spawn(e) => ValidateError::Unavailable(format!("cannot run {validator}: {e}")),
+        process::RunError::TimedOut => ValidateError::TimedOut { validator, limit },
+    }
 }
 
 /// Validate the fixed configuration of `outcome`. `ws` is the workspace of the fixed
@@ -86,13 +101,19 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         v.skipped.push("validation turned off (--validate never)".into());
         return Ok(v);
     }
+    let limit = process::timeout_from_env().map_err(ValidateError::Setting)?;
     let fixed: HashMap<PathBuf, Vec<u8>> = outcome.files.iter().map(|f| (f.path.clone(), f.fixed.clone())).collect();
     let touched: BTreeSet<FileId> = ws.sources.iter().filter(|(_, s)| s.disk_path.as_ref().is_some_and(|p| fixed.contains_key(p))).map(|(id, _)| id).collect();
 
     // What would run, and what must be refused, before anything runs.
     let nginx_bin = binary(&opts.nginx, "nginx", "--nginx", |n| n == "nginx");
-    let build = nginx_bin.as_deref().map(nginx::build_of).unwrap_or_default();
+    let build = match &nginx_bin {
+        Ok(bin) if ws.nginx.keys().any(|id| touched.contains(id)) => nginx::build_of(bin, limit)?,
+        _ => Default::default(),
+    };
     let view = NginxView::build(ws);
+    // Fixed files a planned validation reads; any other fixed file cannot be validated.
+    let mut checked: BTreeSet<FileId> = BTreeSet::new();
     let mut refusals = Vec::new();
     let mut nginx_plans = Vec::new();
     for &top in &view.tops {
@@ -107,32 +128,35 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         let plan = plan_nginx(ws, &view, top, &build);
         refusals.extend(plan.refusals.iter().cloned());
         refusals.extend(ws.findings.iter().filter(|f| f.code == "CFL002" && files.contains(&f.location.file)).cloned());
+        checked.extend(files);
         nginx_plans.push(plan);
     }
     let fpm_bin = binary(&opts.php_fpm, "php-fpm", "--php-fpm", |n| n.starts_with("php-fpm"));
-    let fpm_system = fpm_bin.as_deref().map(fpm::conf_dir_of).unwrap_or_else(|_| PathBuf::from("/etc/php/8.2/fpm"));
+    let fpm_system = match &fpm_bin {
+        Ok(bin) if ws.fpm.iter().any(|c| c.files.iter().any(|f| touched.contains(f))) => fpm::conf_dir_of(bin, limit)?,
+        _ => PathBuf::from("/etc/php/8.2/fpm"),
+    };
     let mut fpm_plans = Vec::new();
     for config in &ws.fpm {
         if config.files.iter().all(|f| !touched.contains(f)) {
             continue;
         }
-        match fpm::plan(ws, config, &fpm_system) {
-            (Some(unit), refused) => {
-                refusals.extend(refused);
-                fpm_plans.push((config, unit));
-            }
-            (None, _) => v.skipped.push("PHP-FPM pool files without their php-fpm.conf cannot be checked with php-fpm -t".into()),
-        }
-    }
-    for (id, _) in ws.nginx.iter().filter(|(id, _)| touched.contains(id)) {
-        if ws.nginx_snippets.contains(id) {
-            v.skipped.push(format!("{}: no nginx.conf in the linted tree includes it, so nginx -t cannot check it", ws.source(*id).display));
+        // Pools without their php-fpm.conf have no plan: their files stay unchecked.
+        if let (Some(unit), refused) = fpm::plan(ws, config, &fpm_system) {
+            refusals.extend(refused);
+            checked.extend(config.files.iter().copied());
+            fpm_plans.push((config, unit));
         }
     }
     if !refusals.is_empty() {
         refusals.sort_by_key(|f| (f.location, f.code.clone()));
         refusals.dedup();
         return Err(ValidateError::Refused { findings: refusals });
+    }
+    let unchecked: Vec<String> = touched.difference(&checked).map(|&f| unchecked_why(ws, f)).collect();
+    match opts.mode {
+        Mode::Always if !unchecked.is_empty() => return Err(ValidateError::Unavailable(unchecked.join("; "))),
+        _ => v.skipped.extend(unchecked),
     }
 
     let unavailable = |v: &mut Validation, why: String| match opts.mode {
@@ -147,7 +171,7 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
             Err(why) => unavailable(&mut v, format!("{why}; the nginx configuration was not validated"))?,
             Ok(bin) => {
                 for plan in &nginx_plans {
-                    match nginx::validate(ws, plan, &fixed, bin, &build, &opts.cwd) {
+                    match nginx::validate(ws, plan, &fixed, bin, &build, &opts.cwd, limit) {
                         Ok(r) => v.ran.push(r),
                         Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
                         Err(e) => return Err(e),
@@ -161,7 +185,7 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
             Err(why) => unavailable(&mut v, format!("{why}; the PHP-FPM configuration was not validated"))?,
             Ok(bin) => {
                 for (config, unit) in &fpm_plans {
-                    match fpm::validate(ws, config, unit, &fixed, bin, &opts.cwd) {
+                    match fpm::validate(ws, config, unit, &fixed, bin, &opts.cwd, limit) {
                         Ok(r) => v.ran.push(r),
                         Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
                         Err(e) => return Err(e),
@@ -171,6 +195,15 @@ pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Re
         }
     }
     Ok(v)
+}
+
+/// Why a fixed file is read by no validation.
+fn unchecked_why(ws: &Workspace, file: FileId) -> String {
+    let shown = &ws.source(file).display;
+    match ws.nginx.contains_key(&file) {
+        true => format!("{shown}: no nginx.conf in the linted tree includes it, so nginx -t cannot check it"),
+        false => format!("{shown}: no php-fpm.conf in the linted tree includes it, so php-fpm -t cannot check it"),
+    }
 }
 
 /// The validator named by `flag`, else found on PATH.

@@ -10,6 +10,14 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use super::process::{self, RunError};
+
+/// The validator's own output streams (a container's `error_log /dev/stderr;`): writing
+/// them reaches the captured output, not the live system, so nothing is overlaid for them.
+/// Any other path under /dev or /proc is not confined and makes the namespace unusable.
+const STDIO: &[&str] = &["/dev/stdout", "/dev/stderr", "/dev/null", "/proc/self/fd/1", "/proc/self/fd/2"];
 
 /// Printed just before the validator is started: without it the namespace never came up.
 const READY: &str = "conflint-sandbox-ready";
@@ -32,10 +40,22 @@ pub fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// Run `cmd` in the sandbox. `Err` says why the namespace could not be set up (the caller
-/// falls back); `Ok` is the validator's own result.
-pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, String> {
-    let script = script(sb, scratch)?;
+/// How a sandboxed run ended.
+pub enum Run {
+    /// The validator's own result.
+    Ran(Output),
+    /// Killed after the time limit.
+    TimedOut,
+    /// Why the namespace could not be set up (the caller falls back).
+    NoNamespace(String),
+}
+
+/// Run `cmd` in the sandbox, killed after `limit`.
+pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString], limit: Duration) -> Run {
+    let script = match script(sb, scratch) {
+        Ok(s) => s,
+        Err(why) => return Run::NoNamespace(why),
+    };
     let mut c = Command::new("unshare");
     if !running_as_root() {
         // Root inside, the user's subordinate ids mapped too, so `chown(…, www-data)` of a
@@ -43,15 +63,19 @@ pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString]) -> Result<Output, Str
         c.args(["--map-root-user", "--map-auto"]);
     }
     c.args(["--mount", "--net", "--fork", "--", "sh", "-c", &script, "sh"]).args(cmd);
-    let mut out = c.output().map_err(|e| format!("cannot run unshare: {e}"))?;
+    let mut out = match process::output(&mut c, limit) {
+        Ok(out) => out,
+        Err(RunError::TimedOut) => return Run::TimedOut,
+        Err(RunError::Spawn(e)) => return Run::NoNamespace(format!("cannot run unshare: {e}")),
+    };
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let Some(at) = stdout.find(&format!("{READY}\n")) else {
         let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim().to_string();
-        return Err(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
+        return Run::NoNamespace(if why.is_empty() { format!("unshare exited with {}", out.status) } else { why });
     };
     // The validator's own output only.
     out.stdout = stdout.as_bytes()[at + READY.len() + 1..].to_vec();
-    Ok(out)
+    Run::Ran(out)
 }
 
 fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
@@ -71,9 +95,10 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     };
     // Directories to make writable: where files are written, where stand-ins are created,
     // and where a bind target is missing (it must be created).
-    let mut dirs: Vec<PathBuf> = sb.writes.iter().filter_map(|w| w.parent().map(Path::to_path_buf)).collect();
+    let mut dirs: Vec<PathBuf> = sb.writes.iter().filter(|w| !STDIO.contains(&w.to_string_lossy().as_ref())).filter_map(|w| w.parent().map(Path::to_path_buf)).collect();
     dirs.extend(sb.files.iter().filter(|(_, t)| !exists(t)).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
-    dirs.extend(sb.binds.iter().filter(|(_, t)| !exists(t)).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
+    // (On the host: a bind target always "exists" in its own staged copy.)
+    dirs.extend(sb.binds.iter().filter(|(_, t)| std::fs::symlink_metadata(t).is_err()).filter_map(|(_, t)| t.parent().map(Path::to_path_buf)));
     let mut points: Vec<PathBuf> = Vec::new();
     for d in dirs {
         let mut a = d.as_path();
@@ -106,15 +131,23 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
         let opts = format!("lowerdir={},upperdir={},workdir={}", dir.display(), u.display(), w.display());
         *s += &format!("mount -t overlay conflint -o {} {}\n", quote(&opts), q(dir));
     };
+    // A directory holding the scratch space (the stage lives in /tmp, a config writes
+    // /tmp/nginx/nginx.pid) is overlaid last: once it is, the scratch tmpfs and the stage
+    // are hidden under it. Nothing else may be mounted below it, or that would be hidden too.
+    let holds_scratch = |d: &Path| scratch.starts_with(d);
+    let targets = sb.binds.iter().map(|(_, t)| t).chain(sb.files.iter().map(|(_, t)| t));
+    if let Some(t) = targets.into_iter().find(|t| outer.iter().any(|d| holds_scratch(d) && t.starts_with(d))) {
+        return Err(format!("cannot both overlay the directory of the stage and mount {} below it", t.display()));
+    }
     // Overlays outside the staged directories first (they would hide binds made before
     // them), then the binds, then overlays inside staged directories.
-    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| !inside_bind(d)) {
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| !inside_bind(d) && !holds_scratch(d)) {
         overlay(&mut s, n, dir);
     }
     for (staged, system) in &sb.binds {
         s += &format!("mkdir -p {}\nmount --bind {} {}\n", q(system), q(staged), q(system));
     }
-    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| inside_bind(d)) {
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| inside_bind(d) && !holds_scratch(d)) {
         overlay(&mut s, n, dir);
     }
     for (prepared, target) in &sb.files {
@@ -126,6 +159,9 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     }
     if let Some(h) = &sb.hosts {
         s += &format!("mount --bind {} /etc/hosts\n", q(h));
+    }
+    for (n, dir) in outer.iter().enumerate().filter(|(_, d)| holds_scratch(d)) {
+        overlay(&mut s, n, dir);
     }
     s += "ip link set lo up 2>/dev/null || true\n";
     s += &format!("echo {READY}\nexec \"$@\"\n");
@@ -190,6 +226,34 @@ mod tests {
         assert!(etc < bind, "{s}");
         assert!(s.contains("cp '/tmp/s/dummy.crt' '/etc/conflint-test-absent/x.pem'"), "{s}");
         assert!(s.ends_with("exec \"$@\"\n"));
+    }
+
+    #[test]
+    fn a_missing_bind_target_is_created_in_an_overlay() {
+        // The staged copy exists; the live directory it is mounted at does not.
+        let staged = tempfile::tempdir().unwrap();
+        let sb = Sandbox { binds: vec![(staged.path().to_path_buf(), "/usr/local/conflint-test-absent/conf".into())], ..Default::default() };
+        let s = script(&sb, &staged.path().join("scratch")).unwrap();
+        let overlay = s.find("lowerdir=/usr/local,").expect("overlay over /usr/local");
+        assert!(overlay < s.find("mkdir -p '/usr/local/conflint-test-absent/conf'").unwrap(), "{s}");
+    }
+
+    #[test]
+    fn the_directory_of_the_stage_is_overlaid_last() {
+        let sb = Sandbox { writes: vec!["/tmp/nginx/nginx.pid".into(), "/var/log/nginx/error.log".into()], binds: vec![("/tmp/s/unit0".into(), "/etc/nginx".into())], ..Default::default() };
+        let s = script(&sb, Path::new("/tmp/s/scratch")).unwrap();
+        let tmp = s.find("lowerdir=/tmp,").expect("overlay over /tmp");
+        assert!(s[..tmp].contains("mount --bind '/tmp/s/unit0' '/etc/nginx'") && s[..tmp].contains("lowerdir=/var/log/nginx,"), "{s}");
+        assert!(!s[tmp..].contains("mount "), "the last mount: {s}");
+        let under = Sandbox { files: vec![("/tmp/s/dummy.crt".into(), "/tmp/certs/x.pem".into())], ..sb };
+        assert!(script(&under, Path::new("/tmp/s/scratch")).is_err());
+    }
+
+    #[test]
+    fn output_streams_need_no_overlay() {
+        let sb = Sandbox { writes: vec!["/dev/stderr".into(), "/proc/self/fd/2".into()], ..Default::default() };
+        let s = script(&sb, Path::new("/tmp/s/scratch")).unwrap();
+        assert!(!s.contains("overlay"), "{s}");
     }
 
     #[test]

@@ -3,6 +3,9 @@
 use std::collections::HashSet;
 
 use crate::effective::nginx::{Placed, ScopeId, ARRAY_DIRECTIVES};
+use crate::nginx::ast::{Directive, Item};
+use crate::source::FileId;
+use crate::workspace::Workspace;
 use crate::finding::{Applicability, Finding};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
@@ -82,18 +85,37 @@ fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped
 }
 
 /// Lines that repeat the parent's dropped entries: its `include` for entries that came from
-/// an included file, the directive itself otherwise; inserted before the child's first entry
-/// (or before the include that brought it), in the child's own file.
+/// an included file holding nothing else, the directive itself otherwise; inserted before
+/// the child's first entry (or before the include that brought it), in the child's own file.
+/// Whether all the `include` at `file` brings, through nested includes too, is `name`
+/// entries. Only then is repeating the include the same as repeating the entries: other
+/// directives may not be allowed in the child (`server_tokens`, `ssl_*` in a location), and
+/// the file may lead back to the child's own (an include cycle). The workspace has already
+/// cut include cycles, so the recursion ends.
+fn brings_only(ws: &Workspace, file: FileId, include: &Directive, name: &str) -> bool {
+    let Some(targets) = ws.includes.get(&(file, include.span.start)).filter(|t| !t.is_empty()) else { return false };
+    targets.iter().all(|t| {
+        ws.nginx.get(t).is_some_and(|nf| {
+            nf.config.items.iter().all(|item| match item {
+                Item::Directive(d) if d.block().is_some() => false,
+                Item::Directive(d) if d.name.value == "include" => brings_only(ws, *t, d, name),
+                Item::Directive(d) => d.name.value == name,
+                Item::Comment(_) => true,
+                Item::Error(_) => false,
+            })
+        })
+    })
+}
+
 fn repeat_fix(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed]) -> Option<crate::finding::Fix> {
     let view = cx.nginx;
     let pown = view.own_file(plevel);
     let mut lines: Vec<String> = Vec::new();
     for p in dropped {
-        let line = if p.file == pown {
-            edit::directive_text(cx.ws.source(p.file), *p)
-        } else {
-            let inc = view.include_bringing(cx.ws, plevel, p.file)?;
-            edit::directive_text(cx.ws.source(inc.file), inc)
+        let inc = (p.file != pown).then(|| view.include_bringing(cx.ws, plevel, p.file)).flatten();
+        let line = match inc.filter(|inc| brings_only(cx.ws, inc.file, inc.directive, p.name())) {
+            Some(inc) => edit::directive_text(cx.ws.source(inc.file), inc),
+            None => edit::directive_text(cx.ws.source(p.file), *p),
         };
         if !lines.contains(&line) {
             lines.push(line);

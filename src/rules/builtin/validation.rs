@@ -217,9 +217,17 @@ impl NginxPlan {
         } else if name == "listen" {
             if let Some(sock) = arg.strip_prefix("unix:") {
                 self.writes.insert(absolute(sock, Path::new("/")));
+            } else if let Some(host) = host_of(arg) {
+                // `listen app:80;` with a Compose service name.
+                self.hosts.insert(host.to_string());
             }
-        } else if UPSTREAM_PASSES.contains(&name) || (name == "server" && view.block_name(scope) == Some("upstream")) {
+        } else if UPSTREAM_PASSES.contains(&name) {
             if let Some(host) = host_of(arg).filter(|h| !upstreams.contains_key(h)) {
+                self.hosts.insert(host.to_string());
+            }
+        } else if name == "server" && view.block_name(scope) == Some("upstream") {
+            // Always a host, even when named like its upstream (`upstream relay { server relay:3000; }`).
+            if let Some(host) = host_of(arg) {
                 self.hosts.insert(host.to_string());
             }
         }
