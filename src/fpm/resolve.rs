@@ -1,5 +1,6 @@
 //! Sections and `include=` resolved the way PHP-FPM resolves them.
 
+use std::borrow::Cow;
 use crate::finding::{Finding, Location, Severity};
 use crate::fpm::ast::{FpmFile, LineKind, Value};
 use crate::fpm::directives;
@@ -33,8 +34,9 @@ pub trait FpmFiles {
 #[derive(Clone, Debug)]
 pub struct Setting {
     /// Lower-cased for directives (PHP-FPM compares them case-insensitively); array names
-    /// are kept as written (they are compared case-sensitively).
-    pub name: String,
+    /// are kept as written (they are compared case-sensitively). Known names borrow the
+    /// directive table's spelling: a big configuration has hundreds of thousands of them.
+    pub name: Cow<'static, str>,
     pub array_key: Option<String>,
     pub value: Value,
     /// The table entry of a scalar directive PHP-FPM knows in this section.
@@ -237,10 +239,17 @@ impl Resolver<'_> {
 
     fn setting(&mut self, file: FileId, line: Span, entry: &crate::fpm::ast::Entry) {
         let is_array = entry.array_key.is_some();
-        let name = if is_array { entry.name.clone() } else { entry.name.to_ascii_lowercase() };
-        let mut value = entry.value.clone();
         let place = if matches!(self.section, Section::Global) { directives::Place::Global } else { directives::Place::Pool };
-        let key = if is_array { None } else { directives::index(&name, place) };
+        let key = if is_array { None } else { directives::index(&entry.name, place) };
+        let name: Cow<'static, str> = match (is_array, key) {
+            (true, _) => match directives::ARRAYS.iter().find(|a| **a == entry.name) {
+                Some(known) => Cow::Borrowed(known),
+                None => Cow::Owned(entry.name.clone()),
+            },
+            (false, Some(i)) => Cow::Borrowed(directives::DIRECTIVES[usize::from(i)].name),
+            (false, None) => Cow::Owned(entry.name.to_ascii_lowercase()),
+        };
+        let mut value = entry.value.clone();
         let directive = key.map(|i| &directives::DIRECTIVES[usize::from(i)]);
         let expands = match &entry.array_key {
             Some(_) => matches!(entry.name.as_str(), "env" | "php_value" | "php_admin_value"),

@@ -71,7 +71,7 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     std::fs::create_dir_all(&scratch).map_err(io)?;
     let mut writes: Vec<PathBuf> = vec!["/run/php/x".into(), "/var/log/x".into()];
     for s in config.global.iter().chain(config.pools.iter().flat_map(|p| &p.settings)) {
-        if WRITTEN.contains(&s.name.as_str()) && s.value.text.starts_with('/') && !s.value.is_deferred() {
+        if WRITTEN.contains(&s.name.as_ref()) && s.value.text.starts_with('/') && !s.value.is_deferred() {
             let pool = config.pools.iter().find(|p| p.settings.iter().any(|x| x.location == s.location)).map_or("", |p| p.name.as_str());
             writes.push(PathBuf::from(s.value.text.replace("$pool", pool)));
         }
@@ -123,7 +123,7 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
 fn accounts_of(config: &FpmConfig) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut users, mut groups) = (BTreeSet::new(), BTreeSet::new());
     for s in config.pools.iter().flat_map(|p| &p.settings).filter(|s| !s.value.is_deferred()) {
-        let into = match s.name.as_str() {
+        let into = match s.name.as_ref() {
             "user" | "listen.owner" | "listen.acl_users" => &mut users,
             "group" | "listen.group" | "listen.acl_groups" => &mut groups,
             _ => continue,

@@ -34,7 +34,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
         if s.array_key.is_some() {
             if place == Place::Global {
                 out.push(cx.finding(s.location, format!("`{}[…]` in [global]: PHP-FPM refuses it (Array are not allowed in the global section)", s.name)).with_help("array settings belong in a pool section"));
-            } else if !ARRAYS.contains(&s.name.as_str()) {
+            } else if !ARRAYS.contains(&s.name.as_ref()) {
                 out.push(cx.finding(s.name_location, format!("unknown directive '{}' in {section}: PHP-FPM refuses to start", s.name)).with_help(format!("array directives are {}", ARRAYS.join(", "))));
             }
             continue;
