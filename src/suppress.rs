@@ -100,7 +100,7 @@ fn collect(ws: &Workspace) -> Vec<Directive> {
         let src = ws.source(*id);
         for line in &file.lines {
             if let Some(span) = line.comment {
-                let text = String::from_utf8_lossy(&src.text[span.start + 1..span.end]).into_owned();
+                let text = String::from_utf8_lossy(&src.text[span.start + 1..span.end]);
                 push_directive(src, *id, span, &text, &mut out);
             }
         }
