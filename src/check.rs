@@ -32,6 +32,25 @@ pub struct Settings {
     pub registry: Registry,
 }
 
+impl Settings {
+    /// What conflint.toml alone says for linting the tree at `cwd`: its selection, excludes,
+    /// prefixes and mappings. The language server uses it as is; `check` puts its flags on
+    /// top.
+    pub fn from_config(config: Config, registry: Registry, cwd: &Path) -> Settings {
+        let selection = Selection { select: config.select.clone(), extend_select: config.extend_select.clone(), ignore: config.ignore.clone() };
+        let workspace = workspace::Options {
+            paths: vec![".".into()],
+            prefix: config.nginx_prefix.clone(),
+            map_roots: config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect(),
+            fpm_prefix: config.fpm_prefix.clone().unwrap_or_else(|| "/usr".into()),
+            excludes: config.excludes(cwd),
+            cwd: cwd.to_path_buf(),
+            ..Default::default()
+        };
+        Settings { workspace, config, selection, registry }
+    }
+}
+
 pub struct Linted {
     pub workspace: Workspace,
     /// Every finding, ordered by file, position and code.

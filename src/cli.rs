@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::check::{Selection, Settings};
+use crate::check::Settings;
 use crate::finding::{Finding, Severity};
 use crate::report::{self, Format};
 use crate::rules::{self, Registry};
-use crate::workspace::{self, Context};
+use crate::workspace::Context;
 
 #[derive(Parser, Debug)]
 #[command(name = "conflint", version, about = "Lint nginx and PHP-FPM configuration: find the 502/503/504 before the reload")]
@@ -287,31 +287,27 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if let Some(m) = args.host_memory {
         config.host.memory = Some(m);
     }
-    let selection = Selection {
-        select: args.select.clone().or_else(|| config.select.clone()),
-        extend_select: config.extend_select.iter().chain(&args.extend_select).cloned().collect(),
-        ignore: config.ignore.iter().chain(&args.ignore).cloned().collect(),
-    };
-    let map_roots = if args.map_root.is_empty() {
-        config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect()
-    } else {
-        args.map_root.clone()
-    };
-    let opts = workspace::Options {
-        paths: args.paths.clone(),
-        stdin_filename: args.stdin_filename.clone(),
-        context: args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?,
-        prefix: args.prefix.clone().or_else(|| config.nginx_prefix.clone()),
-        map_roots,
-        fpm_prefix: args.fpm_prefix.clone().or_else(|| config.fpm_prefix.clone()).unwrap_or_else(|| PathBuf::from("/usr")),
-        allow_outside: args.allow_outside,
-        excludes: config.excludes(&cwd),
-        force_exclude: args.force_exclude,
-        in_project: args.in_project,
-        cwd,
-        overlay: Default::default(),
-    };
-    let settings = Settings { workspace: opts, config, selection, registry };
+    let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;
+    let mut settings = Settings::from_config(config, registry, &cwd);
+    let (selection, opts) = (&mut settings.selection, &mut settings.workspace);
+    if args.select.is_some() {
+        selection.select = args.select.clone();
+    }
+    selection.extend_select.extend(args.extend_select.iter().cloned());
+    selection.ignore.extend(args.ignore.iter().cloned());
+    if !args.map_root.is_empty() {
+        opts.map_roots = args.map_root.clone();
+    }
+    opts.paths = args.paths.clone();
+    opts.stdin_filename = args.stdin_filename.clone();
+    opts.context = context;
+    opts.prefix = args.prefix.clone().or(opts.prefix.take());
+    if let Some(p) = &args.fpm_prefix {
+        opts.fpm_prefix = p.clone();
+    }
+    opts.allow_outside = args.allow_outside;
+    opts.force_exclude = args.force_exclude;
+    opts.in_project = args.in_project;
     if args.in_project && args.paths.iter().any(|p| p == "-") {
         return Err(Fatal::Usage("--in-project takes the paths of files in a project, not `-`".into()));
     }

@@ -8,10 +8,9 @@ use lsp_types::{Diagnostic, Uri};
 
 use super::convert::Encoding;
 use super::diagnostics::{self, Context};
-use crate::check::{Selection, Settings};
+use crate::check::Settings;
 use crate::config::Config;
 use crate::rules::Registry;
-use crate::workspace;
 
 pub struct Outcome {
     /// Diagnostics of the files inside the root that have findings, by real path.
@@ -88,18 +87,9 @@ fn settings(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>) -> Result<Settings,
         None => Registry::builtin(),
     };
     config.check_against(&registry).map_err(|e| e.to_string())?;
-    let selection = Selection { select: config.select.clone(), extend_select: config.extend_select.clone(), ignore: config.ignore.clone() };
-    let workspace = workspace::Options {
-        paths: vec![".".into()],
-        prefix: config.nginx_prefix.clone(),
-        map_roots: config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect(),
-        fpm_prefix: config.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from("/usr")),
-        excludes: config.excludes(root),
-        cwd: root.to_path_buf(),
-        overlay,
-        ..Default::default()
-    };
-    Ok(Settings { workspace, config, selection, registry })
+    let mut settings = Settings::from_config(config, registry, root);
+    settings.workspace.overlay = overlay;
+    Ok(settings)
 }
 
 #[cfg(test)]
