@@ -31,8 +31,8 @@ impl Detected {
         let opts = workspace::Options { paths: vec![".".into()], cwd: dir.to_path_buf(), ..Default::default() };
         let ws = Workspace::load(&opts, &mut std::io::empty())?;
         let base = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let relative = |p: &Path| p.strip_prefix(&base).map_or_else(|_| p.display().to_string(), |r| if r.as_os_str().is_empty() { ".".into() } else { r.display().to_string() });
-        let shown = |file| ws.source(file).disk_path.as_deref().map(|p| relative(p));
+        let relative = |p: &Path| workspace::paths::display_path(p, &base);
+        let shown = |file| ws.source(file).disk_path.as_deref().map(relative);
         let mut found = Detected {
             nginx_roots: ws.nginx_roots.iter().filter_map(|&f| shown(f)).collect(),
             fpm_roots: ws.fpm.iter().filter_map(|c| c.root).filter_map(|f| shown(f)).collect(),

@@ -12,6 +12,7 @@ pub mod fix;
 pub mod fpm;
 pub mod init;
 pub mod nginx;
+pub mod parallel;
 pub mod source;
 pub mod suppress;
 pub mod workspace;

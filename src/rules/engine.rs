@@ -45,7 +45,6 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, 
         };
         notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rules.len()).max(1);
     let nginx = &nginx;
     let join = &join;
     let run_one = |rule: &RuleMeta| -> Result<Vec<Finding>, String> {
@@ -62,24 +61,9 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, 
         }
         Ok(found)
     };
-    // Rules only read the workspace, so they run side by side; dealt round-robin because
-    // their costs differ widely. Findings are put back in rule order.
-    let by_rule: Vec<Vec<Finding>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let run_one = &run_one;
-                scope.spawn(move || rules.iter().enumerate().skip(t).step_by(threads).map(|(i, rule)| run_one(rule).map(|f| (i, f))).collect::<Result<Vec<_>, String>>())
-            })
-            .collect();
-        let mut by_rule = vec![Vec::new(); rules.len()];
-        for worker in workers {
-            // A panicking rule is an internal error: hand it on to the caller's handler.
-            for (i, found) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))? {
-                by_rule[i] = found;
-            }
-        }
-        Ok::<_, String>(by_rule)
-    })?;
+    // Rules only read the workspace, so they run side by side; findings stay in rule order.
+    let order: Vec<usize> = (0..rules.len()).collect();
+    let by_rule = crate::parallel::map(&order, |i| run_one(rules[i])).into_iter().collect::<Result<Vec<_>, String>>()?;
     let findings = by_rule.into_iter().flatten().collect();
     Ok(Run { findings, notes })
 }

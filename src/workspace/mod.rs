@@ -313,36 +313,9 @@ impl Parsed {
 }
 
 /// Parse the walked files on every core: files are independent until includes are
-/// followed. Biggest first, each thread taking the next file, so one big file does not
-/// leave the other threads idle at the end.
+/// followed. Biggest first, so one big file does not leave the other threads idle.
 fn parse_all(files: &[(Candidate, Kind)]) -> Vec<Parsed> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
-    if threads == 1 {
-        return files.iter().map(|(c, kind)| Parsed::of(*kind, &c.bytes)).collect();
-    }
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parsed: Vec<Parsed> = (0..files.len()).map(|_| Parsed::Nothing).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&i) = order.get(n) else { break done };
-                        let (c, kind) = &files[i];
-                        done.push((i, Parsed::of(*kind, &c.bytes)));
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (i, p) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
-                parsed[i] = p;
-            }
-        }
-    });
-    parsed
+    crate::parallel::map(&order, |i| Parsed::of(files[i].1, &files[i].0.bytes))
 }
