@@ -35,7 +35,7 @@ impl Detected {
         let shown = |file| ws.source(file).disk_path.as_deref().map(relative);
         let mut found = Detected {
             nginx_roots: ws.nginx_roots.iter().filter_map(|&f| shown(f)).collect(),
-            fpm_roots: ws.fpm.iter().filter_map(|c| c.root).filter_map(|f| shown(f)).collect(),
+            fpm_roots: ws.fpm.iter().filter_map(|c| c.root).filter_map(shown).collect(),
             ..Default::default()
         };
         for m in ws.confinement.learned() {

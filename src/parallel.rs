@@ -6,33 +6,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// each thread taking the next index: costly items first keep the threads busy to the end.
 /// Results come back by index. A panic in `f` is passed on to the caller.
 pub fn map<R: Send>(order: &[usize], f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(order.len());
+    let threads = rayon::current_num_threads().min(order.len());
     if threads <= 1 {
         let mut done: Vec<(usize, R)> = order.iter().map(|&i| (i, f(i))).collect();
         done.sort_by_key(|(i, _)| *i);
         return done.into_iter().map(|(_, r)| r).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<R>> = (0..order.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        done.push((i, f(i)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (i, r) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
-                results[i] = Some(r);
-            }
+    let done = std::sync::Mutex::new(Vec::with_capacity(order.len()));
+    // On rayon's pool: its threads outlive one run, and so do their allocator heaps.
+    rayon::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|_| {
+                let mut mine = Vec::new();
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    mine.push((i, f(i)));
+                }
+                done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+            });
         }
     });
-    results.into_iter().map(|r| r.expect("order is a permutation: every index ran once")).collect()
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

@@ -51,28 +51,54 @@ pub struct SourceFile {
     /// current directory, `/`-separated.
     pub display: String,
     pub text: Vec<u8>,
-    line_starts: Vec<usize>,
+    lines: LineTable,
+}
+
+/// Where each line of a text starts, and its line ending.
+#[derive(Debug)]
+pub struct LineTable {
+    starts: Vec<usize>,
+    crlf: bool,
+}
+
+impl LineTable {
+    pub fn of(text: &[u8]) -> Self {
+        // Counted first: growing a vector of a million offsets by doubling costs more.
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
+        LineTable { starts, crlf: memchr::memmem::find(text, b"\r\n").is_some() }
+    }
 }
 
 impl SourceFile {
     pub fn new(display: impl Into<String>, disk_path: Option<PathBuf>, text: Vec<u8>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i + 1));
-        SourceFile { disk_path, display: display.into(), text, line_starts }
+        let lines = LineTable::of(&text);
+        Self::with_lines(display, disk_path, text, lines)
+    }
+
+    /// A file whose line table was built elsewhere (beside its parse, on another core).
+    pub fn with_lines(display: impl Into<String>, disk_path: Option<PathBuf>, text: Vec<u8>, lines: LineTable) -> Self {
+        SourceFile { disk_path, display: display.into(), text, lines }
+    }
+
+    /// `\r\n` when the file uses it anywhere, else `\n`: what an inserted line ends with.
+    pub fn line_ending(&self) -> &'static str {
+        if self.lines.crlf { "\r\n" } else { "\n" }
     }
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
-        let line_idx = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let line_start = self.line_starts[line_idx];
+        let line_idx = self.lines.starts.partition_point(|&s| s <= offset) - 1;
+        let line_start = self.lines.starts[line_idx];
         let column = String::from_utf8_lossy(&self.text[line_start..offset]).chars().count() + 1;
         Position { line: line_idx + 1, column, offset }
     }
 
     /// Byte range of the 1-based line `line`, without its line terminator.
     pub fn line_span(&self, line: usize) -> Span {
-        let start = self.line_starts[line - 1];
-        let mut end = self.line_starts.get(line).map_or(self.text.len(), |&n| n - 1);
+        let start = self.lines.starts[line - 1];
+        let mut end = self.lines.starts.get(line).map_or(self.text.len(), |&n| n - 1);
         if end > start && self.text[end - 1] == b'\r' {
             end -= 1;
         }
@@ -80,7 +106,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.lines.starts.len()
     }
 
     pub fn slice(&self, span: Span) -> &[u8] {

@@ -88,8 +88,13 @@ fn unused_finding(src: &SourceFile, d: &Directive, unused: &[&str]) -> Finding {
 
 fn collect(ws: &Workspace) -> Vec<Directive> {
     let mut out = Vec::new();
+    // Most files have no suppression at all: one scan of the bytes says so.
+    let may_have = |src: &SourceFile| memchr::memmem::find(&src.text, MARK.as_bytes()).is_some();
     for (id, nf) in &ws.nginx {
         let src = ws.source(*id);
+        if !may_have(src) {
+            continue;
+        }
         let mut comments = Vec::new();
         nginx_comments(&nf.config.items, &mut comments);
         for c in comments {
@@ -98,6 +103,9 @@ fn collect(ws: &Workspace) -> Vec<Directive> {
     }
     for (id, file) in &ws.fpm_files {
         let src = ws.source(*id);
+        if !may_have(src) {
+            continue;
+        }
         for line in &file.lines {
             if let Some(span) = line.comment {
                 let text = String::from_utf8_lossy(&src.text[span.start + 1..span.end]);

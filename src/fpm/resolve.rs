@@ -1,8 +1,13 @@
 //! Sections and `include=` resolved the way PHP-FPM resolves them.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
 use crate::finding::{Finding, Location, Severity};
-use crate::fpm::ast::{FpmFile, LineKind, Value};
+use crate::fpm::ast::{Entry, FpmFile, LineKind, Value};
 use crate::fpm::directives;
 use crate::source::{FileId, Sources, Span};
 
@@ -112,6 +117,11 @@ enum Section {
 
 struct Resolver<'f> {
     files: &'f mut dyn FpmFiles,
+    /// Every file read, for building the pools' settings after reading.
+    read_files: FxHashMap<FileId, Arc<FpmFile>>,
+    /// Pool entries in reading order: (pool, file, line). Their settings are built once
+    /// reading is done, pool by pool on every core.
+    pool_entries: Vec<(u32, FileId, u32)>,
     /// `include=` patterns that matched nothing: harmless unless no pool is left.
     empty_includes: Vec<(Location, String)>,
     /// Pool index by lower-cased name (sections re-open case-insensitively).
@@ -138,6 +148,8 @@ pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str
     let section = if fragment { Section::Unknown } else { Section::Global };
     let mut r = Resolver {
         files,
+        read_files: FxHashMap::default(),
+        pool_entries: Vec::new(),
         empty_includes: Vec::new(),
         pool_index: Default::default(),
         prefix: prefix.trim_end_matches('/').to_string(),
@@ -147,6 +159,7 @@ pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str
     for &root in roots {
         r.read(root, 0);
     }
+    r.build_pools();
     let no_pools = r.config.pools.is_empty() && !fragment;
     for (at, pattern) in std::mem::take(&mut r.empty_includes) {
         let (severity, consequence) =
@@ -154,6 +167,45 @@ pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str
         r.config.findings.push(Finding::new("FPM009", severity, at, format!("nothing matches the include pattern '{pattern}' {consequence}")));
     }
     r.config
+}
+
+/// The setting an entry makes in `place`; inside a pool `$pool` in a string value is
+/// replaced by the pool's name.
+fn make_setting(file: FileId, line: Span, entry: &Entry, place: directives::Place, pool: Option<&str>) -> (Setting, Option<u16>) {
+    let is_array = entry.array_key.is_some();
+    let key = if is_array { None } else { directives::index(&entry.name, place) };
+    let name: Cow<'static, str> = match (is_array, key) {
+        (true, _) => match directives::ARRAYS.iter().find(|a| **a == entry.name) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(entry.name.clone()),
+        },
+        (false, Some(i)) => Cow::Borrowed(directives::DIRECTIVES[usize::from(i)].name),
+        (false, None) => Cow::Owned(entry.name.to_ascii_lowercase()),
+    };
+    let mut setting = Setting {
+        name,
+        array_key: entry.array_key.as_ref().map(|(k, _)| k.clone()),
+        location: Location { file, span: line },
+        name_location: Location { file, span: entry.name_span },
+        value_location: Location { file, span: entry.value.span },
+        value: entry.value.clone(),
+        directive: key.map(|i| &directives::DIRECTIVES[usize::from(i)]),
+    };
+    if let Some(pool) = pool.filter(|_| setting.expands() && setting.value.text.contains("$pool")) {
+        setting.value.text = setting.value.text.replace("$pool", pool);
+    }
+    (setting, key)
+}
+
+impl Setting {
+    /// PHP-FPM replaces `$pool` in this setting's value: string directives and the
+    /// `env`/`php_value`/`php_admin_value` arrays.
+    fn expands(&self) -> bool {
+        match &self.array_key {
+            Some(_) => matches!(&*self.name, "env" | "php_value" | "php_admin_value"),
+            None => self.directive.is_some_and(|d| d.kind == directives::Kind::Str),
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -173,6 +225,7 @@ impl Resolver<'_> {
             self.config.files.push(file);
         }
         let parsed = self.files.parsed(file);
+        self.read_files.entry(file).or_insert_with(|| Arc::clone(&parsed));
         let lines = &parsed.lines;
         // After an include that ended in another section, the next entry of this file
         // silently lands there.
@@ -207,10 +260,6 @@ impl Resolver<'_> {
                             pools.push(Pool::new(name.clone(), loc));
                             pools.len() - 1
                         });
-                        // Sized once for the entries up to the next header: growing the
-                        // vectors of thousands of pools a push at a time is most of the cost.
-                        let entries = lines[n + 1..].iter().take_while(|l| !matches!(l.kind, LineKind::Section { .. })).filter(|l| matches!(l.kind, LineKind::Entry(_))).count();
-                        pools[i].reserve(entries);
                         Section::Pool(i)
                     };
                 }
@@ -231,54 +280,67 @@ impl Resolver<'_> {
                                 .with_help("move it above the `include=` line, or open its section again with a header"),
                         );
                     }
-                    self.setting(file, line.span, entry);
+                    match self.section {
+                        Section::Pool(i) => self.pool_entries.push((i as u32, file, n as u32)),
+                        _ => self.setting(file, line.span, entry),
+                    }
                 }
             }
         }
     }
 
-    fn setting(&mut self, file: FileId, line: Span, entry: &crate::fpm::ast::Entry) {
-        let is_array = entry.array_key.is_some();
-        let place = if matches!(self.section, Section::Global) { directives::Place::Global } else { directives::Place::Pool };
-        let key = if is_array { None } else { directives::index(&entry.name, place) };
-        let name: Cow<'static, str> = match (is_array, key) {
-            (true, _) => match directives::ARRAYS.iter().find(|a| **a == entry.name) {
-                Some(known) => Cow::Borrowed(known),
-                None => Cow::Owned(entry.name.clone()),
-            },
-            (false, Some(i)) => Cow::Borrowed(directives::DIRECTIVES[usize::from(i)].name),
-            (false, None) => Cow::Owned(entry.name.to_ascii_lowercase()),
-        };
-        let mut value = entry.value.clone();
-        let directive = key.map(|i| &directives::DIRECTIVES[usize::from(i)]);
-        let expands = match &entry.array_key {
-            Some(_) => matches!(entry.name.as_str(), "env" | "php_value" | "php_admin_value"),
-            None => directive.is_some_and(|d| d.kind == directives::Kind::Str),
-        };
-        if expands && value.text.contains("$pool") {
-            match self.section {
-                Section::Pool(i) => value.text = value.text.replace("$pool", &self.config.pools[i].name),
-                Section::Global => self.config.findings.push(
-                    Finding::new("FPM001", Severity::Error, Location { file, span: value.span }, format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
-                        .with_help("`$pool` stands for the pool name and only works inside a pool section"),
-                ),
-                Section::Unknown => {}
+    /// A setting of `[global]` or of a fragment's unknown section (pool entries are built
+    /// by `build_pools`).
+    fn setting(&mut self, file: FileId, line: Span, entry: &Entry) {
+        let global = matches!(self.section, Section::Global);
+        let place = if global { directives::Place::Global } else { directives::Place::Pool };
+        let (setting, _) = make_setting(file, line, entry, place, None);
+        if global && setting.expands() && entry.value.text.contains("$pool") {
+            self.config.findings.push(
+                Finding::new("FPM001", Severity::Error, setting.value_location, format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
+                    .with_help("`$pool` stands for the pool name and only works inside a pool section"),
+            );
+        }
+        if global {
+            self.config.global.push(setting);
+        } else {
+            self.config.unplaced.push(setting);
+        }
+    }
+
+    /// The settings of every pool, from the entries read into it: pools are independent,
+    /// so they are built side by side. Each pool's vectors are sized once — growing those
+    /// of thousands of pools a push at a time is most of the cost.
+    fn build_pools(&mut self) {
+        let pools = &mut self.config.pools;
+        let mut counts = vec![0usize; pools.len()];
+        for &(pool, ..) in &self.pool_entries {
+            counts[pool as usize] += 1;
+        }
+        // The entries grouped by pool, reading order kept within each.
+        let mut starts = Vec::with_capacity(pools.len() + 1);
+        starts.push(0);
+        for c in &counts {
+            starts.push(starts.last().copied().unwrap_or(0) + c);
+        }
+        let mut next = starts.clone();
+        let mut grouped = vec![(FileId(0), 0u32); self.pool_entries.len()];
+        for &(pool, file, line) in &self.pool_entries {
+            grouped[next[pool as usize]] = (file, line);
+            next[pool as usize] += 1;
+        }
+        let files = &self.read_files;
+        pools.par_iter_mut().enumerate().with_min_len(256).for_each(|(i, pool)| {
+            let entries = &grouped[starts[i]..starts[i + 1]];
+            pool.reserve(entries.len());
+            for &(file, n) in entries {
+                let line = &files[&file].lines[n as usize];
+                let LineKind::Entry(entry) = &line.kind else { continue };
+                let (setting, key) = make_setting(file, line.span, entry, directives::Place::Pool, Some(&pool.name));
+                pool.push(setting, key);
             }
-        }
-        let setting = Setting {
-            name,
-            array_key: entry.array_key.as_ref().map(|(k, _)| k.clone()),
-            location: Location { file, span: line },
-            name_location: Location { file, span: entry.name_span },
-            value_location: Location { file, span: value.span },
-            value,
-            directive,
-        };
-        match self.section {
-            Section::Global => self.config.global.push(setting),
-            Section::Pool(i) => self.config.pools[i].push(setting, key),
-            Section::Unknown => self.config.unplaced.push(setting),
-        }
+        });
+        self.pool_entries = Vec::new();
     }
 
     fn include(&mut self, file: FileId, at: Location, value: &Value, depth: usize) {

@@ -2,6 +2,7 @@
 //! read files.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::options::OptionValue;
 use super::RuleMeta;
@@ -15,15 +16,45 @@ use crate::workspace::Workspace;
 pub struct RuleContext<'a, 'w> {
     pub rule: &'a RuleMeta,
     pub ws: &'w Workspace,
-    pub nginx: &'a NginxView<'w>,
-    /// Which PHP-FPM pools each `fastcgi_pass` reaches.
-    pub join: &'a Join<'w>,
+    pub resolved: &'a Resolved<'w>,
     /// The rule's options: declared defaults, overridden by conflint.toml.
     pub options: &'a BTreeMap<String, OptionValue>,
     pub host: &'a Host,
 }
 
-impl RuleContext<'_, '_> {
+/// The nginx view and the nginx ↔ PHP-FPM join, each built once, by the first rule that
+/// asks: PHP-FPM rules that need neither run on one core while another builds them.
+pub struct Resolved<'w> {
+    ws: &'w Workspace,
+    nginx: OnceLock<NginxView<'w>>,
+    join: OnceLock<Join<'w>>,
+}
+
+impl<'w> Resolved<'w> {
+    pub fn new(ws: &'w Workspace) -> Self {
+        Resolved { ws, nginx: OnceLock::new(), join: OnceLock::new() }
+    }
+
+    pub fn nginx(&self) -> &NginxView<'w> {
+        self.nginx.get_or_init(|| NginxView::build(self.ws))
+    }
+
+    pub fn join(&self) -> &Join<'w> {
+        self.join.get_or_init(|| Join::build(self.ws, self.nginx()))
+    }
+}
+
+impl<'a, 'w> RuleContext<'a, 'w> {
+    /// Effective nginx configuration: scopes, inheritance, includes.
+    pub fn nginx(&self) -> &'a NginxView<'w> {
+        self.resolved.nginx()
+    }
+
+    /// Which PHP-FPM pools each `fastcgi_pass` reaches.
+    pub fn join(&self) -> &'a Join<'w> {
+        self.resolved.join()
+    }
+
     /// A finding of this rule at its declared severity.
     pub fn finding(&self, at: Location, message: impl Into<String>) -> Finding {
         Finding::new(&self.rule.code, self.rule.severity, at, message)

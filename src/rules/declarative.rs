@@ -99,7 +99,7 @@ pub fn evaluate(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
 }
 
 fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let (Some(name), Some(kind_scope)) = (check.value.as_deref(), check.scope) else { return };
     let context = match kind_scope {
         ScopeKind::Location => Context::Location,

@@ -17,11 +17,6 @@ pub fn indentation(src: &SourceFile, offset: usize) -> String {
     String::from_utf8_lossy(&text[..n]).into_owned()
 }
 
-/// `\r\n` when the file uses it, else `\n`.
-pub fn line_ending(src: &SourceFile) -> &'static str {
-    if src.text.windows(2).any(|w| w == b"\r\n") { "\r\n" } else { "\n" }
-}
-
 /// Insert `line` (no terminator) as a new line just before the line holding `before`,
 /// indented like it.
 pub fn insert_line_before(src: &SourceFile, file_loc: Location, line: &str) -> Edit {
@@ -29,7 +24,7 @@ pub fn insert_line_before(src: &SourceFile, file_loc: Location, line: &str) -> E
     let indent = indentation(src, file_loc.span.start);
     Edit {
         location: Location { file: file_loc.file, span: Span::empty(start) },
-        content: format!("{indent}{line}{}", line_ending(src)),
+        content: format!("{indent}{line}{}", src.line_ending()),
     }
 }
 
@@ -38,7 +33,7 @@ pub fn insert_line_after(src: &SourceFile, file_loc: Location, line: &str) -> Ed
     let n = src.position(file_loc.span.end.saturating_sub(1).max(file_loc.span.start)).line;
     let span = src.line_span(n);
     let indent = indentation(src, span.start);
-    let eol = line_ending(src);
+    let eol = src.line_ending();
     // At the end of a file without a final newline the new line needs one first.
     let (at, content) = if span.end == src.text.len() {
         (span.end, format!("{eol}{indent}{line}"))
@@ -70,7 +65,7 @@ pub fn append_arg(placed: Placed, text: &str) -> Edit {
 pub fn insert_lines_before(src: &SourceFile, file_loc: Location, lines: &[String]) -> Edit {
     let start = src.line_span(src.position(file_loc.span.start).line).start;
     let indent = indentation(src, file_loc.span.start);
-    let eol = line_ending(src);
+    let eol = src.line_ending();
     let content = lines.iter().map(|l| format!("{indent}{l}{eol}")).collect();
     Edit { location: Location { file: file_loc.file, span: Span::empty(start) }, content }
 }

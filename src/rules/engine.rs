@@ -2,12 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::context::RuleContext;
+use super::context::{Resolved, RuleContext};
 use super::options::OptionValue;
 use super::{builtin, declarative, RuleMeta};
 use crate::config::Config;
-use crate::effective::join::Join;
-use crate::effective::nginx::NginxView;
 use crate::finding::Finding;
 use crate::workspace::Workspace;
 
@@ -33,23 +31,10 @@ pub struct Run {
 }
 
 pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, String> {
-    let nginx = NginxView::build(ws);
-    let join = Join::build(ws, &nginx);
-    let mut notes = Vec::new();
-    if rules.iter().any(|r| r.code.starts_with("XFP")) {
-        let why = match (join.sites.is_empty(), join.listeners.is_empty(), ws.nginx.is_empty()) {
-            (false, true, _) => Some("the linted tree has `fastcgi_pass` but no PHP-FPM pool with a `listen`; lint the PHP-FPM configuration too"),
-            (true, false, true) => Some("the linted tree has PHP-FPM pools but no nginx configuration; lint the nginx configuration too"),
-            (true, false, false) => Some("the nginx configuration has no `fastcgi_pass` to an address or upstream"),
-            _ => None,
-        };
-        notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
-    }
-    let nginx = &nginx;
-    let join = &join;
+    let resolved = Resolved::new(ws);
     let run_one = |rule: &RuleMeta| -> Result<Vec<Finding>, String> {
         let options = options_for(rule, config)?;
-        let cx = RuleContext { rule, ws, nginx, join, options: &options, host: &config.host };
+        let cx = RuleContext { rule, ws, resolved: &resolved, options: &options, host: &config.host };
         let mut found = Vec::new();
         match rule.check.builtin.as_deref() {
             Some(name) => {
@@ -62,8 +47,27 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, 
         Ok(found)
     };
     // Rules only read the workspace, so they run side by side; findings stay in rule order.
-    let order: Vec<usize> = (0..rules.len()).collect();
-    let by_rule = crate::parallel::map(&order, |i| run_one(rules[i])).into_iter().collect::<Result<Vec<_>, String>>()?;
-    let findings = by_rule.into_iter().flatten().collect();
+    // PHP-FPM rules go first: most need neither the nginx view nor the join, and run while
+    // one core builds those.
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by_key(|&i| !rules[i].code.starts_with("FPM"));
+    let ((), by_rule) = rayon::join(
+        || {
+            resolved.join();
+        },
+        || crate::parallel::map(&order, |i| run_one(rules[i])),
+    );
+    let findings = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
+    let mut notes = Vec::new();
+    if rules.iter().any(|r| r.code.starts_with("XFP")) {
+        let join = resolved.join();
+        let why = match (join.sites.is_empty(), join.listeners.is_empty(), ws.nginx.is_empty()) {
+            (false, true, _) => Some("the linted tree has `fastcgi_pass` but no PHP-FPM pool with a `listen`; lint the PHP-FPM configuration too"),
+            (true, false, true) => Some("the linted tree has PHP-FPM pools but no nginx configuration; lint the nginx configuration too"),
+            (true, false, false) => Some("the nginx configuration has no `fastcgi_pass` to an address or upstream"),
+            _ => None,
+        };
+        notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
+    }
     Ok(Run { findings, notes })
 }

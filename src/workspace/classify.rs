@@ -64,7 +64,7 @@ fn by_path(path: &Path) -> Option<Kind> {
         return None;
     }
     let dirs: Vec<&str> = s.split('/').collect();
-    let in_dir = |d: &str| dirs[..dirs.len().saturating_sub(1)].iter().any(|x| *x == d);
+    let in_dir = |d: &str| dirs[..dirs.len().saturating_sub(1)].contains(&d);
     let ext_ok = !has_other_extension(path);
     if name == "php-fpm.conf" || name == "www.conf" || in_dir("pool.d") || in_dir("php-fpm.d") {
         return ext_ok.then_some(Kind::Fpm);

@@ -23,7 +23,7 @@ use paths::{Confinement, MapRoot};
 use crate::finding::Finding;
 use crate::fpm::resolve::FpmConfig;
 use crate::fpm::FpmFile;
-use crate::source::{FileId, SourceFile, Sources};
+use crate::source::{FileId, LineTable, SourceFile, Sources};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -235,8 +235,9 @@ impl Builder<'_> {
             kept.push((c, kind));
         }
         let parsed = parse_all(&kept);
-        for ((c, kind), parsed) in kept.into_iter().zip(parsed) {
-            let id = self.register_parsed(c.path.clone(), c.display, c.bytes, kind, c.on_disk, parsed);
+        for ((c, kind), (parsed, lines)) in kept.into_iter().zip(parsed) {
+            let source = SourceFile::with_lines(c.display, c.on_disk.then(|| c.path.clone()), c.bytes, lines);
+            let id = self.register_parsed(c.path.clone(), source, kind, parsed);
             if c.dumped {
                 if let Some(v) = self.virtual_files.as_mut() {
                     v.push((c.path, id));
@@ -251,14 +252,15 @@ impl Builder<'_> {
             return *id;
         }
         let parsed = Parsed::of(kind, &bytes);
-        self.register_parsed(path, display, bytes, kind, on_disk, parsed)
+        let source = SourceFile::new(display, on_disk.then(|| path.clone()), bytes);
+        self.register_parsed(path, source, kind, parsed)
     }
 
-    fn register_parsed(&mut self, path: PathBuf, display: String, bytes: Vec<u8>, kind: Kind, on_disk: bool, parsed: Parsed) -> FileId {
+    fn register_parsed(&mut self, path: PathBuf, source: SourceFile, kind: Kind, parsed: Parsed) -> FileId {
         if let Some((id, _)) = self.by_path.get(&path) {
             return *id;
         }
-        let id = self.ws.sources.add(SourceFile::new(display, on_disk.then(|| path.clone()), bytes));
+        let id = self.ws.sources.add(source);
         match parsed {
             Parsed::Nginx(config) => {
                 nginx_tree::report_syntax_errors(&mut self.ws.findings, id, &config);
@@ -312,10 +314,11 @@ impl Parsed {
     }
 }
 
-/// Parse the walked files on every core: files are independent until includes are
-/// followed. Biggest first, so one big file does not leave the other threads idle.
-fn parse_all(files: &[(Candidate, Kind)]) -> Vec<Parsed> {
+/// Parse the walked files and build their line tables on every core: files are
+/// independent until includes are followed. Biggest first, so one big file does not leave
+/// the other threads idle.
+fn parse_all(files: &[(Candidate, Kind)]) -> Vec<(Parsed, LineTable)> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
-    crate::parallel::map(&order, |i| Parsed::of(files[i].1, &files[i].0.bytes))
+    crate::parallel::map(&order, |i| (Parsed::of(files[i].1, &files[i].0.bytes), LineTable::of(&files[i].0.bytes)))
 }

@@ -28,7 +28,7 @@ fn values(p: &Placed) -> Vec<String> {
 }
 
 pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let mut seen = HashSet::new();
     for s in view.ids() {
         if !matches!(view.scope(s).context, Context::Server | Context::Location) {
@@ -59,7 +59,7 @@ pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>
 }
 
 fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed], name: &str) -> Finding {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let n = dropped.len();
     let entries = if n == 1 { format!("the {name} set") } else { format!("all {n} {name} entries set") };
     let mut f = cx.finding(
@@ -108,7 +108,7 @@ fn brings_only(ws: &Workspace, file: FileId, include: &Directive, name: &str) ->
 }
 
 fn repeat_fix(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed]) -> Option<crate::finding::Fix> {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let pown = view.own_file(plevel);
     let mut lines: Vec<String> = Vec::new();
     for p in dropped {

@@ -27,7 +27,7 @@ fn connect_error(addr: &Addr) -> String {
 
 /// XFP001: a `fastcgi_pass` no pool listens on.
 pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let join = cx.join;
+    let join = cx.join();
     if !join.possible() {
         return;
     }
@@ -62,7 +62,7 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// The effective `fastcgi_read_timeout` at a site and where it is set.
 fn read_timeout<'w>(cx: &RuleContext<'_, 'w>, site: &PassSite<'w>) -> (Millis, Option<crate::effective::nginx::Placed<'w>>) {
-    match cx.nginx.effective(site.scope, "fastcgi_read_timeout") {
+    match cx.nginx().effective(site.scope, "fastcgi_read_timeout") {
         Some((_, p)) => (p.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)).unwrap_or(Millis::secs(60)), Some(p)),
         None => (Millis::secs(60), None),
     }
@@ -71,9 +71,9 @@ fn read_timeout<'w>(cx: &RuleContext<'_, 'w>, site: &PassSite<'w>) -> (Millis, O
 /// XFP002: nginx gives up before PHP is stopped (504), or PHP is killed while nginx still
 /// waits (502).
 pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for site in &cx.join.sites {
+    for site in &cx.join().sites {
         let (read, def) = read_timeout(cx, site);
-        for l in cx.join.reached(site) {
+        for l in cx.join().reached(site) {
             let Some(term) = l.pool.get("request_terminate_timeout") else { continue };
             let Some(secs) = fpm_time(&term.value.text).filter(|s| *s > 0) else { continue };
             let terminate = Millis::secs(secs as u64);
@@ -105,9 +105,9 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// XFP003: the pool's socket does not let nginx's user write to it.
 pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
-    for site in &cx.join.sites {
+    for site in &cx.join().sites {
         let (user, group, known) = nginx_user(cx, Some(site.scope));
-        for l in cx.join.reached(site) {
+        for l in cx.join().reached(site) {
             if !matches!(l.addr, Addr::Unix(_)) || seen.contains(&l.listen.location) {
                 continue;
             }
@@ -185,7 +185,7 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_
 
 /// XFP004: `localhost` on either side.
 pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for site in &cx.join.sites {
+    for site in &cx.join().sites {
         for (addr, placed) in &site.targets {
             if let Addr::Tcp { host: Host::Name(n), .. } = addr {
                 if n == "localhost" {
@@ -198,7 +198,7 @@ pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
         }
     }
-    for l in &cx.join.listeners {
+    for l in &cx.join().listeners {
         if let Addr::Tcp { host: Host::Name(n), .. } = &l.addr {
             if n == "localhost" {
                 out.push(
@@ -212,17 +212,17 @@ pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// XFP005: idle cached FastCGI connections hold every PHP worker.
 pub fn keepalive_pins_children(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for site in &cx.join.sites {
+    for site in &cx.join().sites {
         let Some(up) = site.upstream else { continue };
-        let keep_conn = cx.nginx.effective(site.scope, "fastcgi_keep_conn").and_then(|(_, p)| p.arg(0)).is_some_and(|v| v.eq_ignore_ascii_case("on"));
+        let keep_conn = cx.nginx().effective(site.scope, "fastcgi_keep_conn").and_then(|(_, p)| p.arg(0)).is_some_and(|v| v.eq_ignore_ascii_case("on"));
         if !keep_conn {
             continue;
         }
-        let Some(keepalive) = cx.nginx.first_here(up, "keepalive") else { continue };
+        let Some(keepalive) = cx.nginx().first_here(up, "keepalive") else { continue };
         let Some(n) = keepalive.arg(0).and_then(|v| v.parse::<i64>().ok()) else { continue };
         // `auto` is at least one worker: the check stays a lower bound.
-        let workers = cx.nginx.main_directive(site.scope, "worker_processes").and_then(|p| p.arg(0)).and_then(|v| v.parse::<i64>().ok()).unwrap_or(1);
-        for l in cx.join.reached(site) {
+        let workers = cx.nginx().main_directive(site.scope, "worker_processes").and_then(|p| p.arg(0)).and_then(|v| v.parse::<i64>().ok()).unwrap_or(1);
+        for l in cx.join().reached(site) {
             let Some(children) = l.pool.int("pm.max_children").filter(|c| *c > 0) else { continue };
             if n * workers >= children {
                 out.push(
@@ -237,8 +237,8 @@ pub fn keepalive_pins_children(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// XFP006: `listen.allowed_clients` shuts nginx out.
 pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
-    for site in &cx.join.sites {
-        for l in cx.join.reached(site) {
+    for site in &cx.join().sites {
+        for l in cx.join().reached(site) {
             let Some(allowed) = l.pool.get("listen.allowed_clients") else { continue };
             if !matches!(l.addr, Addr::Tcp { .. }) || seen.contains(&allowed.location) {
                 continue;

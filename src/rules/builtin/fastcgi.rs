@@ -63,7 +63,7 @@ impl Effective<'_> {
 /// The params a request at `id` gets: `Ok(None)` when no level sets any, `Err(())` when an
 /// include we cannot read stands on the way.
 fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Effective<'w>>, ()> {
-    let view = cx.nginx;
+    let view = cx.nginx();
     for level in view.chain(id) {
         let params: Vec<Placed<'w>> = view.here(level, "fastcgi_param").collect();
         let mut unread = Vec::new();
@@ -85,7 +85,7 @@ fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Ef
 /// pass target (`php8.2-fpm.sock`, `php:9000`, FPM's default port 9000), `fastcgi_index
 /// index.php` or `fastcgi_split_path_info` with `.php`.
 fn looks_like_php(cx: &RuleContext, loc: ScopeId, pass: Placed) -> bool {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let php = |t: &str| t.to_ascii_lowercase().contains("php");
     let target = pass.arg(0).unwrap_or_default();
     if php(target) || target.ends_with(":9000") {
@@ -100,7 +100,7 @@ fn looks_like_php(cx: &RuleContext, loc: ScopeId, pass: Placed) -> bool {
 
 /// PHP-FPM answers its `pm.status_path` and `ping.path` itself, without a script.
 fn is_fpm_status_page(cx: &RuleContext, loc: ScopeId) -> bool {
-    let view = cx.nginx;
+    let view = cx.nginx();
     view.scope(loc).block.filter(|b| b.name() == "location").is_some_and(|b| {
         b.directive.arg_values().last().is_some_and(|uri| {
             let uri = uri.to_ascii_lowercase();
@@ -110,7 +110,7 @@ fn is_fpm_status_page(cx: &RuleContext, loc: ScopeId) -> bool {
 }
 
 pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let mut seen = HashSet::new();
     // Insertion points already fixed by an earlier finding (locations sharing a level).
     let mut fixed = HashSet::new();
@@ -156,7 +156,7 @@ pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>)
 }
 
 fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective, fixed: &mut HashSet<Location>) -> Finding {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let where_ = if e.level == loc { String::new() } else { format!(" (inherited from {})", view.describe(e.level)) };
     let mut f = cx.finding(
         pass.location(),

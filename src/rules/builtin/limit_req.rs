@@ -96,7 +96,7 @@ fn interval(r: Rate) -> String {
 
 /// NGX201: `limit_req` without `burst=`.
 pub fn limit_req_no_burst(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let fix_burst = cx.integer("fix-burst").max(1) as u64;
     for (scope, p) in each_written(view, "limit_req") {
         if arg_index(p, "burst=").is_some() {
@@ -132,7 +132,7 @@ pub fn limit_req_no_burst(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// NGX202: `burst=N` below `min-burst` or below the zone's rate per second.
 pub fn limit_req_burst_small(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let min_burst = cx.integer("min-burst").max(0) as u64;
     for (scope, p) in each_written(view, "limit_req") {
         let Some(bi) = arg_index(p, "burst=") else { continue };
@@ -166,7 +166,7 @@ pub fn limit_req_burst_small(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// NGX203: `limit_req` applies and the effective `limit_req_status` is nginx's 503.
 pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let mut seen = HashSet::new();
     for s in view.ids() {
         if !matches!(view.scope(s).context, Context::Server | Context::Location) {
@@ -206,7 +206,7 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// template placeholder standing where a directive should (`%%TEST_GLOBALS_HTTP%%`,
 /// `{{ zones }}`), which swallows the directives after it up to the next `;`.
 fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let placeholder = |name: &str| !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     view.tree_of(id).iter().any(|&s| {
         view.includes_in(cx.ws, s).iter().any(|i| i.targets.is_empty())
@@ -217,7 +217,7 @@ fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
 
 /// NGX204: a zone that no `limit_req_zone`/`limit_conn_zone` defines.
 pub fn limit_zone_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     for (directive, zone_directive) in [("limit_req", "limit_req_zone"), ("limit_conn", "limit_conn_zone")] {
         for (scope, p) in each_written(view, directive) {
             // Only a whole configuration (from nginx.conf) shows every zone.
@@ -270,7 +270,7 @@ fn strsim_close(a: &str, b: &str) -> bool {
 /// NGX205: zone definitions and `burst=` values nginx rejects, and zones too small for
 /// a per-client key.
 pub fn limit_req_zone_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     let mut seen = HashSet::new();
     for zone_directive in ["limit_req_zone", "limit_conn_zone"] {
         for (_, p) in view.named(zone_directive) {
@@ -352,7 +352,7 @@ fn zone_findings(cx: &RuleContext, z: &ZoneDef, zone_directive: &str, out: &mut 
 
 /// NGX206: `limit_req`/`limit_conn` where an unconditional `return` answers first.
 pub fn limit_req_bypassed(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     for name in ["limit_req", "limit_conn"] {
         for (scope, p) in each_written(view, name) {
             let Some((ret_scope, ret)) = returning_level(view, scope) else { continue };

@@ -60,7 +60,7 @@ pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// FPM008: two pools bound to the same address, including forms PHP-FPM's own string
 /// comparison misses (`9000` vs `0.0.0.0:9000`, `/run//a.sock`) that fail only at bind.
 pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let listeners = &cx.join.listeners;
+    let listeners = &cx.join().listeners;
     // Only addresses with the same path or port can collide; group them first.
     let mut seen: rustc_hash::FxHashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> = Default::default();
     for (i, l) in listeners.iter().enumerate() {

@@ -17,10 +17,10 @@ pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>
         Some((user, group))
     };
     let from_conf = match at {
-        Some(scope) => cx.nginx.main_directive(scope, "user").and_then(from),
+        Some(scope) => cx.nginx().main_directive(scope, "user").and_then(from),
         None => cx.ws.nginx_roots.iter().find_map(|root| {
-            let top = cx.nginx.tops.iter().copied().find(|&t| cx.nginx.scope(t).origin == *root)?;
-            cx.nginx.first_here(top, "user").and_then(from)
+            let top = cx.nginx().tops.iter().copied().find(|&t| cx.nginx().scope(t).origin == *root)?;
+            cx.nginx().first_here(top, "user").and_then(from)
         }),
     };
     if let Some((user, group)) = from_conf {

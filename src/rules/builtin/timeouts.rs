@@ -23,7 +23,7 @@ pub fn proxy_read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>) {
 fn read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>, pass: &str, timeout: &str, backend: &str) {
     let min = cx.duration("min");
     let fix_value = cx.duration("fix-value");
-    let view = cx.nginx;
+    let view = cx.nginx();
     let mut by_definition: BTreeMap<Location, (Placed, Millis, Vec<ScopeId>)> = BTreeMap::new();
     for loc in view.request_scopes() {
         let Some(pass_directive) = view.first_here(loc, pass) else { continue };

@@ -14,7 +14,7 @@ use crate::workspace::Context;
 pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
     let limit = Millis::secs(75);
     for name in ["fastcgi_connect_timeout", "proxy_connect_timeout"] {
-        for (_, p) in cx.nginx.named(name) {
+        for (_, p) in cx.nginx().named(name) {
             let Some(v) = p.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)) else { continue };
             if v > limit {
                 out.push(
@@ -34,7 +34,7 @@ const MSEC_TIMEOUTS: &[&str] = &[
 /// NGX104: time units that mean something else than written, or that nginx refuses.
 pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
     for &name in MSEC_TIMEOUTS {
-        for (_, p) in cx.nginx.named(name) {
+        for (_, p) in cx.nginx().named(name) {
             let Some(v) = p.arg(0) else { continue };
             if v.contains('y') || v.contains('M') {
                 let mut f = cx.finding(p.arg_location(0), format!("{name} {v}: `y` and `M` are not allowed on millisecond timeouts; nginx refuses the configuration (\"{name}\" directive invalid value)"));
@@ -50,7 +50,7 @@ pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
         }
     }
-    for (_, p) in cx.nginx.named("server") {
+    for (_, p) in cx.nginx().named("server") {
         for (i, a) in p.directive.args.iter().enumerate().skip(1) {
             if let Some(v) = a.value.strip_prefix("fail_timeout=") {
                 if v.ends_with("ms") || parse_time(v, TimeKind::Sec).is_none() {
@@ -80,14 +80,14 @@ fn bare_name(pass: &str, target: &str) -> Option<String> {
 /// NGX110: a pass target that names no upstream and no resolvable host.
 pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
-        for (scope, p) in cx.nginx.named(pass) {
+        for (scope, p) in cx.nginx().named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let Some(name) = bare_name(pass, target) else { continue };
-            if cx.nginx.upstream(scope, &name).is_some() || (pass == "proxy_pass" && name == "localhost") {
+            if cx.nginx().upstream(scope, &name).is_some() || (pass == "proxy_pass" && name == "localhost") {
                 continue;
             }
             // A snippet linted without its nginx.conf may use upstreams defined there.
-            if cx.nginx.main_of(scope).is_none() {
+            if cx.nginx().main_of(scope).is_none() {
                 continue;
             }
             let message = if pass == "fastcgi_pass" {
@@ -95,7 +95,7 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
             } else {
                 format!("proxy_pass {target}: no `upstream {name}`, and `{name}` is not a resolvable host name; nginx refuses the configuration (host not found in upstream \"{name}\")")
             };
-            let mut close: Vec<(usize, &str)> = cx.nginx.upstreams(scope).keys().map(|u| (edit_distance(&name, u), *u)).filter(|(d, _)| *d <= 2).collect();
+            let mut close: Vec<(usize, &str)> = cx.nginx().upstreams(scope).keys().map(|u| (edit_distance(&name, u), *u)).filter(|(d, _)| *d <= 2).collect();
             close.sort();
             // A bare proxy_pass host may be a container or /etc/hosts name that resolves at
             // startup; only a near-miss of an upstream name is a sure mistake.
@@ -118,21 +118,21 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// NGX111: a variable target that is not an upstream name, with no resolver in effect.
 pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
-        for (scope, p) in cx.nginx.named(pass) {
+        for (scope, p) in cx.nginx().named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let authority = target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("");
             // The host ends at the port; a variable made of a variable name stops there too.
             let host = authority.split(':').next().unwrap_or("");
-            if !host.contains('$') || cx.nginx.effective(scope, "resolver").is_some() {
+            if !host.contains('$') || cx.nginx().effective(scope, "resolver").is_some() {
                 continue;
             }
             // Request-controlled variables never name an upstream on purpose.
             let request_var = ["$host", "$http_", "$arg_", "$server_name"].iter().any(|v| host.contains(v));
             // `set $backend api.example.com;` in effect: a host name that needs resolving.
             let set_host = host.split('$').nth(1).map(|v| v.trim_matches(|c| c == '{' || c == '}').split([':', '/']).next().unwrap_or("")).and_then(|var| {
-                cx.nginx.chain(scope).find_map(|s| cx.nginx.here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
+                cx.nginx().chain(scope).find_map(|s| cx.nginx().here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
             });
-            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && cx.nginx.upstream(scope, v).is_none());
+            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && cx.nginx().upstream(scope, v).is_none());
             if request_var || needs_dns {
                 out.push(cx.finding(
                     p.arg_location(0),
@@ -145,11 +145,11 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
 
 /// NGX113: an upstream nothing can be sent to.
 pub fn upstream_no_live_server(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for id in cx.nginx.ids().filter(|&s| cx.nginx.scope(s).context == Context::Upstream) {
-        let Some(block) = cx.nginx.scope(id).block else { continue };
+    for id in cx.nginx().ids().filter(|&s| cx.nginx().scope(s).context == Context::Upstream) {
+        let Some(block) = cx.nginx().scope(id).block else { continue };
         let name = block.arg(0).unwrap_or("");
-        let servers: Vec<Placed> = cx.nginx.here(id, "server").collect();
-        let has_zone_or_template = cx.nginx.here(id, "zone").next().is_some();
+        let servers: Vec<Placed> = cx.nginx().here(id, "server").collect();
+        let has_zone_or_template = cx.nginx().here(id, "zone").next().is_some();
         if servers.is_empty() && !has_zone_or_template {
             out.push(cx.finding(block.location(), format!("upstream {name} has no `server`: nginx refuses the configuration (no servers are inside upstream)")));
             continue;
@@ -163,7 +163,7 @@ pub fn upstream_no_live_server(cx: &RuleContext, out: &mut Vec<Finding>) {
 
 /// NGX112: upstream `keepalive` that never keeps anything alive.
 pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     for id in view.ids().filter(|&s| view.scope(s).context == Context::Upstream) {
         let Some(keepalive) = view.first_here(id, "keepalive") else { continue };
         let directives = &view.scope(id).directives;
@@ -177,7 +177,7 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
     }
     let mut seen = std::collections::HashSet::new();
     for pass in ["proxy_pass", "fastcgi_pass"] {
-        for (scope, p) in cx.nginx.named(pass) {
+        for (scope, p) in cx.nginx().named(pass) {
             let Some(target) = p.arg(0) else { continue };
             let name = if pass == "proxy_pass" { target.split_once("://").map_or(target, |(_, r)| r).split(['/', '?']).next().unwrap_or("") } else { target };
             let Some(up) = view.upstream(scope, name) else { continue };
@@ -221,13 +221,13 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         let buffers = format!("{kind}_buffers");
         let buffer_size = format!("{kind}_buffer_size");
         let busy = format!("{kind}_busy_buffers_size");
-        for id in cx.nginx.ids() {
+        for id in cx.nginx().ids() {
             let error = |f: Finding| {
                 let mut f = f;
                 f.severity = Severity::Error;
                 f
             };
-            if let Some(p) = cx.nginx.first_here(id, &buffer_size) {
+            if let Some(p) = cx.nginx().first_here(id, &buffer_size) {
                 match p.arg(0) {
                     Some(v) if v.to_ascii_lowercase().ends_with('g') => out.push(error(cx.finding(p.arg_location(0), format!("{buffer_size} {v}: sizes take only k or m; nginx refuses the configuration (\"{buffer_size}\" directive invalid value)")))),
                     Some(v) => {
@@ -238,7 +238,7 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                     None => {}
                 }
             }
-            let Some(p) = cx.nginx.first_here(id, &buffers) else { continue };
+            let Some(p) = cx.nginx().first_here(id, &buffers) else { continue };
             let (Some(n), Some(size)) = (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1)) else { continue };
             if n < 2 {
                 out.push(error(cx.finding(p.arg_location(0), format!("{buffers} {n} {size}: nginx refuses the configuration (there must be at least 2 \"{buffers}\")"))));
@@ -248,8 +248,8 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                 out.push(error(cx.finding(p.arg_location(1), format!("{buffers} {n} {size}: not a size nginx reads (k or m only)"))));
                 continue;
             };
-            let Some(b) = cx.nginx.effective(id, &busy).and_then(|(_, b)| b.arg(0).and_then(parse_offset).map(|v| (b, v))) else { continue };
-            let header = cx.nginx.effective(id, &buffer_size).and_then(|(_, h)| h.arg(0).and_then(parse_size)).unwrap_or(4096);
+            let Some(b) = cx.nginx().effective(id, &busy).and_then(|(_, b)| b.arg(0).and_then(parse_offset).map(|v| (b, v))) else { continue };
+            let header = cx.nginx().effective(id, &buffer_size).and_then(|(_, h)| h.arg(0).and_then(parse_size)).unwrap_or(4096);
             if b.1 < header.max(one) {
                 out.push(error(cx.finding(b.0.arg_location(0), format!("\"{busy}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration"))));
             } else if b.1 >= (n - 1) * one {
@@ -262,7 +262,7 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// NGX401: each proxied request holds two connections, so the open-file limit must cover
 /// twice `worker_connections`.
 pub fn worker_rlimit_nofile_low(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let view = cx.nginx;
+    let view = cx.nginx();
     for &top in &view.tops {
         if view.scope(top).context != Context::Main {
             continue;

@@ -126,11 +126,11 @@ pub const UPSTREAM_PASSES: &[&str] = &["proxy_pass", "fastcgi_pass", "uwsgi_pass
 
 pub fn validation_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
     let build = NginxBuild::default();
-    for &top in &cx.nginx.tops {
-        if cx.ws.nginx_roots.contains(&cx.nginx.scope(top).origin) {
+    for &top in &cx.nginx().tops {
+        if cx.ws.nginx_roots.contains(&cx.nginx().scope(top).origin) {
             // As a lint finding it is a notice of what `--fix` will refuse, at the rule's
             // severity; the refusal itself does not depend on it.
-            out.extend(plan_nginx(cx.ws, cx.nginx, top, &build).refusals.into_iter().map(|mut f| {
+            out.extend(plan_nginx(cx.ws, cx.nginx(), top, &build).refusals.into_iter().map(|mut f| {
                 f.severity = cx.rule.severity;
                 f
             }));
