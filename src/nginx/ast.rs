@@ -98,6 +98,21 @@ impl Directive {
 }
 
 impl Config {
+    /// Call `f` on every directive, depth first, without collecting them.
+    pub fn for_each_directive<'a>(&'a self, f: &mut impl FnMut(&'a Directive)) {
+        fn go<'a>(items: &'a [Item], f: &mut impl FnMut(&'a Directive)) {
+            for item in items {
+                if let Item::Directive(d) = item {
+                    f(d);
+                    if let Some(b) = d.block() {
+                        go(&b.items, f);
+                    }
+                }
+            }
+        }
+        go(&self.items, f);
+    }
+
     /// All directives in source order, depth first, with their nesting depth (0 = top level).
     pub fn walk(&self) -> Vec<(usize, &Directive)> {
         fn go<'a>(items: &'a [Item], depth: usize, out: &mut Vec<(usize, &'a Directive)>) {

@@ -159,6 +159,7 @@ impl Workspace {
             selected: HashSet::new(),
             paths: Vec::new(),
             virtual_files: None,
+            expanded: HashMap::new(),
         };
         b.add_candidates(candidates.files);
         b.resolve_nginx();
@@ -208,6 +209,8 @@ pub(crate) struct Builder<'o> {
     paths: Vec<PathBuf>,
     /// `nginx -T` dump: absolute path → file; includes resolve against it, never the disk.
     virtual_files: Option<Vec<(PathBuf, FileId)>>,
+    /// nginx include pattern (absolute) → how it is shown and what it expands to.
+    expanded: HashMap<PathBuf, (PathBuf, Vec<nginx_tree::Target>)>,
 }
 
 impl Builder<'_> {

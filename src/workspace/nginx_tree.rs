@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use super::paths::{is_glob, literal_dir, ConfDir, Located};
 use super::{Builder, Kind};
 use crate::finding::{Finding, Location, Severity};
-use crate::nginx::ast::{Config, Directive, Item};
-use crate::source::FileId;
+use crate::nginx::ast::{Config, Item, Word};
+use crate::source::{FileId, Span};
 
 /// Where a block's directives are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,7 +111,8 @@ const PACKAGED: &[&str] = &[
     "snippets/fastcgi-php.conf", "snippets/snakeoil.conf",
 ];
 
-enum Target {
+#[derive(Clone)]
+pub(crate) enum Target {
     File(PathBuf),
     Missing(PathBuf),
     Outside(PathBuf),
@@ -168,13 +169,13 @@ impl Builder<'_> {
             return;
         }
         for id in files {
-            for (_, d) in self.ws.nginx[id].config.walk() {
+            self.ws.nginx[id].config.for_each_directive(&mut |d| {
                 if d.name.value == "include" {
                     if let Some(arg) = d.args.first().filter(|a| a.value.starts_with('/')) {
                         self.confinement.map(Path::new(&arg.value));
                     }
                 }
-            }
+            });
         }
     }
 
@@ -225,14 +226,15 @@ impl Builder<'_> {
         entry.context.get_or_insert(ctx);
         let mut includes = Vec::new();
         collect_includes(&entry.config.items, ctx, &mut includes);
-        for (directive, ctx) in includes {
-            self.follow_include(file, &directive, ctx, prefix, stack);
+        for include in includes {
+            self.follow_include(file, &include, prefix, stack);
         }
     }
 
-    fn follow_include(&mut self, file: FileId, d: &Directive, ctx: Context, prefix: Prefix, stack: &mut Vec<FileId>) {
-        let Some(arg) = d.args.first() else { return };
-        let at = Location { file, span: d.span };
+    fn follow_include(&mut self, file: FileId, include: &Include, prefix: Prefix, stack: &mut Vec<FileId>) {
+        let Some(arg) = &include.arg else { return };
+        let ctx = include.ctx;
+        let at = Location { file, span: include.span };
         let pattern = PathBuf::from(&arg.value);
         let packaged = PACKAGED.iter().any(|p| pattern.ends_with(p) && (pattern.is_relative() || pattern.starts_with("/etc/nginx")));
         let full = if pattern.is_absolute() {
@@ -244,18 +246,17 @@ impl Builder<'_> {
             }
         };
         let arg_at = Location { file, span: arg.span };
-        // Name the file the way nginx would on the server.
-        let shown = if self.virtual_files.is_some() {
-            full.clone()
-        } else {
-            match self.confinement.unmap(&full) {
-                system if system != full => system,
-                // No live-system path known: show it as the user sees the tree.
-                _ => PathBuf::from(self.display_for(&full)),
+        // The same pattern is often included from every site: expanded once.
+        let (shown, targets) = match self.expanded.get(&full) {
+            Some(known) => known.clone(),
+            None => {
+                let known = (self.shown_include(&full), self.expand(&full));
+                self.expanded.insert(full.clone(), known.clone());
+                known
             }
         };
         let mut reached = Vec::new();
-        for target in self.expand(&full) {
+        for target in targets {
             match target {
                 Target::File(path) => {
                     let known = self.by_path.get(&path).copied();
@@ -323,7 +324,19 @@ impl Builder<'_> {
                 Target::Outside(path) => self.report_outside(arg_at, &path),
             }
         }
-        self.ws.includes.insert((file, d.span.start), reached);
+        self.ws.includes.insert((file, include.span.start), reached);
+    }
+
+    /// An include's path the way nginx would name it on the server.
+    fn shown_include(&self, full: &Path) -> PathBuf {
+        if self.virtual_files.is_some() {
+            return full.to_path_buf();
+        }
+        match self.confinement.unmap(full) {
+            system if system != full => system,
+            // No live-system path known: show it as the user sees the tree.
+            _ => PathBuf::from(self.display_for(full)),
+        }
     }
 
     fn note_packaged(&mut self, name: &str) {
@@ -417,12 +430,21 @@ fn expand_virtual(files: &[(PathBuf, FileId)], full: &Path) -> Vec<Target> {
     hits.into_iter().map(Target::File).collect()
 }
 
-/// Every `include` directive under `items` with the context it stands in.
-fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<(Directive, Context)>) {
+/// An `include` directive: what following it needs.
+struct Include {
+    span: Span,
+    /// The pattern, as written.
+    arg: Option<Word>,
+    /// The context it stands in.
+    ctx: Context,
+}
+
+/// Every `include` directive under `items`.
+fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<Include>) {
     for item in items {
         let Item::Directive(d) = item else { continue };
         if d.name.value == "include" && d.block().is_none() {
-            out.push((d.clone(), ctx));
+            out.push(Include { span: d.span, arg: d.args.first().cloned(), ctx });
         }
         if let Some(b) = d.block() {
             if b.raw.is_none() {

@@ -91,6 +91,8 @@ pub struct NginxPlan {
     pub writes: HashSet<PathBuf>,
     /// Upstream host names nginx -t resolves.
     pub hosts: BTreeSet<String>,
+    /// Collect `writes` and `hosts` (staging needs them; the lint rule only the refusals).
+    effects: bool,
 }
 
 /// Directives naming a file nginx -t loads (relative to the conf directory), and what a
@@ -130,7 +132,7 @@ pub fn validation_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
         if cx.ws.nginx_roots.contains(&cx.nginx().scope(top).origin) {
             // As a lint finding it is a notice of what `--fix` will refuse, at the rule's
             // severity; the refusal itself does not depend on it.
-            out.extend(plan_nginx(cx.ws, cx.nginx(), top, &build).refusals.into_iter().map(|mut f| {
+            out.extend(plan(cx.ws, cx.nginx(), top, &build, false).refusals.into_iter().map(|mut f| {
                 f.severity = cx.rule.severity;
                 f
             }));
@@ -158,11 +160,16 @@ pub fn units_for(ws: &Workspace, root: FileId, build: &NginxBuild) -> Vec<Unit> 
 }
 
 pub fn plan_nginx(ws: &Workspace, view: &NginxView, top: ScopeId, build: &NginxBuild) -> NginxPlan {
+    plan(ws, view, top, build, true)
+}
+
+fn plan(ws: &Workspace, view: &NginxView, top: ScopeId, build: &NginxBuild, effects: bool) -> NginxPlan {
     let root = view.scope(top).origin;
     let units = units_for(ws, root, build);
-    let mut plan = NginxPlan { root, units, refusals: Vec::new(), dummies: Vec::new(), writes: build.default_writes.iter().cloned().collect(), hosts: BTreeSet::new() };
+    let writes = if effects { build.default_writes.iter().cloned().collect() } else { HashSet::new() };
+    let mut plan = NginxPlan { root, units, refusals: Vec::new(), dummies: Vec::new(), writes, hosts: BTreeSet::new(), effects };
     let Some(conf) = plan.units.first().cloned() else { return plan };
-    let upstreams = view.upstreams(top);
+    let upstreams = if effects { view.upstreams(top) } else { Default::default() };
     let mut files = BTreeSet::new();
     for &s in view.tree_of(top) {
         for p in &view.scope(s).directives {
@@ -212,6 +219,7 @@ impl NginxPlan {
             }
         } else if let Some(kind) = loaded_file(name) {
             self.loaded(ws, arg, at, kind, conf);
+        } else if !self.effects {
         } else if written_path(name) {
             self.written(name, arg, build);
         } else if name == "listen" {
