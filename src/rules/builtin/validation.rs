@@ -219,8 +219,14 @@ impl NginxPlan {
             }
         } else if let Some(kind) = loaded_file(name) {
             self.loaded(ws, arg, at, kind, conf);
-        } else if !self.effects {
-        } else if written_path(name) {
+        } else if self.effects {
+            self.effect(view, scope, name, arg, build, upstreams);
+        }
+    }
+
+    /// What a directive makes `nginx -t` write or resolve.
+    fn effect(&mut self, view: &NginxView, scope: ScopeId, name: &str, arg: &str, build: &NginxBuild, upstreams: &std::collections::HashMap<&str, ScopeId>) {
+        if written_path(name) {
             self.written(name, arg, build);
         } else if name == "listen" {
             if let Some(sock) = arg.strip_prefix("unix:") {
