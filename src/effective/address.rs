@@ -86,10 +86,29 @@ fn tcp(v: &str) -> Option<Addr> {
 }
 
 /// What two addresses must share to possibly meet: the socket path, or the TCP port.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeetingKey<'a> {
     Unix(&'a Path),
     Port(u32),
+}
+
+impl std::hash::Hash for MeetingKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            // `Path` hashes itself component-aware, byte by byte. The last segment agrees
+            // with its component-wise equality (`.` and `..` hash alike, and socket paths
+            // are normalised anyway) and is far cheaper to hash.
+            MeetingKey::Unix(path) => {
+                let bytes = path.as_os_str().as_encoded_bytes();
+                let trimmed = &bytes[..bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)];
+                let last = trimmed.rsplit(|&b| b == b'/').next().unwrap_or_default();
+                if last != b"." && last != b".." {
+                    last.hash(state);
+                }
+            }
+            MeetingKey::Port(port) => port.hash(state),
+        }
+    }
 }
 
 pub fn meeting_key(a: &Addr) -> MeetingKey<'_> {

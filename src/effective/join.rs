@@ -67,8 +67,7 @@ impl<'w> Join<'w> {
             })
             .collect();
         let mut sites = Vec::new();
-        for scope in view.request_scopes() {
-            let Some(pass) = view.first_here(scope, "fastcgi_pass") else { continue };
+        for (scope, pass) in view.request_firsts("fastcgi_pass") {
             let Some(target) = pass.arg(0) else { continue };
             if target.contains('$') {
                 continue;
@@ -86,7 +85,7 @@ impl<'w> Join<'w> {
             sites.push(PassSite { scope, pass, targets, upstream: Some(up), reached: Vec::new() });
         }
         // Candidates by socket path or TCP port, so the join stays linear in big trees.
-        let mut by_key: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
+        let mut by_key: FxHashMap<Key, Vec<usize>> = FxHashMap::with_capacity_and_hasher(listeners.len(), Default::default());
         for (i, l) in listeners.iter().enumerate() {
             by_key.entry(key(&l.addr)).or_default().push(i);
         }

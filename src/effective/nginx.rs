@@ -197,6 +197,8 @@ impl<'w> NginxView<'w> {
                 let context = self.scopes[scope].context.child(&d.name.value);
                 let origin = self.scopes[scope].origin;
                 let child = self.push(Scope::new(context, Some(placed), Some(scope), origin));
+                // Sized for the block's own items (an include may still add more).
+                self.scopes[child].directives.reserve_exact(block.items.len());
                 self.fill(ws, child, file, &block.items, depth);
             }
         }
@@ -216,9 +218,10 @@ impl<'w> NginxView<'w> {
         self.scopes[id].block.map(|b| b.name())
     }
 
-    /// Location and `if`-in-location scopes: where requests are handled.
-    pub fn request_scopes(&self) -> impl Iterator<Item = ScopeId> + '_ {
-        self.ids().filter(|&id| self.scopes[id].context == Context::Location)
+    /// Location and `if`-in-location scopes (where requests are handled) with their first
+    /// directive named `name`, for those that have one.
+    pub fn request_firsts(&self, name: &str) -> impl Iterator<Item = (ScopeId, Placed<'w>)> + '_ {
+        self.firsts(name).filter(|&(id, _)| self.scopes[id].context == Context::Location)
     }
 
     fn name_id(&self, name: &str) -> Option<NameId> {
@@ -245,6 +248,13 @@ impl<'w> NginxView<'w> {
     pub fn named(&self, name: &str) -> impl Iterator<Item = (ScopeId, Placed<'w>)> + '_ {
         let all = self.name_id(name).map_or(&[][..], |n| self.occurrences[n as usize].as_slice());
         all.iter().map(move |&(s, i)| (s, self.scopes[s].directives[i as usize]))
+    }
+
+    /// The first directive named `name` of every scope that has one, in document order:
+    /// rules that look at the scopes doing something (`fastcgi_pass`) visit only those.
+    pub fn firsts(&self, name: &str) -> impl Iterator<Item = (ScopeId, Placed<'w>)> + '_ {
+        let mut last = None;
+        self.named(name).filter(move |&(s, _)| last.replace(s) != Some(s))
     }
 
     /// `id` and its ancestors up to the top of the inheritance chain (http level; main

@@ -117,11 +117,12 @@ pub fn index(name: &str, place: Place) -> Option<u16> {
     static BY_NAME: OnceLock<FxHashMap<(&'static str, bool), u16>> = OnceLock::new();
     let by_name = BY_NAME.get_or_init(|| DIRECTIVES.iter().enumerate().map(|(i, d)| ((d.name, d.place == Place::Global), i as u16)).collect());
     let global = place == Place::Global;
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        by_name.get(&(name.to_ascii_lowercase().as_str(), global)).copied()
-    } else {
-        by_name.get(&(name, global)).copied()
-    }
+    // Names are nearly always written in lower case, as the table has them: only a miss
+    // is worth a look for capitals.
+    by_name.get(&(name, global)).copied().or_else(|| {
+        let has_capitals = name.bytes().any(|b| b.is_ascii_uppercase());
+        has_capitals.then(|| by_name.get(&(name.to_ascii_lowercase().as_str(), global)).copied()).flatten()
+    })
 }
 
 /// Is `name` a directive of the other section kind (`pm` in `[global]`)?

@@ -227,6 +227,7 @@ impl Resolver<'_> {
         let parsed = self.files.parsed(file);
         self.read_files.entry(file).or_insert_with(|| Arc::clone(&parsed));
         let lines = &parsed.lines;
+        self.pool_entries.reserve(lines.len());
         // After an include that ended in another section, the next entry of this file
         // silently lands there.
         let mut leaked: Option<(Location, String, String)> = None;

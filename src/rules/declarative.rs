@@ -110,14 +110,12 @@ fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
     // Findings at the same definition are one finding naming every scope it affects.
     let mut by_definition: BTreeMap<Location, (Placed, String, Vec<ScopeId>)> = BTreeMap::new();
-    for id in view.ids().filter(|&id| view.scope(id).context == context) {
-        let anchor = match &check.having {
-            Some(h) => match view.first_here(id, h) {
-                Some(p) => Some(p),
-                None => continue,
-            },
-            None => view.scope(id).block,
-        };
+    // With `having`, only the scopes that have that directive, anchored at its first one.
+    let scopes: Vec<(ScopeId, Option<Placed>)> = match &check.having {
+        Some(h) => view.firsts(h).map(|(id, p)| (id, Some(p))).collect(),
+        None => view.ids().map(|id| (id, view.scope(id).block)).collect(),
+    };
+    for (id, anchor) in scopes.into_iter().filter(|&(id, _)| view.scope(id).context == context) {
         let effective = view.effective(id, name);
         let text = effective.and_then(|(_, p)| p.arg(0)).map(str::to_string).or_else(|| check.default.clone());
         let value = match (&text, check.kind) {

@@ -30,11 +30,14 @@ fn values(p: &Placed) -> Vec<String> {
 pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx();
     let mut seen = HashSet::new();
-    for s in view.ids() {
-        if !matches!(view.scope(s).context, Context::Server | Context::Location) {
-            continue;
-        }
-        for &name in ARRAY_DIRECTIVES {
+    for &name in ARRAY_DIRECTIVES {
+        // Only the scopes that set it, in document order.
+        let mut setting: Vec<ScopeId> = view.named(name).map(|(s, _)| s).collect();
+        setting.dedup();
+        for s in setting {
+            if !matches!(view.scope(s).context, Context::Server | Context::Location) {
+                continue;
+            }
             let here: Vec<Placed> = view.here(s, name).collect();
             let Some(&first) = here.first() else { continue };
             // The nearest enclosing level that sets it (the chain past `s`).

@@ -114,8 +114,7 @@ pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>)
     let mut seen = HashSet::new();
     // Insertion points already fixed by an earlier finding (locations sharing a level).
     let mut fixed = HashSet::new();
-    for loc in view.request_scopes() {
-        let Some(pass) = view.first_here(loc, "fastcgi_pass") else { continue };
+    for (loc, pass) in view.request_firsts("fastcgi_pass") {
         if !seen.insert(pass.location()) {
             continue;
         }

@@ -62,7 +62,8 @@ pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
 pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
     let listeners = &cx.join().listeners;
     // Only addresses with the same path or port can collide; group them first.
-    let mut seen: rustc_hash::FxHashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> = Default::default();
+    let mut seen: rustc_hash::FxHashMap<(*const crate::fpm::resolve::FpmConfig, MeetingKey), Vec<usize>> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(listeners.len(), Default::default());
     for (i, l) in listeners.iter().enumerate() {
         let group = seen.entry((l.pool.config as *const _, meeting_key(&l.addr))).or_default();
         let earlier = group.iter().map(|&j| &listeners[j]).find(|e| collide(&e.addr, &l.addr));

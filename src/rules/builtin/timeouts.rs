@@ -25,8 +25,7 @@ fn read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>, pass: &str, timeou
     let fix_value = cx.duration("fix-value");
     let view = cx.nginx();
     let mut by_definition: BTreeMap<Location, (Placed, Millis, Vec<ScopeId>)> = BTreeMap::new();
-    for loc in view.request_scopes() {
-        let Some(pass_directive) = view.first_here(loc, pass) else { continue };
+    for (loc, pass_directive) in view.request_firsts(pass) {
         match view.effective(loc, timeout) {
             Some((_, def)) => {
                 let Some(value) = def.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)) else { continue };
