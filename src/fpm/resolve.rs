@@ -191,10 +191,16 @@ fn make_setting(file: FileId, line: Span, entry: &Entry, place: directives::Plac
         value: entry.value.clone(),
         directive: key.map(|i| &directives::DIRECTIVES[usize::from(i)]),
     };
-    if let Some(pool) = pool.filter(|_| setting.expands() && setting.value.text.contains("$pool")) {
+    if let Some(pool) = pool.filter(|_| setting.expands() && mentions_pool(&setting.value.text)) {
         setting.value.text = setting.value.text.replace("$pool", pool);
     }
     (setting, key)
+}
+
+/// `$pool` in a value. Asked of every setting: most values have no `$` at all, and looking
+/// for one byte is much cheaper than setting up a substring search.
+fn mentions_pool(value: &str) -> bool {
+    value.contains('$') && value.contains("$pool")
 }
 
 impl Setting {
@@ -296,7 +302,7 @@ impl Resolver<'_> {
         let global = matches!(self.section, Section::Global);
         let place = if global { directives::Place::Global } else { directives::Place::Pool };
         let (setting, _) = make_setting(file, line, entry, place, None);
-        if global && setting.expands() && entry.value.text.contains("$pool") {
+        if global && setting.expands() && mentions_pool(&entry.value.text) {
             self.config.findings.push(
                 Finding::new("FPM001", Severity::Error, setting.value_location, format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
                     .with_help("`$pool` stands for the pool name and only works inside a pool section"),
