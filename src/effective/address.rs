@@ -45,7 +45,7 @@ pub fn fpm_listen(value: &str, prefix: &Path) -> Option<Addr> {
         return tcp(v);
     }
     let path = Path::new(v);
-    Some(Addr::Unix(normalize(&if path.is_absolute() { path.to_path_buf() } else { prefix.join(path) })))
+    Some(Addr::Unix(normalize(if path.is_absolute() { path.to_path_buf() } else { prefix.join(path) })))
 }
 
 /// nginx's `fastcgi_pass` / upstream `server` target: `unix:/path`, `host:port`,
@@ -55,7 +55,7 @@ pub fn nginx_target(value: &str) -> Option<Addr> {
         return None;
     }
     if let Some(path) = value.strip_prefix("unix:") {
-        return Some(Addr::Unix(normalize(Path::new(path))));
+        return Some(Addr::Unix(normalize(PathBuf::from(path))));
     }
     let v = value.strip_prefix("http://").unwrap_or(value);
     let v = v.split('/').next().unwrap_or(v);
@@ -119,12 +119,13 @@ pub fn meeting_key(a: &Addr) -> MeetingKey<'_> {
 }
 
 /// Fold `.`, `..` and `//` without touching the filesystem.
-fn normalize(path: &Path) -> PathBuf {
+fn normalize(path: PathBuf) -> PathBuf {
     // Most socket paths are already clean; walking components is the slow part of a join
     // over thousands of pools.
-    let clean = path.to_str().is_some_and(|s| s.starts_with('/') && s[1..].split('/').all(|seg| !matches!(seg, "" | "." | "..")));
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let clean = bytes.first() == Some(&b'/') && bytes[1..].split(|&b| b == b'/').all(|seg| !matches!(seg, b"" | b"." | b".."));
     if clean {
-        return path.to_path_buf();
+        return path;
     }
     let mut out = PathBuf::new();
     for c in path.components() {

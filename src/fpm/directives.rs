@@ -114,14 +114,18 @@ pub fn lookup(name: &str, place: Place) -> Option<&'static Directive> {
 /// The position of `name` (case-insensitive) in [`DIRECTIVES`] for `place`: every
 /// setting of every pool is looked up, so this is a hash lookup, not a table scan.
 pub fn index(name: &str, place: Place) -> Option<u16> {
-    static BY_NAME: OnceLock<FxHashMap<(&'static str, bool), u16>> = OnceLock::new();
-    let by_name = BY_NAME.get_or_init(|| DIRECTIVES.iter().enumerate().map(|(i, d)| ((d.name, d.place == Place::Global), i as u16)).collect());
-    let global = place == Place::Global;
+    type ByName = FxHashMap<&'static str, u16>;
+    static BY_PLACE: OnceLock<[ByName; 2]> = OnceLock::new();
+    let by_place = BY_PLACE.get_or_init(|| {
+        let of = |place: Place| DIRECTIVES.iter().enumerate().filter(|(_, d)| d.place == place).map(|(i, d)| (d.name, i as u16)).collect();
+        [of(Place::Global), of(Place::Pool)]
+    });
+    let by_name = &by_place[usize::from(place == Place::Pool)];
     // Names are nearly always written in lower case, as the table has them: only a miss
     // is worth a look for capitals.
-    by_name.get(&(name, global)).copied().or_else(|| {
+    by_name.get(name).copied().or_else(|| {
         let has_capitals = name.bytes().any(|b| b.is_ascii_uppercase());
-        has_capitals.then(|| by_name.get(&(name.to_ascii_lowercase().as_str(), global)).copied()).flatten()
+        has_capitals.then(|| by_name.get(name.to_ascii_lowercase().as_str()).copied()).flatten()
     })
 }
 
