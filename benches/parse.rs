@@ -194,16 +194,17 @@ fn lint_whole_tree(nginx: &str, fpm: &str) {
     // Lint and parse-only runs alternate, so a slow spell of a shared VM hits both alike.
     let mut parse_only = (Duration::MAX, Duration::MAX);
     let mut best = Duration::MAX;
-    let mut findings = 0;
+    let mut linted = None;
     for _ in 0..LINT_RUNS {
+        drop(linted.take());
         let start = Instant::now();
-        let linted = conflint::check::lint(&settings, &mut std::io::empty()).unwrap();
+        linted = Some(conflint::check::lint(&settings, &mut std::io::empty()).unwrap());
         best = best.min(start.elapsed());
-        findings = linted.findings.len();
-        drop(linted);
         let parsed = best_of(3, || (conflint::nginx::parse(nginx.as_bytes()), conflint::fpm::parse(fpm.as_bytes())));
         parse_only = (parse_only.0.min(parsed.0), parse_only.1.min(parsed.1));
     }
+    let linted = linted.unwrap();
+    let findings = linted.findings.len();
     let mb_s = |t: Duration| bytes as f64 / 1e6 / t.as_secs_f64();
     println!(
         "lint  {:5.1} MB (nginx + fpm, all rules, {findings} findings): {:7.1} ms = {:6.1} MB/s; parse only {:7.1} ms = {:6.1} MB/s; ratio {:.2}",
@@ -214,4 +215,20 @@ fn lint_whole_tree(nginx: &str, fpm: &str) {
         mb_s(parse_only.0),
         best.as_secs_f64() / parse_only.0.as_secs_f64()
     );
+    render_formats(&linted, &settings.registry);
 }
+
+/// Writing the findings out, once per format: thousands of findings in one large file must
+/// not cost more than finding them.
+fn render_formats(linted: &conflint::check::Linted, registry: &conflint::rules::Registry) {
+    use conflint::report::{render, Format, Options};
+    let mut times = Vec::new();
+    for (name, format) in [("full", Format::Full), ("concise", Format::Concise), ("json", Format::Json), ("sarif", Format::Sarif), ("github", Format::Github)] {
+        let mut out = Vec::new();
+        let start = Instant::now();
+        render(format, &linted.findings, &linted.workspace.sources, registry, &Options::default(), &mut out).unwrap();
+        times.push(format!("{name} {:.0} ms ({:.1} MB)", start.elapsed().as_secs_f64() * 1e3, out.len() as f64 / 1e6));
+    }
+    println!("report {} findings: {}", linted.findings.len(), times.join(", "));
+}
+

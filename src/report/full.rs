@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode,
+    SourceSpan, SpanContents,
+};
 
 use super::lossy::{printable, Lossy};
 use super::Options;
@@ -18,7 +21,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: NamedSource<Arc<String>>,
+    source: NamedSource<Excerpt>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Diag>,
@@ -56,25 +59,69 @@ impl Diagnostic for Diag {
     }
 }
 
+/// A file's decoded text as miette reads it. miette finds a span's line by counting lines
+/// from the start of the text, which makes a report of thousands of findings in one large
+/// file quadratic; this starts counting a few lines before the span instead.
+#[derive(Debug, Clone)]
+struct Excerpt {
+    text: Arc<String>,
+    line_starts: Arc<[usize]>,
+}
+
+impl Excerpt {
+    fn new(text: Arc<String>) -> Self {
+        // The decoded text has no lone `\r` (see `lossy`), so lines end at `\n` as for miette.
+        let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect();
+        Excerpt { text, line_starts }
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let line = self.line_starts.partition_point(|&s| s <= span.offset()) - 1;
+        // One line more than the context, so miette's count starts exactly as on the whole text.
+        let first = line.saturating_sub(context_lines_before + 1);
+        let base = self.line_starts[first];
+        let window = &self.text.as_bytes()[base..];
+        let inner = window.read_span(&SourceSpan::new((span.offset() - base).into(), span.len()), context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
+}
+
 /// Decoded files, each decoded once per report.
 struct Texts<'s> {
     sources: &'s Sources,
-    cache: HashMap<FileId, Lossy>,
+    cache: HashMap<FileId, (Lossy, Excerpt)>,
 }
 
 impl Texts<'_> {
-    fn get(&mut self, id: FileId) -> &Lossy {
+    fn get(&mut self, id: FileId) -> &(Lossy, Excerpt) {
         let sources = self.sources;
-        self.cache.entry(id).or_insert_with(|| Lossy::new(&sources.get(id).text))
+        self.cache.entry(id).or_insert_with(|| {
+            let lossy = Lossy::new(&sources.get(id).text);
+            let excerpt = Excerpt::new(Arc::clone(&lossy.text));
+            (lossy, excerpt)
+        })
     }
 
-    fn named(&mut self, id: FileId) -> NamedSource<Arc<String>> {
+    fn named(&mut self, id: FileId) -> NamedSource<Excerpt> {
         let name = printable(&self.sources.get(id).display).into_owned();
-        NamedSource::new(name, Arc::clone(&self.get(id).text))
+        NamedSource::new(name, self.get(id).1.clone())
     }
 
     fn span(&mut self, at: Location) -> (usize, usize) {
-        let lossy = self.get(at.file);
+        let (lossy, _) = self.get(at.file);
         let start = lossy.offset(at.span.start);
         let end = lossy.offset(at.span.end).max(start);
         (start, end - start)
@@ -150,4 +197,32 @@ pub fn render(
         writeln!(out, "{s}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything miette shows of a span: its text, where that starts, and the line numbers.
+    fn read(source: &dyn SourceCode, offset: usize, len: usize, context: usize) -> Option<(Vec<u8>, SourceSpan, usize, usize, usize)> {
+        let c = source.read_span(&SourceSpan::new(offset.into(), len), context, context).ok()?;
+        Some((c.data().to_vec(), *c.span(), c.line(), c.column(), c.line_count()))
+    }
+
+    #[test]
+    fn excerpts_read_exactly_what_miette_reads_from_the_whole_text() {
+        let text = "a;\n\nlocation / {\r\n    root /srv;\n}\n\n# é\nlast".to_string();
+        let excerpt = Excerpt::new(Arc::new(text.clone()));
+        for offset in 0..=text.len() {
+            for len in [0, 1, 5, 20].into_iter().filter(|len| offset + len <= text.len()) {
+                for context in [0, 1, 3] {
+                    assert_eq!(
+                        read(&excerpt, offset, len, context),
+                        read(&text.as_bytes(), offset, len, context),
+                        "offset {offset}, length {len}, {context} context lines"
+                    );
+                }
+            }
+        }
+    }
 }
