@@ -37,7 +37,7 @@ fn entry(src: &str) -> Entry {
 
 /// The scanner's value of `key = <value>`.
 fn value(v: &str) -> String {
-    entry(&format!("key = {v}")).value.text
+    entry(&format!("key = {v}")).value.text.to_string()
 }
 
 fn error(src: &str) -> (String, Span) {
@@ -69,7 +69,7 @@ fn lines_split_on_lf_crlf_and_missing_final_newline() {
     assert_eq!(file.lines[2].kind, LineKind::Blank);
     assert_eq!(file.lines[3].eol, Span::new(src.len(), src.len()));
     let LineKind::Entry(a) = &file.lines[0].kind else { panic!() };
-    assert_eq!(a.value.text, "1", "CR is not part of the value");
+    assert_eq!(&*a.value.text, "1", "CR is not part of the value");
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn entries_with_spans() {
     assert_eq!(e.name, "pm.max_children");
     assert_eq!(text(src, e.name_span), "pm.max_children");
     assert_eq!(text(src, e.value.span), "5");
-    assert_eq!(e.value.text, "5");
+    assert_eq!(&*e.value.text, "5");
     assert!(!e.value.quoted && !e.value.has_env);
     assert_eq!(text(src, file.lines[0].comment.unwrap()), "; five");
     // Spaces inside a name are kept (PHP-FPM then reports an unknown entry).
@@ -179,7 +179,7 @@ fn entries_with_spans() {
 fn empty_value_is_an_empty_span_after_the_equals_sign() {
     let src = "pm.max_children =";
     let e = entry(src);
-    assert_eq!(e.value.text, "");
+    assert_eq!(&*e.value.text, "");
     assert_eq!(e.value.span, Span::empty(src.len()));
     let src = "slowlog =   ; nothing";
     let e = entry(src);
@@ -192,7 +192,7 @@ fn trailing_comments_and_semicolons_in_quotes() {
     assert_eq!(value("10s ; idle"), "10s");
     let src = "php_value[include_path] = \".:/usr/share/php;/opt/php\" ; paths";
     let e = entry(src);
-    assert_eq!(e.value.text, ".:/usr/share/php;/opt/php");
+    assert_eq!(&*e.value.text, ".:/usr/share/php;/opt/php");
     assert!(e.value.quoted);
     assert_eq!(text(src, e.value.span), "\".:/usr/share/php;/opt/php\"");
 }
@@ -204,7 +204,7 @@ fn arrays() {
     assert_eq!(e.name, "php_admin_value");
     let (key, key_span) = e.array_key.unwrap();
     assert_eq!((key.as_str(), text(src, key_span)), ("memory_limit", "memory_limit"));
-    assert_eq!(e.value.text, "256M");
+    assert_eq!(&*e.value.text, "256M");
     let e = entry("access.suppress_path[] = /ping");
     assert_eq!((e.name.as_str(), e.array_key.unwrap().0.as_str()), ("access.suppress_path", ""));
     // Blanks after `[` go, blanks before `]` stay (php-fpm -tt: `php_value[a b ]`).
@@ -213,7 +213,7 @@ fn arrays() {
     assert_eq!(entry("php_value[\"a b\"] = 1").array_key.unwrap().0, "a b");
     assert_eq!(entry("php_value['a'] = 1").array_key.unwrap().0, "a");
     assert_eq!(entry("env[Mixed_Case] = abc").array_key.unwrap().0, "Mixed_Case");
-    assert_eq!(entry("env[PATH] = $PATH").value.text, "$PATH");
+    assert_eq!(&*entry("env[PATH] = $PATH").value.text, "$PATH");
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn single_quotes() {
     // An unmatched `'` after a complete value ends the value there (php-fpm -tt: `abc`).
     let src = "ping.response = abc'def=x";
     let e = entry(src);
-    assert_eq!(e.value.text, "abc");
+    assert_eq!(&*e.value.text, "abc");
     assert_eq!(text(src, e.value.span), "abc");
     assert_eq!(value("\"a\"'"), "a");
 }
@@ -314,7 +314,7 @@ fn environment_variables() {
     let src = "pm.max_children = ${FPM_CHILDREN}";
     let e = entry(src);
     assert!(e.value.has_env);
-    assert_eq!(e.value.text, "${FPM_CHILDREN}");
+    assert_eq!(&*e.value.text, "${FPM_CHILDREN}");
     assert_eq!(text(src, e.value.span), "${FPM_CHILDREN}");
     assert_eq!(value("${HOME}/slow.log"), "${HOME}/slow.log");
     assert!(entry("k = \"a${HOME}b\"").value.has_env);
@@ -426,7 +426,7 @@ fn nul_ends_what_php_fpm_sees_of_a_line() {
     let src = b"ping.response = abc\x00=def\n";
     let file = assert_round_trip(src);
     let LineKind::Entry(e) = &file.lines[0].kind else { panic!("{:?}", file.lines[0]) };
-    assert_eq!(e.value.text, "abc");
+    assert_eq!(&*e.value.text, "abc");
     let file = assert_round_trip(b"[www\x00]\n");
     assert!(matches!(file.lines[0].kind, LineKind::Error { .. }));
 }
@@ -436,7 +436,7 @@ fn non_utf8_is_decoded_lossily() {
     let src = b"user = caf\xe9\n[p\xffol]\n";
     let file = assert_round_trip(src);
     let LineKind::Entry(e) = &file.lines[0].kind else { panic!() };
-    assert_eq!(e.value.text, "caf\u{FFFD}");
+    assert_eq!(&*e.value.text, "caf\u{FFFD}");
     assert_eq!(e.value.span, Span::new(7, 11));
     assert!(matches!(&file.lines[1].kind, LineKind::Section { name, .. } if name == "p\u{FFFD}ol"));
 }
@@ -466,9 +466,9 @@ access.format = \"%R - %u %t \\\"%m %r%Q%q\\\" %s %f %{mili}d %{kilo}M %C%%\"
     let entries: Vec<_> =
         file.lines.iter().filter_map(|l| if let LineKind::Entry(e) = &l.kind { Some(e) } else { None }).collect();
     assert_eq!(entries.len(), 13);
-    assert_eq!(entries[9].value.text, "1");
-    assert_eq!(entries[10].value.text, "22527");
-    assert_eq!(entries[12].value.text, "%R - %u %t \"%m %r%Q%q\" %s %f %{mili}d %{kilo}M %C%%");
+    assert_eq!(&*entries[9].value.text, "1");
+    assert_eq!(&*entries[10].value.text, "22527");
+    assert_eq!(&*entries[12].value.text, "%R - %u %t \"%m %r%Q%q\" %s %f %{mili}d %{kilo}M %C%%");
 }
 
 /// A pool section as generated configs look: documented directives, arrays, quoting.

@@ -116,8 +116,8 @@ fn global_before_sections_pools_and_reopening() {
     assert_eq!(text(&tree, www.header), "[www]");
     // Both sections merged, in reading order: PHP-FPM's last scalar wins.
     assert_eq!(names(&www.settings), ["pm.max_children=3", "php_value[Memory_Limit]=64M", "pm.max_children=4"]);
-    assert_eq!(text(&tree, www.settings[0].name_location), "PM.Max_Children");
-    assert_eq!(text(&tree, www.settings[0].value_location), "3");
+    assert_eq!(text(&tree, www.settings[0].name_location()), "PM.Max_Children");
+    assert_eq!(text(&tree, www.settings[0].value_location()), "3");
     assert_eq!(text(&tree, www.settings[0].location), "PM.Max_Children = 3");
     assert_eq!(names(&config.pools[1].settings), ["pm=static"]);
 }

@@ -60,8 +60,8 @@ impl<'w> Join<'w> {
         let listeners: Vec<Listener<'w>> = PoolView::all(&ws.fpm)
             .into_iter()
             .filter_map(|pool| {
-                let listen = pool.get("listen")?;
-                let prefix = pool.get("prefix").map(|p| PathBuf::from(&p.value.text)).unwrap_or_else(|| ws.fpm_prefix.clone());
+                let listen = pool.get(crate::pool_key!("listen"))?;
+                let prefix = pool.get(crate::pool_key!("prefix")).map(|p| PathBuf::from(&*p.value.text)).unwrap_or_else(|| ws.fpm_prefix.clone());
                 let addr = fpm_listen(&listen.value.text, Path::new(&prefix))?;
                 Some(Listener { pool, listen, addr })
             })

@@ -53,8 +53,9 @@ pub struct Value {
     pub span: Span,
     /// What PHP-FPM receives after the INI scanner: quotes removed, bare keywords
     /// converted (`yes`/`on`/`true` → `1`, `no`/`off`/`false`/`none`/`null` → ``),
-    /// `${NAME}` left as written (expansion depends on the environment).
-    pub text: String,
+    /// `${NAME}` left as written (expansion depends on the environment). Shared: each
+    /// effective setting holds its entry's value, and a big pool tree has a million.
+    pub text: std::sync::Arc<str>,
     pub quoted: bool,
     /// The value contains `${...}`: its effective value depends on the environment.
     pub has_env: bool,

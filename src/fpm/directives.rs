@@ -111,6 +111,47 @@ pub fn lookup(name: &str, place: Place) -> Option<&'static Directive> {
     index(name, place).map(|i| &DIRECTIVES[usize::from(i)])
 }
 
+/// A pool directive's position in [`DIRECTIVES`], found at compile time with
+/// [`pool_key!`](crate::pool_key): rules ask every pool for the same few directives, and
+/// that way skip the name lookup each time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolKey(pub u16);
+
+impl PoolKey {
+    /// Fails to compile (in a `const`) when `name` is not a pool directive as the table
+    /// spells it.
+    pub const fn of(name: &str) -> PoolKey {
+        let mut i = 0;
+        while i < DIRECTIVES.len() {
+            if matches!(DIRECTIVES[i].place, Place::Pool) && DIRECTIVES[i].name.eq_ignore_ascii_case(name) {
+                return PoolKey(i as u16);
+            }
+            i += 1;
+        }
+        panic!("not a PHP-FPM pool directive");
+    }
+}
+
+/// The [`PoolKey`] of a pool directive, checked at compile time:
+///
+/// ```
+/// let key = conflint::pool_key!("pm.max_children");
+/// assert_eq!(conflint::fpm::directives::DIRECTIVES[usize::from(key.0)].name, "pm.max_children");
+/// ```
+///
+/// A name that is not a pool directive does not compile:
+///
+/// ```compile_fail
+/// let key = conflint::pool_key!("pid"); // a [global] directive
+/// ```
+#[macro_export]
+macro_rules! pool_key {
+    ($name:literal) => {{
+        const KEY: $crate::fpm::directives::PoolKey = $crate::fpm::directives::PoolKey::of($name);
+        KEY
+    }};
+}
+
 /// The position of `name` (case-insensitive) in [`DIRECTIVES`] for `place`: every
 /// setting of every pool is looked up, so this is a hash lookup, not a table scan.
 pub fn index(name: &str, place: Place) -> Option<u16> {

@@ -235,6 +235,15 @@ impl LineParser<'_> {
         }
     }
 
+    /// [`Self::string`], allocated once as shared text.
+    fn shared_string(&self, bytes: &[u8]) -> std::sync::Arc<str> {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
+        match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
+            Some(text) => text.into(),
+            None => lossy(bytes).into(),
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         (self.pos < self.end).then(|| self.src[self.pos])
     }
@@ -503,7 +512,7 @@ impl LineParser<'_> {
         let text = lexer.parse()?;
         let first = lexer.first.unwrap_or(after_eq);
         let span = Span::new(first, lexer.last.max(first));
-        Ok(Value { span, text, quoted: lexer.quoted, has_env: lexer.has_env })
+        Ok(Value { span, text: text.into(), quoted: lexer.quoted, has_env: lexer.has_env })
     }
 }
 
@@ -526,8 +535,8 @@ impl LineParser<'_> {
         }
         self.pos = after;
         let text = match keyword(run) {
-            Some((_, converted)) => converted.to_string(),
-            None => self.string(run),
+            Some((_, converted)) => converted.into(),
+            None => self.shared_string(run),
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
     }

@@ -48,8 +48,7 @@ pub struct Setting {
     pub directive: Option<&'static directives::Directive>,
     /// The whole entry line.
     pub location: Location,
-    pub name_location: Location,
-    pub value_location: Location,
+    pub name_span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -186,13 +185,12 @@ fn make_setting(file: FileId, line: Span, entry: &Entry, place: directives::Plac
         name,
         array_key: entry.array_key.as_ref().map(|(k, _)| k.clone()),
         location: Location { file, span: line },
-        name_location: Location { file, span: entry.name_span },
-        value_location: Location { file, span: entry.value.span },
+        name_span: entry.name_span,
         value: entry.value.clone(),
         directive: key.map(|i| &directives::DIRECTIVES[usize::from(i)]),
     };
     if let Some(pool) = pool.filter(|_| setting.expands() && mentions_pool(&setting.value.text)) {
-        setting.value.text = setting.value.text.replace("$pool", pool);
+        setting.value.text = setting.value.text.replace("$pool", pool).into();
     }
     (setting, key)
 }
@@ -204,6 +202,15 @@ fn mentions_pool(value: &str) -> bool {
 }
 
 impl Setting {
+    pub fn name_location(&self) -> Location {
+        Location { file: self.location.file, span: self.name_span }
+    }
+
+    /// The value as written (its quotes included).
+    pub fn value_location(&self) -> Location {
+        Location { file: self.location.file, span: self.value.span }
+    }
+
     /// PHP-FPM replaces `$pool` in this setting's value: string directives and the
     /// `env`/`php_value`/`php_admin_value` arrays.
     fn expands(&self) -> bool {
@@ -304,7 +311,7 @@ impl Resolver<'_> {
         let (setting, _) = make_setting(file, line, entry, place, None);
         if global && setting.expands() && mentions_pool(&entry.value.text) {
             self.config.findings.push(
-                Finding::new("FPM001", Severity::Error, setting.value_location, format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
+                Finding::new("FPM001", Severity::Error, setting.value_location(), format!("unable to parse value for entry '{}': Can't use '$pool' when the pool is not defined", entry.name))
                     .with_help("`$pool` stands for the pool name and only works inside a pool section"),
             );
         }

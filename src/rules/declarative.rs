@@ -174,7 +174,9 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let limit_text = lim.as_ref().map_or(String::new(), |l| l.1.clone());
     let global = check.scope == Some(ScopeKind::Global);
     let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
-    let targets: Vec<(String, Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>)> = if global {
+    // Each target: the setting (if set), where a missing one is reported, and its pool
+    // (none for `[global]`).
+    let targets: Vec<(Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>)> = if global {
         cx.ws
             .fpm
             .iter()
@@ -183,18 +185,19 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));
                 let header = global_header(cx, c).unwrap_or(at);
-                Some(("[global]".to_string(), setting, header, None))
+                Some((setting, header, None))
             })
             .collect()
     } else {
-        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (format!("pool `{}`", p.name()), p.get(name), p.pool.header, Some(p))).collect()
+        let scalar = crate::effective::fpm::Scalar::resolve(name);
+        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (p.get(scalar), p.pool.header, Some(p))).collect()
     };
-    for (scope, setting, header, pool) in targets {
+    for (setting, header, pool) in targets {
         if setting.is_some_and(|s| s.value.is_deferred()) {
             continue;
         }
-        let text = setting.map(|s| s.value.text.clone()).or_else(|| check.default.clone());
-        let value = match (&text, check.kind) {
+        let text = setting.map(|s| &*s.value.text).or(check.default.as_deref());
+        let value = match (text, check.kind) {
             (Some(t), Some(k)) => match read(k, t, true) {
                 Some(v) => Some(v),
                 None => continue,
@@ -205,12 +208,13 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         if !fires(check, value, lim.as_ref().map(|l| l.0)) {
             continue;
         }
-        let shown = setting.map_or_else(|| "not set".to_string(), |s| s.value.text.clone());
-        let at = setting.map_or(header, |s| s.value_location);
+        let shown = setting.map_or("not set", |s| &*s.value.text);
+        let scope = pool.as_ref().map_or_else(|| "[global]".to_string(), |p| format!("pool `{}`", p.name()));
+        let at = setting.map_or(header, |s| s.value_location());
         let mut f = cx.finding(at, render(check.message.as_deref(), name, &shown, &scope, &limit_text));
         if let Some(v) = fix_text(cx, check) {
             let edit = match setting {
-                Some(s) => crate::finding::Edit { location: s.value_location, content: v.clone() },
+                Some(s) => crate::finding::Edit { location: s.value_location(), content: v.clone() },
                 None => {
                     let after = check.fix_after.as_deref().and_then(|k| pool.and_then(|p| p.get(k))).map_or(header, |s| s.location);
                     edit::insert_line_after(cx.ws.source(after.file), after, &format!("{name} = {v}"))

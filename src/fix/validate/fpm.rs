@@ -150,7 +150,7 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
                     has_error_log |= name == "error_log";
                     Some(work.join(format!("{name}-{n}")).to_string_lossy().into_owned())
                 } else if name == "include" && v.text.starts_with('/') {
-                    stage.staged_of_system(Path::new(&v.text)).map(|p| p.to_string_lossy().into_owned())
+                    stage.staged_of_system(Path::new(&*v.text)).map(|p| p.to_string_lossy().into_owned())
                 } else {
                     None
                 };

@@ -45,7 +45,7 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         );
         for l in join.listeners.iter().take(5) {
-            f = f.with_related(l.listen.value_location, format!("{} listens on {}", l.describe(cx.ws), nginx_spelling(&l.addr)));
+            f = f.with_related(l.listen.value_location(), format!("{} listens on {}", l.describe(cx.ws), nginx_spelling(&l.addr)));
         }
         let mut distinct: Vec<&Addr> = join.listeners.iter().map(|l| &l.addr).collect();
         distinct.dedup();
@@ -74,7 +74,7 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
     for site in &cx.join().sites {
         let (read, def) = read_timeout(cx, site);
         for l in cx.join().reached(site) {
-            let Some(term) = l.pool.get("request_terminate_timeout") else { continue };
+            let Some(term) = l.pool.get(crate::pool_key!("request_terminate_timeout")) else { continue };
             let Some(secs) = fpm_time(&term.value.text).filter(|s| *s > 0) else { continue };
             let terminate = Millis::secs(secs as u64);
             let at = def.map_or(site.pass.location(), |d| d.arg_location(0));
@@ -87,12 +87,12 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
                 };
                 out.push(
                     cx.finding(at, format!("nginx waits {read} for PHP but {pool} lets requests run {terminate}: slower requests end in 504 Gateway Timeout while PHP keeps working"))
-                        .with_related(term.value_location, format!("request_terminate_timeout of {pool}"))
+                        .with_related(term.value_location(), format!("request_terminate_timeout of {pool}"))
                         .with_fix(edit::fix(Applicability::Safe, format!("raise fastcgi_read_timeout to {terminate}"), fix)),
                 );
             } else if terminate < read {
                 let mut f = cx.finding(
-                    term.value_location,
+                    term.value_location(),
                     format!("{pool} kills requests after {terminate} while nginx waits {read}: they end in 502 (`recv() failed (104: Connection reset by peer)`) instead of a clean timeout"),
                 );
                 f.severity = crate::finding::Severity::Info;
@@ -138,14 +138,14 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_
         if listed(&acl_users, user) || listed(&acl_groups, group) {
             return None;
         }
-        let at = l.pool.get("listen.acl_users").or(l.pool.get("listen.acl_groups")).map_or(l.listen.location, |s| s.value_location);
+        let at = l.pool.get(crate::pool_key!("listen.acl_users")).or(l.pool.get(crate::pool_key!("listen.acl_groups"))).map_or(l.listen.location, |s| s.value_location());
         return Some(cx.finding(at, format!("the ACL of {pool}'s socket does not include nginx's user `{user}` or group `{group}`: nginx gets `(13: Permission denied)` and answers 502")));
     }
     // No owner, group or ACL at all is FPM202's finding.
     if owner.is_none() && grp.is_none() {
         return None;
     }
-    let mode_setting = l.pool.get("listen.mode");
+    let mode_setting = l.pool.get(crate::pool_key!("listen.mode"));
     let mode_text = mode_setting.map_or_else(|| "0660".to_string(), |s| s.value.text.trim().to_string());
     // PHP-FPM reads the mode with strtoul(…, 8): non-octal text is 0.
     let mode = u32::from_str_radix(mode_text.trim_start_matches("0o"), 8).unwrap_or(0);
@@ -164,11 +164,11 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_
     if writable {
         return None;
     }
-    let at = l.pool.get("listen.owner").or(l.pool.get("listen.group")).map_or(l.listen.location, |s| s.location);
+    let at = l.pool.get(crate::pool_key!("listen.owner")).or(l.pool.get(crate::pool_key!("listen.group"))).map_or(l.listen.location, |s| s.location);
     let mut edits = Vec::new();
     for (key, want) in [("listen.owner", user), ("listen.group", group)] {
         match l.pool.get(key) {
-            Some(s) if s.value.text != want => edits.push(Edit { location: s.value_location, content: want.to_string() }),
+            Some(s) if *s.value.text != *want => edits.push(Edit { location: s.value_location(), content: want.to_string() }),
             Some(_) => {}
             None => edits.push(edit::insert_line_after(cx.ws.source(l.listen.location.file), l.listen.location, &format!("{key} = {want}"))),
         }
@@ -202,8 +202,8 @@ pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
         if let Addr::Tcp { host: Host::Name(n), .. } = &l.addr {
             if n == "localhost" {
                 out.push(
-                    cx.finding(l.listen.value_location, format!("{} listens on `localhost`: PHP-FPM binds only the first address it resolves to, nginx may connect to the other: intermittent 502", l.describe(cx.ws)))
-                        .with_fix(edit::fix(Applicability::Safe, "use 127.0.0.1", vec![Edit { location: l.listen.value_location, content: l.listen.value.text.replacen("localhost", "127.0.0.1", 1) }])),
+                    cx.finding(l.listen.value_location(), format!("{} listens on `localhost`: PHP-FPM binds only the first address it resolves to, nginx may connect to the other: intermittent 502", l.describe(cx.ws)))
+                        .with_fix(edit::fix(Applicability::Safe, "use 127.0.0.1", vec![Edit { location: l.listen.value_location(), content: l.listen.value.text.replacen("localhost", "127.0.0.1", 1) }])),
                 );
             }
         }
@@ -223,11 +223,11 @@ pub fn keepalive_pins_children(cx: &RuleContext, out: &mut Vec<Finding>) {
         // `auto` is at least one worker: the check stays a lower bound.
         let workers = cx.nginx().main_directive(site.scope, "worker_processes").and_then(|p| p.arg(0)).and_then(|v| v.parse::<i64>().ok()).unwrap_or(1);
         for l in cx.join().reached(site) {
-            let Some(children) = l.pool.int("pm.max_children").filter(|c| *c > 0) else { continue };
+            let Some(children) = l.pool.int(crate::pool_key!("pm.max_children")).filter(|c| *c > 0) else { continue };
             if n * workers >= children {
                 out.push(
                     cx.finding(keepalive.arg_location(0), format!("keepalive {n} × {workers} worker process(es) ≥ pm.max_children {children} of {}: idle cached connections hold every PHP worker and new requests wait into 504/502", l.describe(cx.ws)))
-                        .with_related(l.pool.get("pm.max_children").map_or(l.listen.location, |s| s.value_location), "pm.max_children"),
+                        .with_related(l.pool.get(crate::pool_key!("pm.max_children")).map_or(l.listen.location, |s| s.value_location()), "pm.max_children"),
                 );
             }
         }
@@ -239,7 +239,7 @@ pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) 
     let mut seen = Vec::new();
     for site in &cx.join().sites {
         for l in cx.join().reached(site) {
-            let Some(allowed) = l.pool.get("listen.allowed_clients") else { continue };
+            let Some(allowed) = l.pool.get(crate::pool_key!("listen.allowed_clients")) else { continue };
             if !matches!(l.addr, Addr::Tcp { .. }) || seen.contains(&allowed.location) {
                 continue;
             }
@@ -269,12 +269,12 @@ pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) 
                 }
             }
             let mut f = cx.finding(
-                allowed.value_location,
+                allowed.value_location(),
                 format!("listen.allowed_clients of {} shuts nginx out: {}; PHP-FPM drops the connection and nginx answers 502", l.describe(cx.ws), why.join("; ")),
             )
             .with_related(site.pass.arg_location(0), "nginx connects here");
             if !keep.is_empty() {
-                f = f.with_fix(edit::fix(Applicability::Safe, format!("allow {}", keep.join(",")), vec![Edit { location: allowed.value_location, content: keep.join(",") }]));
+                f = f.with_fix(edit::fix(Applicability::Safe, format!("allow {}", keep.join(",")), vec![Edit { location: allowed.value_location(), content: keep.join(",") }]));
             }
             out.push(f);
         }

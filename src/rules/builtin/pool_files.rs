@@ -41,16 +41,16 @@ pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
 pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
-        let Some(slow) = pool.get("request_slowlog_timeout") else { continue };
+        let Some(slow) = pool.get(crate::pool_key!("request_slowlog_timeout")) else { continue };
         let Some(slow_secs) = fpm_time(&slow.value.text).filter(|s| *s > 0) else { continue };
-        if pool.get("slowlog").is_none_or(|s| s.value.text.is_empty()) {
+        if pool.get(crate::pool_key!("slowlog")).is_none_or(|s| s.value.text.is_empty()) {
             out.push(cx.finding(slow.location, format!("[pool {name}] 'slowlog' must be specified for use with 'request_slowlog_timeout': PHP-FPM refuses to start")));
         }
-        if let Some(term) = pool.get("request_terminate_timeout") {
+        if let Some(term) = pool.get(crate::pool_key!("request_terminate_timeout")) {
             if let Some(term_secs) = fpm_time(&term.value.text).filter(|t| *t > 0 && slow_secs > *t) {
                 out.push(
-                    cx.finding(slow.value_location, format!("[pool {name}] 'request_slowlog_timeout' ({slow_secs}) can't be greater than 'request_terminate_timeout' ({term_secs}): PHP-FPM refuses to start"))
-                        .with_related(term.value_location, "request_terminate_timeout"),
+                    cx.finding(slow.value_location(), format!("[pool {name}] 'request_slowlog_timeout' ({slow_secs}) can't be greater than 'request_terminate_timeout' ({term_secs}): PHP-FPM refuses to start"))
+                        .with_related(term.value_location(), "request_terminate_timeout"),
                 );
             }
         }
@@ -72,8 +72,8 @@ pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
             let same_text = first.listen.value.text == l.listen.value.text;
             let when = if same_text { "PHP-FPM refuses to start" } else { "PHP-FPM's own check misses it; the second bind fails at start" };
             out.push(
-                cx.finding(l.listen.value_location, format!("[pool {}] unable to set listen address as it's already used in another pool '{}' ({}): {when}", l.pool.name(), first.pool.name(), l.addr))
-                    .with_related(first.listen.value_location, format!("pool `{}` listens here", first.pool.name())),
+                cx.finding(l.listen.value_location(), format!("[pool {}] unable to set listen address as it's already used in another pool '{}' ({}): {when}", l.pool.name(), first.pool.name(), l.addr))
+                    .with_related(first.listen.value_location(), format!("pool `{}` listens here", first.pool.name())),
             );
         }
     }

@@ -35,14 +35,14 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
             if place == Place::Global {
                 out.push(cx.finding(s.location, format!("`{}[…]` in [global]: PHP-FPM refuses it (Array are not allowed in the global section)", s.name)).with_help("array settings belong in a pool section"));
             } else if !ARRAYS.contains(&s.name.as_ref()) {
-                out.push(cx.finding(s.name_location, format!("unknown directive '{}' in {section}: PHP-FPM refuses to start", s.name)).with_help(format!("array directives are {}", ARRAYS.join(", "))));
+                out.push(cx.finding(s.name_location(), format!("unknown directive '{}' in {section}: PHP-FPM refuses to start", s.name)).with_help(format!("array directives are {}", ARRAYS.join(", "))));
             }
             continue;
         }
         if s.directive.is_some() {
             continue;
         }
-        let mut f = cx.finding(s.name_location, format!("unknown entry '{}' in {section}: PHP-FPM refuses to start", s.name));
+        let mut f = cx.finding(s.name_location(), format!("unknown entry '{}' in {section}: PHP-FPM refuses to start", s.name));
         if directives::other_place(&s.name, place) {
             let home = if place == Place::Global { "a pool" } else { "[global]" };
             f = f.with_help(format!("`{}` belongs in {home}", s.name));
@@ -53,7 +53,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
             let within_two: Vec<&str> = close.iter().filter(|(d, _)| *d <= 2).map(|(_, n)| *n).collect();
             if let [only] = within_two.as_slice() {
-                f = f.with_fix(edit::fix(Applicability::Safe, format!("rename to `{only}`"), vec![Edit { location: s.name_location, content: only.to_string() }]));
+                f = f.with_fix(edit::fix(Applicability::Safe, format!("rename to `{only}`"), vec![Edit { location: s.name_location(), content: only.to_string() }]));
             }
         }
         out.push(f);
@@ -66,16 +66,16 @@ pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(d) = s.directive else { continue };
-        let text = s.value.text.as_str();
+        let text = &*s.value.text;
         if let Some(reason) = directives::invalid(d.kind, text) {
-            out.push(cx.finding(s.value_location, format!("unable to parse value for entry '{}' in {section}: {reason}; PHP-FPM refuses to start", d.name)));
+            out.push(cx.finding(s.value_location(), format!("unable to parse value for entry '{}' in {section}: {reason}; PHP-FPM refuses to start", d.name)));
             continue;
         }
         if d.kind == Kind::Time {
             if let Some((seconds, why)) = misread_time(text) {
-                let mut f = cx.finding(s.value_location, format!("{} = {text} in {section} is read as {why}: PHP-FPM only looks at the last character for a unit", d.name));
+                let mut f = cx.finding(s.value_location(), format!("{} = {text} in {section} is read as {why}: PHP-FPM only looks at the last character for a unit", d.name));
                 f.severity = Severity::Warning;
-                out.push(f.with_fix(edit::fix(Applicability::Safe, format!("write {seconds}s"), vec![Edit { location: s.value_location, content: format!("{seconds}s") }])));
+                out.push(f.with_fix(edit::fix(Applicability::Safe, format!("write {seconds}s"), vec![Edit { location: s.value_location(), content: format!("{seconds}s") }])));
             }
         }
     }

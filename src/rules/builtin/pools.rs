@@ -1,6 +1,7 @@
 //! PHP-FPM process-manager validity and sizing: FPM004, FPM005, FPM101, FPM102, FPM105.
 
 use crate::effective::fpm::{atoi, PoolView};
+use crate::pool_key;
 use crate::finding::{Applicability, Edit, Finding};
 use crate::fpm::resolve::Setting;
 use crate::rules::context::RuleContext;
@@ -11,16 +12,16 @@ use crate::rules::options::parse_host_size;
 pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
-        for key in ["listen", "pm"] {
+        for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
             if pool.get(key).is_none() {
-                let what = if key == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
-                out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `{key}`: PHP-FPM refuses to start ([pool {name}] {what})")));
+                let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
+                out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")));
             }
         }
-        match pool.get("pm.max_children") {
+        match pool.get(pool_key!("pm.max_children")) {
             None => out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)"))),
             Some(s) if !s.value.is_deferred() && atoi(&s.value.text) < 1 => out.push(cx.finding(
-                s.value_location,
+                s.value_location(),
                 format!("pm.max_children = {} in pool `{name}`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)", shown(s)),
             )),
             Some(_) => {}
@@ -29,18 +30,18 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
 }
 
 fn shown(s: &Setting) -> String {
-    if s.value.text.is_empty() { "(empty)".into() } else { s.value.text.clone() }
+    if s.value.text.is_empty() { "(empty)".into() } else { s.value.text.to_string() }
 }
 
 /// FPM005: the `pm = dynamic` relations PHP-FPM enforces at start, in its order.
 pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
-        let pm = pool.get("pm").map(|s| s.value.text.to_ascii_lowercase());
+        let pm = pool.get(pool_key!("pm")).map(|s| s.value.text.to_ascii_lowercase());
         if pm.as_deref() == Some("ondemand") {
-            if let Some(s) = pool.get("pm.process_idle_timeout") {
+            if let Some(s) = pool.get(pool_key!("pm.process_idle_timeout")) {
                 if crate::effective::fpm::fpm_time(&s.value.text).is_some_and(|t| t <= 0) {
-                    out.push(cx.finding(s.value_location, format!("[pool {name}] pm.process_idle_timeout({}s) must be greater than 0s: PHP-FPM refuses to start", atoi(&s.value.text))));
+                    out.push(cx.finding(s.value_location(), format!("[pool {name}] pm.process_idle_timeout({}s) must be greater than 0s: PHP-FPM refuses to start", atoi(&s.value.text))));
                 }
             }
             continue;
@@ -48,8 +49,8 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         if pm.as_deref() != Some("dynamic") {
             continue;
         }
-        let any_env = ["pm.max_children", "pm.min_spare_servers", "pm.max_spare_servers", "pm.start_servers"].iter().any(|k| pool.get(k).is_some_and(|s| s.value.is_deferred()));
-        let Some(children_s) = pool.get("pm.max_children") else { continue };
+        let any_env = [pool_key!("pm.max_children"), pool_key!("pm.min_spare_servers"), pool_key!("pm.max_spare_servers"), pool_key!("pm.start_servers")].into_iter().any(|k| pool.get(k).is_some_and(|s| s.value.is_deferred()));
+        let Some(children_s) = pool.get(pool_key!("pm.max_children")) else { continue };
         if any_env {
             continue;
         }
@@ -57,11 +58,11 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         if children < 1 {
             continue; // FPM004
         }
-        let min_s = pool.get("pm.min_spare_servers");
-        let max_s = pool.get("pm.max_spare_servers");
+        let min_s = pool.get(pool_key!("pm.min_spare_servers"));
+        let max_s = pool.get(pool_key!("pm.max_spare_servers"));
         let min = min_s.map_or(0, |s| atoi(&s.value.text));
         let max = max_s.map_or(0, |s| atoi(&s.value.text));
-        let at = |s: Option<&Setting>| s.map_or(pool.pool.header, |s| s.value_location);
+        let at = |s: Option<&Setting>| s.map_or(pool.pool.header, |s| s.value_location());
         if min <= 0 {
             out.push(cx.finding(at(min_s), format!("[pool {name}] pm.min_spare_servers({min}) must be a positive value: PHP-FPM refuses to start")));
             continue;
@@ -74,13 +75,13 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             let mut edits = Vec::new();
             for s in [min_s, max_s].into_iter().flatten() {
                 if atoi(&s.value.text) > children {
-                    edits.push(Edit { location: s.value_location, content: children.to_string() });
+                    edits.push(Edit { location: s.value_location(), content: children.to_string() });
                 }
             }
             let culprit = if max > children { max_s } else { min_s };
             out.push(
                 cx.finding(at(culprit), format!("[pool {name}] pm.min_spare_servers({min}) and pm.max_spare_servers({max}) cannot be greater than pm.max_children({children}): PHP-FPM refuses to start"))
-                    .with_related(children_s.value_location, "pm.max_children")
+                    .with_related(children_s.value_location(), "pm.max_children")
                     .with_fix(edit::fix(Applicability::Safe, format!("clamp the spare servers to pm.max_children ({children})"), edits)),
             );
             continue;
@@ -89,20 +90,20 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             out.push(cx.finding(at(max_s), format!("[pool {name}] pm.max_spare_servers({max}) must not be less than pm.min_spare_servers({min}): PHP-FPM refuses to start")).with_related(at(min_s), "pm.min_spare_servers"));
             continue;
         }
-        if let Some(start_s) = pool.get("pm.start_servers") {
+        if let Some(start_s) = pool.get(pool_key!("pm.start_servers")) {
             let start = atoi(&start_s.value.text);
             if start > 0 && (start < min || start > max) {
                 let good = min + (max - min) / 2;
                 out.push(
-                    cx.finding(start_s.value_location, format!("[pool {name}] pm.start_servers({start}) must not be less than pm.min_spare_servers({min}) and not greater than pm.max_spare_servers({max}): PHP-FPM refuses to start"))
-                        .with_fix(edit::fix(Applicability::Safe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location, content: good.to_string() }])),
+                    cx.finding(start_s.value_location(), format!("[pool {name}] pm.start_servers({start}) must not be less than pm.min_spare_servers({min}) and not greater than pm.max_spare_servers({max}): PHP-FPM refuses to start"))
+                        .with_fix(edit::fix(Applicability::Safe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location(), content: good.to_string() }])),
                 );
                 continue;
             }
         }
-        if let Some(s) = pool.get("pm.max_spawn_rate") {
+        if let Some(s) = pool.get(pool_key!("pm.max_spawn_rate")) {
             if atoi(&s.value.text) <= 0 {
-                out.push(cx.finding(s.value_location, format!("[pool {name}] pm.max_spawn_rate must be a positive value: PHP-FPM refuses to start")));
+                out.push(cx.finding(s.value_location(), format!("[pool {name}] pm.max_spawn_rate must be a positive value: PHP-FPM refuses to start")));
             }
         }
     }
@@ -144,7 +145,7 @@ pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
     let min = cx.integer("min");
     let share = cx.float("share");
     for pool in PoolView::all(&cx.ws.fpm) {
-        let Some(s) = pool.get("pm.max_children") else { continue };
+        let Some(s) = pool.get(pool_key!("pm.max_children")) else { continue };
         if s.value.is_deferred() {
             continue;
         }
@@ -160,13 +161,13 @@ pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
                 let capacity = ((memory as f64 * share) / per_worker as f64).floor() as i64;
                 if children < min || children * 2 < capacity {
                     out.push(
-                        cx.finding(s.value_location, format!("pm.max_children = {children} in pool `{name}`; the host could run {capacity} ({} × {share} ÷ {why}); {consequence}", human(memory)))
-                            .with_fix(edit::fix(Applicability::Unsafe, format!("set pm.max_children to {capacity}"), vec![Edit { location: s.value_location, content: capacity.to_string() }])),
+                        cx.finding(s.value_location(), format!("pm.max_children = {children} in pool `{name}`; the host could run {capacity} ({} × {share} ÷ {why}); {consequence}", human(memory)))
+                            .with_fix(edit::fix(Applicability::Unsafe, format!("set pm.max_children to {capacity}"), vec![Edit { location: s.value_location(), content: capacity.to_string() }])),
                     );
                 }
             }
             None if children < min => out.push(
-                cx.finding(s.value_location, format!("pm.max_children = {children} in pool `{name}` (below {min}); {consequence}"))
+                cx.finding(s.value_location(), format!("pm.max_children = {children} in pool `{name}` (below {min}); {consequence}"))
                     .with_help("size it from the host's memory: pass --host-memory or set [host] memory in conflint.toml to get a number"),
             ),
             None => {}
@@ -183,7 +184,7 @@ pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
     let mut total = 0u64;
     let mut parts = Vec::new();
     for pool in &pools {
-        let Some(s) = pool.get("pm.max_children") else { continue };
+        let Some(s) = pool.get(pool_key!("pm.max_children")) else { continue };
         let children = atoi(&s.value.text).max(0) as u64;
         let (per_worker, _) = worker_memory(cx, pool);
         total = total.saturating_add(children.saturating_mul(per_worker));
@@ -195,7 +196,7 @@ pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
     let (first, rest) = parts.split_first().expect("not empty");
     let arithmetic: Vec<String> = parts.iter().map(|(p, _, c, w)| format!("{} {c} × {}", p.name(), human(*w))).collect();
     let mut f = cx.finding(
-        first.1.value_location,
+        first.1.value_location(),
         format!(
             "the pools may use {} ({}) but the host has {} × {share} = {}: under load the OOM killer ends workers and requests get 502",
             human(total),
@@ -205,7 +206,7 @@ pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
         ),
     );
     for (p, s, _, _) in rest {
-        f = f.with_related(s.value_location, format!("pool `{}`", p.name()));
+        f = f.with_related(s.value_location(), format!("pool `{}`", p.name()));
     }
     out.push(f);
 }
@@ -218,7 +219,7 @@ pub fn process_max_below_children(cx: &RuleContext, out: &mut Vec<Finding>) {
         let sum: i64 = config.pools.iter().filter_map(|p| p.settings.iter().rev().find(|s| s.name == "pm.max_children")).map(|s| atoi(&s.value.text).max(0)).sum();
         if max > 0 && max < sum {
             out.push(cx.finding(
-                s.value_location,
+                s.value_location(),
                 format!("process.max = {max} but the pools allow {sum} children together: past {max} PHP-FPM logs `The maximum number of processes has been reached` and requests queue into 502/504"),
             ));
         }

@@ -2,6 +2,7 @@
 
 use crate::effective::address::{fpm_listen, Addr};
 use crate::effective::fpm::PoolView;
+use crate::pool_key;
 use crate::finding::{Applicability, Finding};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
@@ -35,11 +36,11 @@ pub fn nginx_user(cx: &RuleContext, at: Option<crate::effective::nginx::ScopeId>
 pub fn socket_owner_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     let (user, group, _) = nginx_user(cx, None);
     for pool in PoolView::all(&cx.ws.fpm) {
-        let Some(listen) = pool.get("listen") else { continue };
+        let Some(listen) = pool.get(pool_key!("listen")) else { continue };
         if !matches!(fpm_listen(&listen.value.text, &cx.ws.fpm_prefix), Some(Addr::Unix(_))) {
             continue;
         }
-        if ["listen.owner", "listen.group", "listen.acl_users", "listen.acl_groups"].iter().any(|k| pool.get(k).is_some()) {
+        if [pool_key!("listen.owner"), pool_key!("listen.group"), pool_key!("listen.acl_users"), pool_key!("listen.acl_groups")].into_iter().any(|k| pool.get(k).is_some()) {
             continue;
         }
         let src = cx.ws.source(listen.location.file);
