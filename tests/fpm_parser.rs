@@ -82,7 +82,7 @@ fn lone_cr_is_a_line_break_like_in_the_scanner() {
 #[test]
 fn round_trip_of_awkward_inputs() {
     let mut huge = b"key = ".to_vec();
-    huge.extend(std::iter::repeat(b'x').take(1 << 20));
+    huge.extend(std::iter::repeat_n(b'x', 1 << 20));
     let inputs: Vec<Vec<u8>> = vec![
         b"\n".to_vec(),
         b"\n\n\r\n".to_vec(),

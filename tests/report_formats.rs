@@ -142,7 +142,7 @@ fn sarif_counts_columns_in_code_points_and_keeps_related_spans_and_fixes() {
 #[test]
 fn github_says_how_many_annotations_github_will_not_show() {
     let (s, f) = sources();
-    let many: Vec<Finding> = std::iter::repeat(f[0].clone()).take(12).chain(std::iter::repeat(f[1].clone()).take(10)).collect();
+    let many: Vec<Finding> = std::iter::repeat_n(f[0].clone(), 12).chain(std::iter::repeat_n(f[1].clone(), 10)).collect();
     assert_eq!(
         conflint::report::github_overflow_note(&many).as_deref(),
         Some("GitHub shows at most 10 annotations of each severity per step: 2 more are only in this log (or upload SARIF for all of them)")

@@ -118,18 +118,33 @@ pub fn lookup(name: &str, place: Place) -> Option<&'static Directive> {
 pub struct PoolKey(pub u16);
 
 impl PoolKey {
-    /// Fails to compile (in a `const`) when `name` is not a pool directive as the table
-    /// spells it.
+    /// Fails to compile (in a `const`) when `name` is not a pool directive spelled as the
+    /// table spells it.
     pub const fn of(name: &str) -> PoolKey {
         let mut i = 0;
         while i < DIRECTIVES.len() {
-            if matches!(DIRECTIVES[i].place, Place::Pool) && DIRECTIVES[i].name.eq_ignore_ascii_case(name) {
+            if matches!(DIRECTIVES[i].place, Place::Pool) && same_bytes(DIRECTIVES[i].name.as_bytes(), name.as_bytes()) {
                 return PoolKey(i as u16);
             }
             i += 1;
         }
         panic!("not a PHP-FPM pool directive");
     }
+}
+
+/// `a == b` for a `const fn` (slice equality is not `const` yet).
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The [`PoolKey`] of a pool directive, checked at compile time:

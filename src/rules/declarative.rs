@@ -211,7 +211,7 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         let shown = setting.map_or("not set", |s| &*s.value.text);
         let scope = pool.as_ref().map_or_else(|| "[global]".to_string(), |p| format!("pool `{}`", p.name()));
         let at = setting.map_or(header, |s| s.value_location());
-        let mut f = cx.finding(at, render(check.message.as_deref(), name, &shown, &scope, &limit_text));
+        let mut f = cx.finding(at, render(check.message.as_deref(), name, shown, &scope, &limit_text));
         if let Some(v) = fix_text(cx, check) {
             let edit = match setting {
                 Some(s) => crate::finding::Edit { location: s.value_location(), content: v.clone() },
