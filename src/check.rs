@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::rules::{self, engine, Registry, RuleMeta};
+use crate::source::FileId;
 use crate::workspace::{self, Workspace};
 
 /// Which rules run: `select` (default all), plus `extend_select`, minus `ignore`.
@@ -87,9 +88,15 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
             }
         }
     }
+    // Files ranked by their shown path once, not compared by it for every pair of findings.
+    let mut by_path: Vec<FileId> = workspace.sources.iter().map(|(id, _)| id).collect();
+    by_path.sort_by(|&a, &b| workspace.source(a).display.cmp(&workspace.source(b).display));
+    let mut rank = vec![0; by_path.len()];
+    for (i, id) in by_path.into_iter().enumerate() {
+        rank[id.0] = i;
+    }
     findings.sort_by(|a, b| {
-        let (sa, sb) = (workspace.source(a.location.file), workspace.source(b.location.file));
-        (&sa.display, a.location.span.start, &a.code, &a.message).cmp(&(&sb.display, b.location.span.start, &b.code, &b.message))
+        (rank[a.location.file.0], a.location.span.start, &a.code, &a.message).cmp(&(rank[b.location.file.0], b.location.span.start, &b.code, &b.message))
     });
     findings.dedup();
     Ok(Linted { workspace, findings, notes })

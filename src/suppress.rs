@@ -28,6 +28,9 @@ const MARK: &str = "conflint:";
 /// `enabled` says whether a code is selected (a disabled rule's suppression is not unused).
 pub fn apply(ws: &Workspace, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut directives = collect(ws);
+    if directives.is_empty() {
+        return findings;
+    }
     let mut kept = Vec::with_capacity(findings.len());
     'next: for f in findings {
         let line = ws.source(f.location.file).position(f.location.span.start).line;

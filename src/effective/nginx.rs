@@ -380,13 +380,23 @@ impl<'w> NginxView<'w> {
     /// A short human name for a scope: `location ~ \.php$`, `server shop.example.com`.
     pub fn describe(&self, id: ScopeId) -> String {
         let Some(block) = self.scopes[id].block else { return "top level".into() };
-        let args: Vec<&str> = block.directive.args.iter().map(|a| a.value.as_str()).collect();
         match block.name() {
             "server" => {
                 let name = self.first_here(id, "server_name").and_then(|p| p.arg(0)).unwrap_or("");
                 if name.is_empty() { "server".into() } else { format!("server {name}") }
             }
-            other => format!("{other} {}", args.join(" ")).trim_end().to_string(),
+            other => {
+                // Thousands of findings name their location: one allocation each.
+                let args = &block.directive.args;
+                let mut out = String::with_capacity(other.len() + args.iter().map(|a| a.value.len() + 1).sum::<usize>());
+                out.push_str(other);
+                for arg in args {
+                    out.push(' ');
+                    out.push_str(&arg.value);
+                }
+                out.truncate(out.trim_end().len());
+                out
+            }
         }
     }
 }
