@@ -250,6 +250,11 @@ impl<'w> NginxView<'w> {
         all.iter().map(move |&(s, i)| (s, self.scopes[s].directives[i as usize]))
     }
 
+    /// Every directive name written anywhere in the workspace.
+    pub fn names(&self) -> impl Iterator<Item = &'w str> + '_ {
+        self.name_ids.keys().copied()
+    }
+
     /// The first directive named `name` of every scope that has one, in document order:
     /// rules that look at the scopes doing something (`fastcgi_pass`) visit only those.
     pub fn firsts(&self, name: &str) -> impl Iterator<Item = (ScopeId, Placed<'w>)> + '_ {

@@ -16,7 +16,8 @@ pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
         for (i, later) in settings.iter().enumerate() {
             // Known directives compare by table position; arrays and unknown names by text.
             let earlier = match keys[i] {
-                Pool::UNKNOWN => settings[..i].iter().rev().find(|s| s.name == later.name && s.array_key == later.array_key),
+                // Only another array or unknown name can match: those are the only ones read.
+                Pool::UNKNOWN => (0..i).rev().filter(|&j| keys[j] == Pool::UNKNOWN).map(|j| &settings[j]).find(|s| s.name == later.name && s.array_key == later.array_key),
                 key => keys[..i].iter().rposition(|&k| k == key).map(|j| &settings[j]),
             };
             let Some(earlier) = earlier else { continue };

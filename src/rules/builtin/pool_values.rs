@@ -1,8 +1,8 @@
 //! FPM002 unknown directives and FPM003 values PHP-FPM refuses or silently misreads.
 
 use crate::finding::{Applicability, Edit, Finding, Severity};
-use crate::fpm::directives::{self, Kind, Place, ARRAYS};
-use crate::fpm::resolve::Setting;
+use crate::fpm::directives::{self, Directive, Kind, Place, ARRAYS, DIRECTIVES};
+use crate::fpm::resolve::{Pool, Setting};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 
@@ -22,25 +22,34 @@ impl std::fmt::Display for Section<'_> {
     }
 }
 
-/// Every setting with where it stands: `[global]` or a pool.
-fn all_settings<'w>(cx: &RuleContext<'_, 'w>) -> impl Iterator<Item = (Place, Section<'w>, &'w Setting)> {
-    let global = cx.ws.fpm.iter().flat_map(|config| config.global.iter().map(|s| (Place::Global, Section::Global, s)));
-    let pools = cx.ws.fpm.iter().flat_map(|config| &config.pools).flat_map(|pool| pool.settings.iter().map(move |s| (Place::Pool, Section::Pool(&pool.name), s)));
-    global.chain(pools)
+/// Calls `visit` with every setting, where it stands (`[global]` or a pool) and its
+/// directive (`None`: an array or a name PHP-FPM does not know). Pool settings' directives
+/// come from the pool's key array: most checks then skip a setting without reading it.
+fn each_setting<'w>(cx: &RuleContext<'_, 'w>, mut visit: impl FnMut(Place, Section<'w>, &'w Setting, Option<&'static Directive>)) {
+    for config in &cx.ws.fpm {
+        for s in &config.global {
+            visit(Place::Global, Section::Global, s, s.directive);
+        }
+    }
+    for pool in cx.ws.fpm.iter().flat_map(|config| &config.pools) {
+        for (s, &key) in pool.settings.iter().zip(pool.keys()) {
+            visit(Place::Pool, Section::Pool(&pool.name), s, (key != Pool::UNKNOWN).then(|| &DIRECTIVES[usize::from(key)]));
+        }
+    }
 }
 
 pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for (place, section, s) in all_settings(cx) {
+    each_setting(cx, |place, section, s, directive| {
+        if directive.is_some() {
+            return;
+        }
         if s.array_key.is_some() {
             if place == Place::Global {
                 out.push(cx.finding(s.location, format!("`{}[…]` in [global]: PHP-FPM refuses it (Array are not allowed in the global section)", s.name)).with_help("array settings belong in a pool section"));
             } else if !ARRAYS.contains(&s.name.as_ref()) {
                 out.push(cx.finding(s.name_location(), format!("unknown directive '{}' in {section}: PHP-FPM refuses to start", s.name)).with_help(format!("array directives are {}", ARRAYS.join(", "))));
             }
-            continue;
-        }
-        if s.directive.is_some() {
-            continue;
+            return;
         }
         let mut f = cx.finding(s.name_location(), format!("unknown entry '{}' in {section}: PHP-FPM refuses to start", s.name));
         if directives::other_place(&s.name, place) {
@@ -57,19 +66,20 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
         }
         out.push(f);
-    }
+    });
 }
 
 pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for (_, section, s) in all_settings(cx) {
-        if s.array_key.is_some() || s.value.is_deferred() {
-            continue;
+    each_setting(cx, |_, section, s, directive| {
+        // Any string is a valid string: most settings end here, unread.
+        let Some(d) = directive.filter(|d| d.kind != Kind::Str) else { return };
+        if s.value.is_deferred() {
+            return;
         }
-        let Some(d) = s.directive else { continue };
         let text = &*s.value.text;
         if let Some(reason) = directives::invalid(d.kind, text) {
             out.push(cx.finding(s.value_location(), format!("unable to parse value for entry '{}' in {section}: {reason}; PHP-FPM refuses to start", d.name)));
-            continue;
+            return;
         }
         if d.kind == Kind::Time {
             if let Some((seconds, why)) = misread_time(text) {
@@ -78,7 +88,7 @@ pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
                 out.push(f.with_fix(edit::fix(Applicability::Safe, format!("write {seconds}s"), vec![Edit { location: s.value_location(), content: format!("{seconds}s") }])));
             }
         }
-    }
+    });
 }
 
 /// `500ms` (500 seconds to PHP-FPM) and `1.5m` (60 seconds): what the writer meant, in

@@ -119,6 +119,19 @@ pub fn loaded_file(name: &str) -> Option<Option<DummyKind>> {
     Some(kind)
 }
 
+fn runs_perl(name: &str) -> bool {
+    name == "perl" || name.starts_with("perl_")
+}
+
+fn loads_lua(name: &str) -> bool {
+    name.ends_with("_by_lua_file") || name.ends_with("_by_lua_file_dir")
+}
+
+/// The directives [`NginxPlan::directive`] may refuse.
+fn refusable(name: &str) -> bool {
+    name == "load_module" || runs_perl(name) || loads_lua(name) || loaded_file(name).is_some()
+}
+
 /// Directives whose first argument is a path nginx -t creates or opens for writing.
 pub fn written_path(name: &str) -> bool {
     matches!(name, "pid" | "error_log" | "access_log") || name.ends_with("_temp_path") || name.ends_with("_cache_path")
@@ -171,10 +184,24 @@ fn plan(ws: &Workspace, view: &NginxView, top: ScopeId, build: &NginxBuild, effe
     let Some(conf) = plan.units.first().cloned() else { return plan };
     let upstreams = if effects { view.upstreams(top) } else { Default::default() };
     let mut files = BTreeSet::new();
+    let mut last = None;
     for &s in view.tree_of(top) {
         for p in &view.scope(s).directives {
-            files.insert(p.file);
-            plan.directive(ws, view, s, *p, &conf, build, &upstreams);
+            if last.replace(p.file) != Some(p.file) {
+                files.insert(p.file);
+            }
+            if effects {
+                plan.directive(ws, view, s, *p, &conf, build, &upstreams);
+            }
+        }
+    }
+    if !effects {
+        // Only refusals are wanted: visit the few names that can cause one, not every
+        // directive of the tree.
+        for name in view.names().filter(|name| refusable(name)) {
+            for (s, p) in view.named(name).filter(|&(s, _)| view.top_of(s) == top) {
+                plan.directive(ws, view, s, p, &conf, build, &upstreams);
+            }
         }
     }
     for file in files {
@@ -203,6 +230,8 @@ impl NginxPlan {
         );
     }
 
+    /// Refuses `p` when validating would run code or read a file from outside the staged
+    /// tree ([`refusable`] names); with `effects`, also notes what it writes or resolves.
     #[allow(clippy::too_many_arguments)]
     fn directive(&mut self, ws: &Workspace, view: &NginxView, scope: ScopeId, p: Placed, conf: &Unit, build: &NginxBuild, upstreams: &std::collections::HashMap<&str, ScopeId>) {
         let name = p.name();
@@ -210,9 +239,9 @@ impl NginxPlan {
         let at = p.arg_location(0);
         if name == "load_module" {
             self.load_module(arg, at, build);
-        } else if name == "perl" || name.starts_with("perl_") {
+        } else if runs_perl(name) {
             self.refuse(at, format!("`{name}` runs Perl code while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
-        } else if name.ends_with("_by_lua_file") || name.ends_with("_by_lua_file_dir") {
+        } else if loads_lua(name) {
             let path = absolute(arg, &build.prefix);
             if !matches!(ws.confinement.locate(&path), Located::Inside(_)) {
                 self.refuse(at, format!("`{name}` loads {arg}, which is outside the linted tree"), "keep the Lua files in the linted tree (and map their directory with --map-root)");
