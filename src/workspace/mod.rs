@@ -106,7 +106,7 @@ pub struct Workspace {
     /// Files no root includes, linted in their inferred (or `--context`) context.
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
-    pub includes: HashMap<(FileId, usize), Vec<FileId>>,
+    pub includes: rustc_hash::FxHashMap<(FileId, usize), Vec<FileId>>,
     pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
@@ -145,7 +145,7 @@ impl Workspace {
                 nginx: HashMap::new(),
                 nginx_roots: Vec::new(),
                 nginx_snippets: Vec::new(),
-                includes: HashMap::new(),
+                includes: Default::default(),
                 fpm_files: HashMap::new(),
                 fpm: Vec::new(),
                 findings: Vec::new(),
@@ -159,7 +159,7 @@ impl Workspace {
             selected: HashSet::new(),
             paths: Vec::new(),
             virtual_files: None,
-            expanded: HashMap::new(),
+            expanded: Default::default(),
         };
         b.add_candidates(candidates.files);
         b.resolve_nginx();
@@ -210,7 +210,9 @@ pub(crate) struct Builder<'o> {
     /// `nginx -T` dump: absolute path → file; includes resolve against it, never the disk.
     virtual_files: Option<Vec<(PathBuf, FileId)>>,
     /// nginx include pattern (absolute) → how it is shown and what it expands to.
-    expanded: HashMap<PathBuf, (PathBuf, Vec<nginx_tree::Target>)>,
+    /// Include patterns already expanded, by the pattern's bytes (cheaper to hash than a
+    /// `Path`'s components): how nginx shows the path, and what it matched.
+    expanded: rustc_hash::FxHashMap<std::ffi::OsString, std::rc::Rc<(PathBuf, Vec<nginx_tree::Target>)>>,
 }
 
 impl Builder<'_> {

@@ -119,6 +119,11 @@ pub(crate) enum Target {
     Unreadable(PathBuf, String),
 }
 
+/// A file the nginx package installs (`fastcgi_params`), named as nginx.conf names it.
+fn packaged(pattern: &Path) -> bool {
+    PACKAGED.iter().any(|p| pattern.ends_with(p) && (pattern.is_relative() || pattern.starts_with("/etc/nginx")))
+}
+
 impl Builder<'_> {
     pub(crate) fn resolve_nginx(&mut self) {
         let mut files: Vec<FileId> = self.ws.nginx.keys().copied().collect();
@@ -235,38 +240,36 @@ impl Builder<'_> {
         let Some(arg) = &include.arg else { return };
         let ctx = include.ctx;
         let at = Location { file, span: include.span };
-        let pattern = PathBuf::from(&arg.value);
-        let packaged = PACKAGED.iter().any(|p| pattern.ends_with(p) && (pattern.is_relative() || pattern.starts_with("/etc/nginx")));
-        let full = if pattern.is_absolute() {
-            pattern
-        } else {
-            match prefix.dir {
-                Some(p) => p.join(pattern),
-                None => pattern,
-            }
+        let pattern = Path::new(&arg.value);
+        let full = match prefix.dir {
+            Some(p) if pattern.is_relative() => p.join(pattern),
+            _ => pattern.to_path_buf(),
         };
         let arg_at = Location { file, span: arg.span };
         // The same pattern is often included from every site: expanded once.
-        let (shown, targets) = match self.expanded.get(&full) {
-            Some(known) => known.clone(),
+        let full = full.into_os_string();
+        let expansion = match self.expanded.get(&full) {
+            Some(known) => std::rc::Rc::clone(known),
             None => {
-                let known = (self.shown_include(&full), self.expand(&full));
-                self.expanded.insert(full.clone(), known.clone());
+                let path = Path::new(&full);
+                let known = std::rc::Rc::new((self.shown_include(path), self.expand(path)));
+                self.expanded.insert(full, std::rc::Rc::clone(&known));
                 known
             }
         };
+        let (shown, targets) = &*expansion;
         let mut reached = Vec::new();
         for target in targets {
             match target {
                 Target::File(path) => {
-                    let known = self.by_path.get(&path).copied();
+                    let known = self.by_path.get(path).copied();
                     let id = match known {
                         Some((id, Kind::Nginx)) => id,
                         Some((id, _)) => {
                             self.reparse_as_nginx(id);
                             id
                         }
-                        None => match self.read_included(&path) {
+                        None => match self.read_included(path) {
                             Ok(id) => id,
                             Err(reason) => {
                                 self.ws.findings.push(Finding::new(
@@ -296,7 +299,7 @@ impl Builder<'_> {
                     self.visit(id, ctx, prefix, stack);
                     stack.pop();
                 }
-                Target::Missing(_) if packaged => self.note_packaged(&arg.value),
+                Target::Missing(_) if packaged(pattern) => self.note_packaged(&arg.value),
                 Target::Missing(path) if !prefix.known => self.ws.findings.push(
                     Finding::new(
                         "CFL002",
@@ -304,7 +307,7 @@ impl Builder<'_> {
                         arg_at,
                         format!("{} was not found where this snippet's includes were guessed to resolve ({}); not read", arg.value, self.display_for(prefix.dir.unwrap_or(Path::new(".")))),
                     )
-                    .with_help(format!("no nginx.conf in the linted tree includes this file, so nginx's conf directory is unknown: pass --prefix DIR (looked for {})", self.display_for(&path))),
+                    .with_help(format!("no nginx.conf in the linted tree includes this file, so nginx's conf directory is unknown: pass --prefix DIR (looked for {})", self.display_for(path))),
                 ),
                 Target::Missing(path) => self.ws.findings.push(
                     Finding::new(

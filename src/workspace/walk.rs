@@ -111,6 +111,7 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
             Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
         }
     }
+    let mut wanted = Vec::with_capacity(entries.len());
     for path in entries {
         let rel = path.strip_prefix(&dir).unwrap_or(&path);
         let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
@@ -124,8 +125,13 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
         if classify::other_by_name(&path).is_some() {
             continue;
         }
-        let real = path.canonicalize().unwrap_or(path);
-        match opts.read(&real) {
+        wanted.push((display, path.canonicalize().unwrap_or(path)));
+    }
+    // Files are read side by side: on a big tree reading is most of the walk.
+    let order: Vec<usize> = (0..wanted.len()).collect();
+    let contents = crate::parallel::map(&order, |i| opts.read(&wanted[i].1));
+    for ((display, real), read) in wanted.into_iter().zip(contents) {
+        match read {
             Ok(bytes) => out.files.push(Candidate {
                 path: real,
                 display,
