@@ -316,7 +316,7 @@ impl Builder<'_> {
                         arg_at,
                         format!("open() \"{}\" failed (2: No such file or directory): nginx will refuse to start", shown.display()),
                     )
-                    .with_help(format!("looked for {}", self.display_for(&path))),
+                    .with_help(format!("looked for {}", self.display_for(path))),
                 ),
                 Target::Unreadable(path, reason) => self.ws.findings.push(Finding::new(
                     "NGX007",
@@ -324,7 +324,7 @@ impl Builder<'_> {
                     arg_at,
                     format!("open() \"{}\" failed ({reason}): nginx will refuse to start", path.display()),
                 )),
-                Target::Outside(path) => self.report_outside(arg_at, &path),
+                Target::Outside(path) => self.report_outside(arg_at, path),
             }
         }
         self.ws.includes.insert((file, include.span.start), reached);
