@@ -283,8 +283,10 @@ impl<'w> NginxView<'w> {
     /// An array directive's effective entries at `id`: those of the nearest level that
     /// sets any (a child that sets one drops all of its parent's).
     pub fn effective_array(&self, id: ScopeId, name: &str) -> Option<(ScopeId, Vec<Placed<'w>>)> {
+        let n = self.name_id(name)?;
         self.chain(id).find_map(|s| {
-            let here: Vec<Placed<'w>> = self.here(s, name).collect();
+            let scope = &self.scopes[s];
+            let here: Vec<Placed<'w>> = scope.indexes_of(n).map(|i| scope.directives[i]).collect();
             (!here.is_empty()).then_some((s, here))
         })
     }

@@ -167,6 +167,9 @@ pub fn limit_req_burst_small(cx: &RuleContext, out: &mut Vec<Finding>) {
 /// NGX203: `limit_req` applies and the effective `limit_req_status` is nginx's 503.
 pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx();
+    if view.named("limit_req").next().is_none() {
+        return;
+    }
     let mut seen = HashSet::new();
     for s in view.ids() {
         if !matches!(view.scope(s).context, Context::Server | Context::Location) {
