@@ -1,10 +1,6 @@
 //! Every PHP-FPM 8.2 directive, where it may stand, and how PHP-FPM reads its value
 //! (`fpm_conf.c`: `ini_fpm_global_options`, `ini_fpm_pool_options`).
 
-use std::sync::OnceLock;
-
-use rustc_hash::FxHashMap;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Int,
@@ -167,22 +163,54 @@ macro_rules! pool_key {
     }};
 }
 
+/// Slots of the open-addressed name tables: a power of two, well above the directive count.
+const SLOTS: usize = 256;
+
+/// Where a name starts probing: its length and three of its bytes tell the table's names
+/// apart in few probes, for a fraction of a general string hash.
+const fn slot(name: &[u8]) -> usize {
+    let n = name.len();
+    if n == 0 {
+        return 0;
+    }
+    (n.wrapping_mul(31) ^ (name[0] as usize).wrapping_mul(7) ^ (name[n / 2] as usize).wrapping_mul(17) ^ (name[n - 1] as usize).wrapping_mul(131)) % SLOTS
+}
+
+/// For `[global]` and for pools: [`DIRECTIVES`] positions + 1 by [`slot`], probing
+/// linearly; 0 is an empty slot. Built at compile time.
+const BY_NAME: [[u16; SLOTS]; 2] = {
+    let mut tables = [[0u16; SLOTS]; 2];
+    let mut i = 0;
+    while i < DIRECTIVES.len() {
+        let table = &mut tables[matches!(DIRECTIVES[i].place, Place::Pool) as usize];
+        let mut s = slot(DIRECTIVES[i].name.as_bytes());
+        while table[s] != 0 {
+            s = (s + 1) % SLOTS;
+        }
+        table[s] = i as u16 + 1;
+        i += 1;
+    }
+    tables
+};
+
 /// The position of `name` (case-insensitive) in [`DIRECTIVES`] for `place`: every
-/// setting of every pool is looked up, so this is a hash lookup, not a table scan.
+/// setting of every pool is looked up.
 pub fn index(name: &str, place: Place) -> Option<u16> {
-    type ByName = FxHashMap<&'static str, u16>;
-    static BY_PLACE: OnceLock<[ByName; 2]> = OnceLock::new();
-    let by_place = BY_PLACE.get_or_init(|| {
-        let of = |place: Place| DIRECTIVES.iter().enumerate().filter(|(_, d)| d.place == place).map(|(i, d)| (d.name, i as u16)).collect();
-        [of(Place::Global), of(Place::Pool)]
-    });
-    let by_name = &by_place[usize::from(place == Place::Pool)];
+    let table = &BY_NAME[usize::from(place == Place::Pool)];
+    let find = |name: &str| {
+        let mut s = slot(name.as_bytes());
+        // The table is never full: an empty slot ends every probe.
+        loop {
+            match table[s] {
+                0 => return None,
+                k if DIRECTIVES[usize::from(k - 1)].name == name => return Some(k - 1),
+                _ => s = (s + 1) % SLOTS,
+            }
+        }
+    };
     // Names are nearly always written in lower case, as the table has them: only a miss
     // is worth a look for capitals.
-    by_name.get(name).copied().or_else(|| {
-        let has_capitals = name.bytes().any(|b| b.is_ascii_uppercase());
-        has_capitals.then(|| by_name.get(name.to_ascii_lowercase().as_str()).copied()).flatten()
-    })
+    find(name).or_else(|| name.bytes().any(|b| b.is_ascii_uppercase()).then(|| find(&name.to_ascii_lowercase())).flatten())
 }
 
 /// Is `name` a directive of the other section kind (`pm` in `[global]`)?
@@ -247,6 +275,20 @@ pub fn invalid(kind: Kind, value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_directive_is_found_where_it_stands_and_nowhere_else() {
+        for (i, d) in DIRECTIVES.iter().enumerate() {
+            let other = if d.place == Place::Pool { Place::Global } else { Place::Pool };
+            assert_eq!(index(d.name, d.place), Some(i as u16), "{}", d.name);
+            assert_eq!(index(&d.name.to_ascii_uppercase(), d.place), Some(i as u16), "{}", d.name);
+            let elsewhere = DIRECTIVES.iter().position(|e| e.place == other && e.name == d.name).map(|j| j as u16);
+            assert_eq!(index(d.name, other), elsewhere, "{} in the other section", d.name);
+        }
+        for unknown in ["", "pm.max_child", "pm.max_childrenx", "listen.mod", "catch_workers_outputs", "php_value"] {
+            assert_eq!(index(unknown, Place::Pool), None, "{unknown}");
+        }
+    }
 
     #[test]
     fn lookups_are_case_insensitive_and_placed() {

@@ -50,6 +50,9 @@ fn read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>, pass: &str, timeou
             None => {}
         }
     }
+    // The same for every finding: written once.
+    let help = format!("raise it to at least {min} (option `min`), or to the longest request you accept");
+    let (fix_message, fix_text) = (format!("raise to {fix_value}"), fix_value.to_string());
     for (_, (def, value, locations)) in by_definition {
         let affected = match locations.as_slice() {
             [one] if view.first_here(*one, timeout).is_some() => format!(" in {}", view.describe(*one)),
@@ -65,10 +68,6 @@ fn read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>, pass: &str, timeou
                 f = f.with_related(p.location(), format!("{} passes to {backend} here", view.describe(loc)));
             }
         }
-        out.push(f.with_help(format!("raise it to at least {min} (option `min`), or to the longest request you accept")).with_fix(edit::fix(
-            Applicability::Safe,
-            format!("raise to {fix_value}"),
-            vec![edit::replace_arg(def, 0, fix_value.to_string())],
-        )));
+        out.push(f.with_help(help.clone()).with_fix(edit::fix(Applicability::Safe, fix_message.clone(), vec![edit::replace_arg(def, 0, fix_text.clone())])));
     }
 }
