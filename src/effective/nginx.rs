@@ -230,8 +230,12 @@ impl<'w> NginxView<'w> {
 
     /// Directives named `name` directly in `id`.
     pub fn here(&self, id: ScopeId, name: &str) -> impl Iterator<Item = Placed<'w>> + '_ {
+        self.name_id(name).into_iter().flat_map(move |n| self.here_id(id, n))
+    }
+
+    fn here_id(&self, id: ScopeId, n: NameId) -> impl Iterator<Item = Placed<'w>> + '_ {
         let scope = &self.scopes[id];
-        self.name_id(name).into_iter().flat_map(move |n| scope.indexes_of(n)).map(move |i| scope.directives[i])
+        scope.indexes_of(n).map(move |i| scope.directives[i])
     }
 
     pub fn first_here(&self, id: ScopeId, name: &str) -> Option<Placed<'w>> {
@@ -240,8 +244,7 @@ impl<'w> NginxView<'w> {
     }
 
     fn first_here_id(&self, id: ScopeId, n: NameId) -> Option<Placed<'w>> {
-        let scope = &self.scopes[id];
-        scope.indexes_of(n).next().map(|i| scope.directives[i])
+        self.here_id(id, n).next()
     }
 
     /// Every directive named `name` in the workspace, with its scope, in scope order.
@@ -285,8 +288,7 @@ impl<'w> NginxView<'w> {
     pub fn effective_array(&self, id: ScopeId, name: &str) -> Option<(ScopeId, Vec<Placed<'w>>)> {
         let n = self.name_id(name)?;
         self.chain(id).find_map(|s| {
-            let scope = &self.scopes[s];
-            let here: Vec<Placed<'w>> = scope.indexes_of(n).map(|i| scope.directives[i]).collect();
+            let here: Vec<Placed<'w>> = self.here_id(s, n).collect();
             (!here.is_empty()).then_some((s, here))
         })
     }

@@ -225,23 +225,21 @@ struct LineParser<'a> {
 }
 
 impl LineParser<'_> {
+    /// A slice of the line as text, when the file is valid UTF-8 (validated once).
+    fn validated(&self, bytes: &[u8]) -> Option<&str> {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
+        self.utf8.and_then(|t| t.get(start..start + bytes.len()))
+    }
+
     /// A slice of the line as text: straight from the validated file when it can be,
     /// decoded lossily otherwise.
     fn string(&self, bytes: &[u8]) -> String {
-        let start = (bytes.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
-        match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
-            Some(text) => text.to_owned(),
-            None => lossy(bytes),
-        }
+        self.validated(bytes).map_or_else(|| lossy(bytes), str::to_owned)
     }
 
     /// [`Self::string`], allocated once as shared text.
     fn shared_string(&self, bytes: &[u8]) -> std::sync::Arc<str> {
-        let start = (bytes.as_ptr() as usize).wrapping_sub(self.src.as_ptr() as usize);
-        match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
-            Some(text) => text.into(),
-            None => lossy(bytes).into(),
-        }
+        self.validated(bytes).map_or_else(|| lossy(bytes).into(), Into::into)
     }
 
     fn peek(&self) -> Option<u8> {
