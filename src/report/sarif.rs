@@ -25,26 +25,57 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
     let metas: Vec<&RuleMeta> = codes.iter().filter_map(|c| rules.get(c)).collect();
     let index: HashMap<&str, usize> = metas.iter().enumerate().map(|(i, m)| (m.code.as_str(), i)).collect();
 
-    let mut seen = HashMap::new();
-    let results: Vec<Value> = findings.iter().map(|f| result(f, sources, root, &index, &mut seen)).collect();
-
-    let mut run = json!({
-        "tool": {"driver": {
-            "name": "conflint",
-            "version": env!("CARGO_PKG_VERSION"),
-            "semanticVersion": env!("CARGO_PKG_VERSION"),
-            "informationUri": env!("CARGO_PKG_REPOSITORY"),
-            "rules": metas.iter().map(|m| descriptor(m)).collect::<Vec<_>>(),
-        }},
-        "results": results,
-        "columnKind": "unicodeCodePoints",
-    });
-    if let Some(root) = root {
-        run["originalUriBaseIds"] = json!({SRCROOT: {"uri": repo::file_uri(&root.dir, true)}});
-    }
-    let log = json!({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]});
+    let tool = json!({"driver": {
+        "name": "conflint",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
+        "rules": metas.iter().map(|m| descriptor(m)).collect::<Vec<_>>(),
+    }});
+    let run = Run {
+        column_kind: "unicodeCodePoints",
+        original_uri_base_ids: root.map(|root| json!({SRCROOT: {"uri": repo::file_uri(&root.dir, true)}})),
+        results: Results { findings, sources, root, index: &index },
+        tool,
+    };
+    let log = Log { schema: SCHEMA, runs: [run], version: "2.1.0" };
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+// The log's outer objects, with their keys in the sorted order `serde_json::Value` writes
+// them in. They exist so the results are written one by one as they are made: a log of
+// thousands of findings is never held whole.
+#[derive(serde::Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Run<'a> {
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    #[serde(rename = "originalUriBaseIds", skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<Value>,
+    results: Results<'a>,
+    tool: Value,
+}
+
+struct Results<'a> {
+    findings: &'a [Finding],
+    sources: &'a Sources,
+    root: Option<&'a RepoRoot>,
+    index: &'a HashMap<&'a str, usize>,
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seen = HashMap::new();
+        serializer.collect_seq(self.findings.iter().map(|f| result(f, self.sources, self.root, self.index, &mut seen)))
+    }
 }
 
 /// `seen` counts the findings per file and line hash so far.
