@@ -15,6 +15,7 @@ const MAX_DEPTH: usize = 512;
 pub fn parse(src: &[u8]) -> Config {
     let mut p = Parser {
         src,
+        utf8: std::str::from_utf8(src).ok(),
         lex: Lexer::new(src),
         errors: Vec::new(),
         stack: Vec::new(),
@@ -61,6 +62,9 @@ struct OpenBlock {
 
 struct Parser<'a> {
     src: &'a [u8],
+    /// `src` as text when it is valid UTF-8: validated once, so words and comments are
+    /// sliced out of it instead of validated one by one.
+    utf8: Option<&'a str>,
     lex: Lexer<'a>,
     errors: Vec<SyntaxError>,
     stack: Vec<OpenBlock>,
@@ -261,17 +265,23 @@ impl Parser<'_> {
             String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         } else {
-            match std::str::from_utf8(content) {
-                Ok(s) => s.to_owned(),
-                Err(_) => String::from_utf8_lossy(content).into_owned(),
-            }
+            self.text(content)
         };
         Word { span: w.span, value, quote: w.quote.map(char::from) }
     }
 
     fn comment(&self, span: Span) -> Comment {
-        let text = String::from_utf8_lossy(&self.src[span.start + 1..span.end]).into_owned();
-        Comment { span, text }
+        Comment { span, text: self.text(&self.src[span.start + 1..span.end]) }
+    }
+
+    /// A slice of `src` as text: from the validated file when it is valid UTF-8, decoded
+    /// lossily otherwise.
+    fn text(&self, bytes: &[u8]) -> String {
+        let start = bytes.as_ptr() as usize - self.src.as_ptr() as usize;
+        match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
+            Some(text) => text.to_owned(),
+            None => String::from_utf8_lossy(bytes).into_owned(),
+        }
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
