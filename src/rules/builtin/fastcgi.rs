@@ -34,7 +34,7 @@ fn known_by_name(cx: &RuleContext, inc: &IncludeAt) -> Known {
     let including = &cx.ws.source(inc.directive.file).display;
     let local = cx.ws.sources.iter().any(|(_, src)| {
         let (dir, name) = src.display.rsplit_once('/').unwrap_or(("", &src.display));
-        name == base && (dir.is_empty() || including.starts_with(&format!("{dir}/")))
+        name == base && (dir.is_empty() || including.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')))
     });
     if local {
         return Known::Unknown;
