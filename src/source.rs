@@ -69,6 +69,16 @@ impl LineTable {
         starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
         LineTable { starts, crlf: memchr::memmem::find(text, b"\r\n").is_some() }
     }
+
+    /// The 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// Where the 0-based line `line` starts.
+    pub fn start(&self, line: usize) -> usize {
+        self.starts[line]
+    }
 }
 
 impl SourceFile {
@@ -89,8 +99,8 @@ impl SourceFile {
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
-        let line_idx = self.lines.starts.partition_point(|&s| s <= offset) - 1;
-        let line_start = self.lines.starts[line_idx];
+        let line_idx = self.lines.line_of(offset);
+        let line_start = self.lines.start(line_idx);
         let column = String::from_utf8_lossy(&self.text[line_start..offset]).chars().count() + 1;
         Position { line: line_idx + 1, column, offset }
     }

@@ -14,7 +14,7 @@ use super::lossy::{printable, Lossy};
 use super::Options;
 use crate::rules::Registry;
 use crate::finding::{Applicability, Finding, Location, Severity};
-use crate::source::{FileId, Sources};
+use crate::source::{FileId, LineTable, Sources};
 
 #[derive(Debug)]
 struct Diag {
@@ -65,14 +65,14 @@ impl Diagnostic for Diag {
 #[derive(Debug, Clone)]
 struct Excerpt {
     text: Arc<String>,
-    line_starts: Arc<[usize]>,
+    lines: Arc<LineTable>,
 }
 
 impl Excerpt {
     fn new(text: Arc<String>) -> Self {
         // The decoded text has no lone `\r` (see `lossy`), so lines end at `\n` as for miette.
-        let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect();
-        Excerpt { text, line_starts }
+        let lines = Arc::new(LineTable::of(text.as_bytes()));
+        Excerpt { text, lines }
     }
 }
 
@@ -83,10 +83,10 @@ impl SourceCode for Excerpt {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let line = self.line_starts.partition_point(|&s| s <= span.offset()) - 1;
+        let line = self.lines.line_of(span.offset());
         // One line more than the context, so miette's count starts exactly as on the whole text.
         let first = line.saturating_sub(context_lines_before + 1);
-        let base = self.line_starts[first];
+        let base = self.lines.start(first);
         let window = &self.text.as_bytes()[base..];
         let inner = window.read_span(&SourceSpan::new((span.offset() - base).into(), span.len()), context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new(

@@ -111,7 +111,6 @@ const PACKAGED: &[&str] = &[
     "snippets/fastcgi-php.conf", "snippets/snakeoil.conf",
 ];
 
-#[derive(Clone)]
 pub(crate) enum Target {
     File(PathBuf),
     Missing(PathBuf),
