@@ -231,6 +231,17 @@ fix = "Set it."
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
     assert!(err.contains("house-rules/ACME002.toml") && err.contains("line 3") && err.contains("severity"), "{err}");
+
+    // A rule naming a check that does not exist is refused, not silently run as nothing.
+    std::fs::write(
+        rules.join("ACME002.toml"),
+        "code = \"ACME002\"\nname = \"x\"\nseverity = \"info\"\nfamily = \"ACME\"\nsummary = \"x\"\nfix = \"none\"\n\n[check]\nbuiltin = \"no_such_check\"\n\n[docs]\nwhat = \"x\"\nwhy = \"x\"\nlog = \"x\"\nstatus = \"x\"\nexample = \"x\"\nfix = \"x\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--rules-dir", "house-rules", "site.conf"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("house-rules/ACME002.toml") && err.contains("line 8") && err.contains("`check.builtin = \"no_such_check\"` names no built-in check"), "{err}");
 }
 
 #[test]
