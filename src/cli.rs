@@ -263,10 +263,10 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
     }
 }
 
-/// Whether the report gets colours. `--color always|never` decides; `auto` follows the
-/// conventions of no-color.org, force-color.org and CLICOLOR_FORCE, in that order (as
-/// anstream does), then whether the report goes to a terminal. A report written to a file
-/// (`-o`) is coloured only when asked for with `--color always`.
+/// Whether the report gets colours. `--color always|never` decides; `auto` follows
+/// no-color.org, then force-color.org and CLICOLOR_FORCE (NO_COLOR first, as anstream
+/// orders it before CLICOLOR_FORCE), then whether the report goes to a terminal. A report
+/// written to a file (`-o`) is coloured only when asked for with `--color always`.
 fn use_color(args: &CheckArgs) -> bool {
     let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     match (args.no_color, args.color) {
