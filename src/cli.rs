@@ -288,7 +288,8 @@ fn nothing_linted(ws: &crate::workspace::Workspace, args: &CheckArgs) -> bool {
 /// Say that nothing was linted (ruff's "No Python files found"); `Err` ends the run with
 /// exit 2 under --error-on-empty.
 fn report_nothing_linted(args: &CheckArgs) -> Result<(), Fatal> {
-    let what = format!("no nginx or PHP-FPM file found in {}", args.paths.join(", "));
+    let paths: Vec<&str> = args.paths.iter().map(|p| if p == "-" { "standard input" } else { p }).collect();
+    let what = format!("no nginx or PHP-FPM file found in {}", paths.join(", "));
     if args.error_on_empty {
         return Err(Fatal::Usage(format!("{what}; nothing was linted (--error-on-empty)")));
     }
