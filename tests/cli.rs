@@ -376,6 +376,9 @@ fn nothing_to_lint_is_a_warning_not_all_checks_passed() {
         assert_eq!(out, "");
         assert_eq!(err, "conflint: error: no nginx or PHP-FPM file found in docs; nothing was linted (--error-on-empty)\n", "{args:?}");
     }
+    let o = conflint_stdin(&["check", "--stdin-filename", "README.md", "-"], b"# notes\n");
+    assert_eq!(code(&o), 0);
+    assert!(text(&o.stderr).contains("conflint: warning: no nginx or PHP-FPM file found in standard input; nothing was linted"), "{}", text(&o.stderr));
     // A tree with a config passes with the flag.
     std::fs::write(empty.join("nginx.conf"), "events {}\nhttp {}\n").unwrap();
     let (rc, out, err) = run(&["check", "--error-on-empty", "empty"]);
