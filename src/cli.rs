@@ -28,6 +28,9 @@ pub enum Command {
     Init(InitArgs),
     /// Run the language server (LSP) on standard input and output, for editors.
     Server,
+    /// From the error logs of a server answering 502/503/504 to the config line and rule
+    /// responsible, with live checks of sockets, pools and host (read-only).
+    Diagnose(crate::diagnose::command::DiagnoseArgs),
 }
 
 #[derive(Args, Debug)]
@@ -176,7 +179,7 @@ fn parse_size_arg(s: &str) -> Result<u64, String> {
     crate::rules::options::parse_host_size(s).ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m"))
 }
 
-fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
+pub(crate) fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
     let (system, local) = s.split_once('=').ok_or("expected SYSTEM=DIR, e.g. /etc/nginx=nginx")?;
     if !system.starts_with('/') {
         return Err(format!("`{system}` is not an absolute path"));
@@ -187,7 +190,7 @@ fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
 /// `conflint [PATHS]` means `conflint check [PATHS]`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let is_command = matches!(first, "check" | "rule" | "init" | "server" | "help" | "-h" | "--help" | "-V" | "--version");
+    let is_command = matches!(first, "check" | "rule" | "init" | "server" | "diagnose" | "help" | "-h" | "--help" | "-V" | "--version");
     if !is_command {
         args.insert(1.min(args.len()), "check".into());
     }
@@ -217,6 +220,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
         Command::Rule(args) => rule(args),
         Command::Init(args) => init(args),
         Command::Server => crate::server::run().map_err(Fatal::Server),
+        Command::Diagnose(args) => crate::diagnose::command::run(args),
     }
 }
 
