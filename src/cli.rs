@@ -176,7 +176,8 @@ pub enum RuleFormat {
 }
 
 fn parse_size_arg(s: &str) -> Result<u64, String> {
-    crate::rules::options::parse_host_size(s).ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m"))
+    let size = if s == "auto" { crate::diagnose::live::host_memory() } else { crate::rules::options::parse_host_size(s) };
+    size.ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m (or auto)"))
 }
 
 pub(crate) fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {

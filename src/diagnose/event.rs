@@ -79,8 +79,10 @@ pub enum Kind {
     ChildExitCode,
     /// `execution timed out (… sec), terminating` (request_terminate_timeout).
     ExecutionTimedOut,
-    /// `executing too slow (… sec), logging`, or an entry of the slowlog itself.
+    /// `executing too slow (… sec), logging` in PHP-FPM's log.
     SlowRequest,
+    /// An entry of the pool's slowlog (where the slow request spent its time).
+    SlowlogEntry,
     /// `failed processes threshold (…) is reached, initiating reload`.
     FailedThreshold,
     /// `Connection disallowed: IP address '…' has been dropped.` (listen.allowed_clients).
@@ -105,7 +107,7 @@ impl Kind {
             ChildSignal { .. } | ChildExitCode | ExecutionTimedOut | ConnectionDisallowed => Some(502),
             FpmStartFailed => Some(502),
             MaxChildren | ProcessMax | FailedThreshold => None,
-            ServerDisabled | LimitReqDelay | SeemsBusy | SlowRequest => None,
+            ServerDisabled | LimitReqDelay | SeemsBusy | SlowRequest | SlowlogEntry => None,
         }
     }
 
@@ -183,7 +185,8 @@ impl Kind {
             ChildSignal { signal } => format!("PHP worker exited on signal {signal}"),
             ChildExitCode => "PHP worker exited with an error code".into(),
             ExecutionTimedOut => "request_terminate_timeout killed a request".into(),
-            SlowRequest => "slow request (slowlog)".into(),
+            SlowRequest => "slow request (request_slowlog_timeout passed)".into(),
+            SlowlogEntry => "slowlog entry (where a slow request spent its time)".into(),
             FailedThreshold => "emergency restart (failed processes threshold)".into(),
             ConnectionDisallowed => "connection dropped by listen.allowed_clients".into(),
             FpmStartFailed => "PHP-FPM failed to start".into(),

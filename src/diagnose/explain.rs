@@ -16,7 +16,7 @@ use crate::source::FileId;
 use crate::workspace::{Context, Workspace};
 
 use super::event::{Event, Kind, Origin};
-use super::locate::{logged_upstream, pass_of, pass_targets, same_address, Servers};
+use super::locate::{logged_upstream, pass_of, pass_targets, same_address, Needs, Servers};
 use super::parse::quoted_kind;
 
 /// Where an event went through the configuration. Fields the log or the tree does not
@@ -66,7 +66,12 @@ impl<'w> Model<'w> {
             Origin::Nginx => {
                 let upstream = e.upstream.and_then(logged_upstream);
                 let uri = e.request.map(|r| r.target);
-                if let Some(chosen) = self.servers.choose(&self.view, e.server, e.host, uri, upstream.as_ref()) {
+                let needs = match e.kind {
+                    Kind::LimitReq | Kind::LimitReqDelay | Kind::LimitZoneFull => Needs::Effective("limit_req"),
+                    Kind::LimitConn => Needs::Effective("limit_conn"),
+                    _ => Needs::Pass,
+                };
+                if let Some(chosen) = self.servers.choose(&self.view, e.server, e.host, uri, upstream.as_ref(), needs) {
                     path.server = Some(chosen.server);
                     path.location = chosen.location;
                     path.via = chosen.via;

@@ -58,6 +58,16 @@ pub struct Chosen {
     pub via: Option<String>,
 }
 
+/// What the event needs the location to have: the request is followed through internal
+/// redirects (`try_files`, `index`) until a location has it. A rejected `limit_req`
+/// happens before the content phase, in the first location that limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    Pass,
+    /// A directive in effect there (`limit_req`, `limit_conn`).
+    Effective(&'static str),
+}
+
 /// The `*_pass` directives nginx hands a request to a backend with.
 pub const PASSES: [&str; 6] = ["fastcgi_pass", "proxy_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass"];
 
@@ -82,7 +92,7 @@ impl Servers {
     /// The server block nginx names `server_name` in its log line (`None` when the log
     /// line has no `server:`), narrowed by the port of `host` and, among equals, the one
     /// whose location passes to `upstream`.
-    pub fn choose(&self, view: &NginxView, server: Option<&str>, host: Option<&str>, uri: Option<&str>, upstream: Option<&Addr>) -> Option<Chosen> {
+    pub fn choose(&self, view: &NginxView, server: Option<&str>, host: Option<&str>, uri: Option<&str>, upstream: Option<&Addr>, needs: Needs) -> Option<Chosen> {
         let server = server?;
         let mut candidates: Vec<usize> = (0..self.servers.len()).filter(|&i| self.servers[i].first_name() == server).collect();
         if candidates.is_empty() {
@@ -94,14 +104,14 @@ impl Servers {
                 candidates = on_port;
             }
         }
-        let chosen: Vec<Chosen> = candidates.iter().map(|&i| self.locate(view, i, uri, upstream)).collect();
+        let chosen: Vec<Chosen> = candidates.iter().map(|&i| self.locate(view, i, uri, upstream, needs)).collect();
         let passes_there = |c: &Chosen| upstream.is_some_and(|u| c.location.is_some_and(|l| passes_to(view, l, u)));
         chosen.iter().find(|c| passes_there(c)).or(chosen.first()).cloned()
     }
 
     /// The location of server `i` for the request URI, following `try_files` and `index`
     /// redirects when the location found does not pass to a backend itself.
-    fn locate(&self, view: &NginxView, i: usize, uri: Option<&str>, upstream: Option<&Addr>) -> Chosen {
+    fn locate(&self, view: &NginxView, i: usize, uri: Option<&str>, upstream: Option<&Addr>, needs: Needs) -> Chosen {
         let s = &self.servers[i];
         let mut out = Chosen { server: i, location: None, via: None };
         let Some(uri) = uri else {
@@ -113,7 +123,11 @@ impl Servers {
         let mut loc = find(&s.locations, &path);
         for _ in 0..3 {
             let Some(l) = loc else { break };
-            if has_pass(view, l) {
+            let has = match needs {
+                Needs::Pass => has_pass(view, l),
+                Needs::Effective(d) => view.effective(l, d).is_some(),
+            };
+            if has {
                 break;
             }
             let next = match view.first_here(l, "try_files").and_then(|t| t.directive.args.last().map(|a| a.value.clone())) {

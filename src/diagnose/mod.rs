@@ -125,6 +125,9 @@ pub struct Cause {
     pub pass: Option<Place>,
     /// The address nginx connected to.
     pub upstream: Option<String>,
+    /// The setting in force that bounds what happened (`fastcgi_read_timeout 30s`,
+    /// `pm.max_children = 5`), or its default when nothing sets it.
+    pub setting: Option<Place>,
     pub pool: Option<Place>,
     /// For PHP-FPM events: the nginx locations that pass to the pool.
     pub passed_from: Vec<Place>,
@@ -132,6 +135,8 @@ pub struct Cause {
     pub explained: bool,
     /// What the live checks found about this cause's target and pool.
     pub live: Vec<String>,
+    /// When no rule explains it: where to look next.
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,8 +227,9 @@ impl Collector<'_, '_> {
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }
         if let Some(r) = e.request {
-            if acc.requests.len() < 5 && !acc.requests.iter().any(|x| x == r.target) {
-                acc.requests.push(format!("{} {}", r.method, r.target).chars().take(512).collect());
+            let shown: String = format!("{} {}", r.method, r.target).chars().take(512).collect();
+            if acc.requests.len() < 5 && !acc.requests.contains(&shown) {
+                acc.requests.push(shown);
             }
         }
         true
@@ -236,6 +242,8 @@ struct PendingSlow {
     pool: String,
     header: String,
     script: Option<String>,
+    /// The innermost stack frame: where the time went.
+    frame: Option<String>,
     line_number: u64,
 }
 
@@ -305,7 +313,12 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
                     let mut pending: Option<PendingSlow> = None;
                     let flush = |pending: &mut Option<PendingSlow>, c: &mut Collector, read: &mut LogRead| {
                         if let Some(p) = pending.take() {
-                            let mut e = Event::new(Origin::Slowlog, Kind::SlowRequest, &p.header);
+                            let line = match (&p.script, &p.frame) {
+                                (Some(s), Some(f)) => format!("{} — {s}: {f}", p.header),
+                                (Some(s), None) => format!("{} — {s}", p.header),
+                                _ => p.header.clone(),
+                            };
+                            let mut e = Event::new(Origin::Slowlog, Kind::SlowlogEntry, &line);
                             e.time = p.time;
                             e.pool = Some(&p.pool);
                             e.script = p.script.as_deref();
@@ -325,14 +338,19 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
                                 if let Some(t) = time {
                                     oldest = Some(oldest.map_or(t, |o: i64| o.min(t)));
                                 }
-                                pending = Some(PendingSlow { time, pool: pool.to_string(), header: line.to_string(), script: None, line_number: n });
+                                pending = Some(PendingSlow { time, pool: pool.to_string(), header: line.to_string(), script: None, frame: None, line_number: n });
                             }
                             Line::SlowScript(s) => {
                                 if let Some(p) = pending.as_mut() {
                                     p.script.get_or_insert_with(|| s.to_string());
                                 }
                             }
-                            Line::SlowFrame(_) | Line::Other => {}
+                            Line::SlowFrame(f) => {
+                                if let Some(p) = pending.as_mut() {
+                                    p.frame.get_or_insert_with(|| f.to_string());
+                                }
+                            }
+                            Line::Other => {}
                             Line::Unparsed => read.unparsed += 1,
                         }
                     });
@@ -445,8 +463,9 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
         (Some(i), true) => model.sites_of_pool(i).into_iter().filter_map(|s| model.scope_place(s).map(|b| place_of(model, b.location(), v.describe(s)))).collect(),
         _ => Vec::new(),
     };
-    let rules: Vec<RuleHit> = model
-        .explaining(kind, path, findings)
+    let mut explaining = model.explaining(kind, path, findings);
+    explaining.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let rules: Vec<RuleHit> = explaining
         .into_iter()
         .map(|f| {
             let src = model.ws.source(f.location.file);
@@ -472,6 +491,7 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
         })
         .collect();
     let live_notes = live.map(|r| r.about(path.upstream.as_ref(), path.pool)).unwrap_or_default();
+    let hint = rules.is_empty().then(|| hint(kind, path, model, live.is_some())).flatten();
     let status = model.status_of(kind, path);
     Cause {
         rank,
@@ -490,18 +510,68 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
         via: path.via.clone(),
         pass,
         upstream: path.upstream.as_ref().map(ToString::to_string),
+        setting: setting_of(model, kind, path),
         pool,
         passed_from,
         explained: !rules.is_empty(),
         rules,
         live: live_notes,
+        hint,
     }
+}
+
+/// The directive or pool setting that bounds an event of `kind` on `path`.
+fn setting_of(model: &Model, kind: Kind, path: &EventPath) -> Option<Place> {
+    use event::Phase;
+    let v = &model.view;
+    if let Some(loc) = path.location {
+        let module = path.pass.and_then(|at| v.scope(loc).directives.iter().find(|d| d.location() == at).map(|d| d.name().trim_end_matches("_pass").to_string()));
+        let (name, default) = match (kind, module.as_deref()) {
+            (Kind::UpstreamTimedOut { phase: Phase::ReadingHeader | Phase::ReadingBody }, Some(m)) => (format!("{m}_read_timeout"), "60s"),
+            (Kind::UpstreamTimedOut { phase: Phase::Connecting }, Some(m)) => (format!("{m}_connect_timeout"), "60s"),
+            (Kind::UpstreamTimedOut { phase: Phase::Sending }, Some(m)) => (format!("{m}_send_timeout"), "60s"),
+            (Kind::TooBigHeader, Some(m)) => (format!("{m}_buffer_size"), "4k or 8k (one memory page)"),
+            (Kind::LimitReq | Kind::LimitZoneFull, _) => ("limit_req".to_string(), ""),
+            (Kind::LimitConn, _) => ("limit_conn".to_string(), ""),
+            _ => return None,
+        };
+        return Some(match v.effective(loc, &name) {
+            Some((_, p)) => place_of(model, p.location(), format!("{name} {}", p.directive.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>().join(" "))),
+            None => Place { text: format!("{name} not set: nginx's default {default}"), path: None, line: None },
+        });
+    }
+    let pool = &model.pools[path.pool?];
+    let (name, key, default) = match kind {
+        Kind::MaxChildren => ("pm.max_children", crate::pool_key!("pm.max_children"), "none (PHP-FPM refuses to start)"),
+        Kind::ExecutionTimedOut => ("request_terminate_timeout", crate::pool_key!("request_terminate_timeout"), "0 (never)"),
+        Kind::SlowRequest | Kind::SlowlogEntry => ("request_slowlog_timeout", crate::pool_key!("request_slowlog_timeout"), "0 (off)"),
+        _ => return None,
+    };
+    Some(match pool.get(key) {
+        Some(s) => place_of(model, s.location, format!("{name} = {}", s.value.text)),
+        None => Place { text: format!("{name} not set: PHP-FPM's default {default}"), path: None, line: None },
+    })
+}
+
+/// Where to look when the configuration explains nothing: the cause is at run time.
+fn hint(kind: Kind, path: &EventPath, model: &Model, live: bool) -> Option<String> {
+    let pool = path.pool.map(|i| model.pools[i].name());
+    let check = if live { "the live checks below say what runs" } else { "run diagnose on the server (or with --live) to check what runs" };
+    let text = match (kind, pool) {
+        (Kind::ConnectFailed { errno: 2 | 111 }, Some(p)) => format!("pool {p} is configured to listen there, so the configuration agrees on both sides: is the pool running? ({check})"),
+        (Kind::ConnectFailed { errno: 2 | 111 }, None) => format!("no pool in the configuration read listens there: is the PHP-FPM configuration that should in the PATHS? ({check})"),
+        (Kind::ConnectFailed { errno: 13 }, _) => format!("the socket's owner or mode on disk differs from the configuration (or a directory above it is closed) ({check})"),
+        (Kind::UpstreamTimedOut { .. }, _) => "the timeouts are not below the thresholds of NGX101/XFP002: the request itself was slower (see the pool's slowlog)".to_string(),
+        (Kind::ConnectionReset | Kind::PrematureClose, _) => "the worker died mid-request: look for `exited on signal` in the PHP-FPM log (OOM killer, crash) and PHP fatal errors".to_string(),
+        _ => return None,
+    };
+    Some(text)
 }
 
 fn kind_is_fpm(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::MaxChildren | Kind::SeemsBusy | Kind::ProcessMax | Kind::ChildSignal { .. } | Kind::ChildExitCode | Kind::ExecutionTimedOut | Kind::SlowRequest | Kind::FailedThreshold | Kind::ConnectionDisallowed | Kind::FpmStartFailed
+        Kind::MaxChildren | Kind::SeemsBusy | Kind::ProcessMax | Kind::ChildSignal { .. } | Kind::ChildExitCode | Kind::ExecutionTimedOut | Kind::SlowRequest | Kind::SlowlogEntry | Kind::FailedThreshold | Kind::ConnectionDisallowed | Kind::FpmStartFailed
     )
 }
 

@@ -128,7 +128,11 @@ fn plural(n: u64) -> &'static str {
 }
 
 fn cause(c: &Cause, zone: Zone, p: &Paint, out: &mut dyn Write) -> std::io::Result<()> {
-    let head = format!("{}. {} — {}  ×{}", c.rank, status_text(c.status), c.title, c.count);
+    let head = match c.status {
+        Some(s) => format!("{}. {} — {}  ×{}", c.rank, status_text(Some(s)), c.title, c.count),
+        None if c.is_50x => format!("{}. {} (502/504 under load)  ×{}", c.rank, c.title, c.count),
+        None => format!("{}. {}  ×{}", c.rank, c.title, c.count),
+    };
     writeln!(out, "{}", if c.is_50x { p.red(&head) } else { p.bold(&head) })?;
     let zone_text = c.zone.as_ref().map(|z| format!(", zone \"{z}\"")).unwrap_or_default();
     writeln!(out, "   first {}, last {}{zone_text}", shown(&c.first, zone), shown(&c.last, zone))?;
@@ -149,6 +153,9 @@ fn cause(c: &Cause, zone: Zone, p: &Paint, out: &mut dyn Write) -> std::io::Resu
     } else if let Some(u) = &c.upstream {
         writeln!(out, "   upstream  {u}")?;
     }
+    if let Some(s) = &c.setting {
+        writeln!(out, "   setting   {}", at(s))?;
+    }
     match &c.pool {
         Some(pool) => writeln!(out, "   pool      {}", at(pool))?,
         None if c.upstream.is_some() && c.kind.starts_with("connect-failed") => writeln!(out, "   pool      (no PHP-FPM pool in the configuration listens there)")?,
@@ -158,14 +165,17 @@ fn cause(c: &Cause, zone: Zone, p: &Paint, out: &mut dyn Write) -> std::io::Resu
         writeln!(out, "   from      {}", at(s))?;
     }
     for r in &c.rules {
-        writeln!(out, "   {}  {} [{}] {}", p.bold("rule"), r.code, r.severity.as_str(), r.message)?;
+        writeln!(out, "   rule      {} [{}] {}", p.bold(&r.code), r.severity.as_str(), r.message)?;
         writeln!(out, "             at {}:{}:{}", r.path, r.line, r.column)?;
         if let (Some(fix), Some(cmd)) = (&r.fix, &r.command) {
             writeln!(out, "             fix: {fix} — `{cmd}` shows it")?;
         }
     }
     if c.rules.is_empty() {
-        writeln!(out, "   rule      none of conflint's rules explains this on this path (the configuration may be right and the cause at run time: see the live checks)")?;
+        writeln!(out, "   rule      none of conflint's rules explains this on this path")?;
+        if let Some(h) = &c.hint {
+            writeln!(out, "   hint      {h}")?;
+        }
     }
     for l in &c.live {
         writeln!(out, "   live      {l}")?;
