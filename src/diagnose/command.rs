@@ -32,7 +32,7 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// The zone the logs' times were written in: `local`, `UTC` or an offset (`+02:00`).
-    #[arg(long, default_value = "local", value_name = "ZONE")]
+    #[arg(long, default_value = "local", value_name = "ZONE", overrides_with = "timezone")]
     pub timezone: String,
     /// Check the running services (default: when the configuration read is the one
     /// running on this machine).

@@ -129,6 +129,8 @@ pub struct Cause {
     /// `pm.max_children = 5`), or its default when nothing sets it.
     pub setting: Option<Place>,
     pub pool: Option<Place>,
+    /// The location passes with `fastcgi_pass` (so a pool should be at the other end).
+    pub fastcgi: bool,
     /// For PHP-FPM events: the nginx locations that pass to the pool.
     pub passed_from: Vec<Place>,
     pub rules: Vec<RuleHit>,
@@ -350,7 +352,11 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
                                     p.frame.get_or_insert_with(|| f.to_string());
                                 }
                             }
-                            Line::Other => {}
+                            Line::Other(time) => {
+                                if let Some(t) = time {
+                                    oldest = Some(oldest.map_or(t, |o: i64| o.min(t)));
+                                }
+                            }
                             Line::Unparsed => read.unparsed += 1,
                         }
                     });
@@ -511,6 +517,7 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
         pass,
         upstream: path.upstream.as_ref().map(ToString::to_string),
         setting: setting_of(model, kind, path),
+        fastcgi: module_of(model, path).as_deref() == Some("fastcgi"),
         pool,
         passed_from,
         explained: !rules.is_empty(),
@@ -520,12 +527,18 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
     }
 }
 
+/// `fastcgi`, `proxy`, … of the location's `*_pass`.
+fn module_of(model: &Model, path: &EventPath) -> Option<String> {
+    let (loc, at) = (path.location?, path.pass?);
+    model.view.scope(loc).directives.iter().find(|d| d.location() == at).map(|d| d.name().trim_end_matches("_pass").to_string())
+}
+
 /// The directive or pool setting that bounds an event of `kind` on `path`.
 fn setting_of(model: &Model, kind: Kind, path: &EventPath) -> Option<Place> {
     use event::Phase;
     let v = &model.view;
     if let Some(loc) = path.location {
-        let module = path.pass.and_then(|at| v.scope(loc).directives.iter().find(|d| d.location() == at).map(|d| d.name().trim_end_matches("_pass").to_string()));
+        let module = module_of(model, path);
         let (name, default) = match (kind, module.as_deref()) {
             (Kind::UpstreamTimedOut { phase: Phase::ReadingHeader | Phase::ReadingBody }, Some(m)) => (format!("{m}_read_timeout"), "60s"),
             (Kind::UpstreamTimedOut { phase: Phase::Connecting }, Some(m)) => (format!("{m}_connect_timeout"), "60s"),
@@ -557,9 +570,13 @@ fn setting_of(model: &Model, kind: Kind, path: &EventPath) -> Option<Place> {
 fn hint(kind: Kind, path: &EventPath, model: &Model, live: bool) -> Option<String> {
     let pool = path.pool.map(|i| model.pools[i].name());
     let check = if live { "the live checks below say what runs" } else { "run diagnose on the server (or with --live) to check what runs" };
+    let fastcgi = module_of(model, path).is_none_or(|m| m == "fastcgi");
     let text = match (kind, pool) {
         (Kind::ConnectFailed { errno: 2 | 111 }, Some(p)) => format!("pool {p} is configured to listen there, so the configuration agrees on both sides: is the pool running? ({check})"),
-        (Kind::ConnectFailed { errno: 2 | 111 }, None) => format!("no pool in the configuration read listens there: is the PHP-FPM configuration that should in the PATHS? ({check})"),
+        (Kind::ConnectFailed { errno: 2 | 111 }, None) if fastcgi => format!("no pool in the configuration read listens there: should the PHP-FPM configuration that does be among the PATHS? ({check})"),
+        (Kind::ConnectFailed { errno: 2 | 111 }, None) => format!("the backend does not accept connections there: is it running? ({check})"),
+        (Kind::ChildSignal { signal: 9 }, _) => "SIGKILL is usually the kernel's OOM killer (`journalctl -k | grep -i 'killed process'`): with the host's memory known (`[host] memory = \"auto\"` or --host-memory) FPM102 compares the pools' worst case with it".to_string(),
+        (Kind::ChildSignal { signal: 11 }, _) => "a crash in PHP or an extension: `coredumpctl list php-fpm*` shows the dumps".to_string(),
         (Kind::ConnectFailed { errno: 13 }, _) => format!("the socket's owner or mode on disk differs from the configuration (or a directory above it is closed) ({check})"),
         (Kind::UpstreamTimedOut { .. }, _) => "the timeouts are not below the thresholds of NGX101/XFP002: the request itself was slower (see the pool's slowlog)".to_string(),
         (Kind::ConnectionReset | Kind::PrematureClose, _) => "the worker died mid-request: look for `exited on signal` in the PHP-FPM log (OOM killer, crash) and PHP fatal errors".to_string(),

@@ -22,8 +22,9 @@ pub enum Line<'a> {
     SlowScript(&'a str),
     /// A stack frame of a slowlog entry: `[0x…] usleep() /var/www/x.php:3`.
     SlowFrame(&'a str),
-    /// A line of a log that is about nothing diagnose looks at.
-    Other,
+    /// A line of a log that is about nothing diagnose looks at (with its time, which
+    /// tells how far back a log reaches).
+    Other(Option<i64>),
     /// Neither nginx's nor PHP-FPM's format (binary garbage, another program, a cut line).
     Unparsed,
 }
@@ -60,7 +61,7 @@ pub fn line(text: &str, zone: Zone) -> Line<'_> {
         return Line::SlowScript(script);
     }
     if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-        return Line::Other;
+        return Line::Other(None);
     }
     Line::Unparsed
 }
@@ -85,7 +86,7 @@ fn nginx_line<'a>(whole: &'a str, after_stamp: &'a str, time: Option<i64>) -> Li
         }
     }
     let (message, fields) = split_context(msg);
-    let Some(kind) = nginx_kind(message) else { return Line::Other };
+    let Some(kind) = nginx_kind(message) else { return Line::Other(time) };
     let mut e = Event::new(Origin::Nginx, kind, whole);
     e.time = time;
     e.level = level;
@@ -255,7 +256,7 @@ fn fpm_line<'a>(whole: &'a str, after: &'a str, time: Option<i64>) -> Line<'a> {
             }
         }
     }
-    let Some(kind) = fpm_kind(level, msg) else { return Line::Other };
+    let Some(kind) = fpm_kind(level, msg) else { return Line::Other(time) };
     let mut e = Event::new(Origin::PhpFpm, kind, whole);
     e.time = time;
     e.level = level;
@@ -405,8 +406,8 @@ mod tests {
         assert_eq!(e.request, Some(Request { method: "GET", target: "/t.php?s=5" }));
         let e = event("[20-Jan-2025 10:00:05] WARNING: [pool www] child 4581 exited on signal 9 (SIGKILL) after 35.123456 seconds from start");
         assert_eq!(e.kind, Kind::ChildSignal { signal: 9 });
-        assert_eq!(line("[20-Jan-2025 10:00:05] NOTICE: [pool www] child 4581 exited with code 0 after 1.0 seconds from start", Zone::Fixed(0)), Line::Other);
-        assert_eq!(line("[20-Jan-2025 10:00:05] NOTICE: fpm is running, pid 42", Zone::Fixed(0)), Line::Other);
+        assert_eq!(line("[20-Jan-2025 10:00:05] NOTICE: [pool www] child 4581 exited with code 0 after 1.0 seconds from start", Zone::Fixed(0)), Line::Other(Some(1737367205)));
+        assert_eq!(line("[20-Jan-2025 10:00:05] NOTICE: fpm is running, pid 42", Zone::Fixed(0)), Line::Other(Some(1737367205)));
     }
 
     #[test]

@@ -158,7 +158,7 @@ fn cause(c: &Cause, zone: Zone, p: &Paint, out: &mut dyn Write) -> std::io::Resu
     }
     match &c.pool {
         Some(pool) => writeln!(out, "   pool      {}", at(pool))?,
-        None if c.upstream.is_some() && c.kind.starts_with("connect-failed") => writeln!(out, "   pool      (no PHP-FPM pool in the configuration listens there)")?,
+        None if c.fastcgi && c.upstream.is_some() && c.kind.starts_with("connect-failed") => writeln!(out, "   pool      (no PHP-FPM pool in the configuration listens there)")?,
         None => {}
     }
     for s in &c.passed_from {
