@@ -132,31 +132,32 @@ struct Fields<'a> {
 /// The fields nginx appends, in its order; quoted values may hold quotes themselves, so
 /// each ends where the next known field starts.
 fn context_fields(rest: &str) -> Fields<'_> {
-    const QUOTED: [&str; 5] = ["request", "subrequest", "upstream", "host", "referrer"];
+    // `, name: "` starts a field; `", name: "` ends the one before it.
+    const STARTS: [&str; 5] = [", request: \"", ", subrequest: \"", ", upstream: \"", ", host: \"", ", referrer: \""];
+    const ENDS: [&str; 5] = ["\", request: \"", "\", subrequest: \"", "\", upstream: \"", "\", host: \"", "\", referrer: \""];
     let mut f = Fields::default();
     let client_end = rest.find(", server: ").unwrap_or(rest.len());
     f.client = Some(&rest[..client_end]);
     let mut rest = &rest[client_end..];
     if let Some(after) = rest.strip_prefix(", server: ") {
-        let end = QUOTED.iter().filter_map(|n| after.find(&format!(", {n}: \""))).min().unwrap_or(after.len());
+        let end = STARTS.iter().filter_map(|p| after.find(p)).min().unwrap_or(after.len());
         f.server = Some(&after[..end]);
         rest = &after[end..];
     }
-    for (i, name) in QUOTED.iter().enumerate() {
-        let prefix = format!(", {name}: \"");
-        let Some(after) = rest.strip_prefix(prefix.as_str()) else { continue };
+    for i in 0..STARTS.len() {
+        let Some(after) = rest.strip_prefix(STARTS[i]) else { continue };
         // The request line is the client's: a quote-and-field inside it must not end it
         // early, so it runs to nginx's own `upstream` field when there is one.
-        let own_upstream = if *name == "request" { after.rfind("\", upstream: \"") } else { None };
-        let end = own_upstream.or_else(|| QUOTED[i + 1..].iter().filter_map(|n| after.find(&format!("\", {n}: \""))).min());
+        let own_upstream = if i == 0 { after.rfind(ENDS[2]) } else { None };
+        let end = own_upstream.or_else(|| ENDS[i + 1..].iter().filter_map(|p| after.find(p)).min());
         let (value, next) = match end {
             Some(e) => (&after[..e], &after[e + 1..]),
             None => (after.strip_suffix('"').unwrap_or(after), ""),
         };
-        match *name {
-            "request" => f.request = Some(value),
-            "upstream" => f.upstream = Some(value),
-            "host" => f.host = Some(value),
+        match i {
+            0 => f.request = Some(value),
+            2 => f.upstream = Some(value),
+            3 => f.host = Some(value),
             _ => {}
         }
         rest = next;
