@@ -414,3 +414,44 @@ fn a_running_pool_answers_fastcgi_and_its_status_page() {
     let failed: Vec<&Value> = checks.iter().filter(|c| c["status"] == "fail").collect();
     assert_eq!(code, i32::from(!failed.is_empty()), "{err} {failed:?}");
 }
+
+/// nginx itself is the oracle for location matching: each location answers its own name,
+/// and diagnose's search must pick the same one for every URI.
+#[test]
+fn location_search_agrees_with_nginx() {
+    let locations = [
+        ("= /", "exact-root"),
+        ("/", "root"),
+        ("/images/", "images"),
+        ("^~ /static/", "static"),
+        ("~* \\.(png|jpg)$", "pictures"),
+        ("~ ^/images/.*\\.png$", "images-png"),
+        ("/docs/", "docs"),
+        ("= /exact", "exact"),
+        ("/a/b/", "ab"),
+        ("/a/", "a"),
+        ("~ ^/a/b/c", "abc-regex"),
+    ];
+    let mut server = String::new();
+    for (pattern, name) in locations {
+        let nested = if name == "docs" { "            location ~ \\.pdf$ { return 200 \"docs-pdf\"; }\n" } else { "" };
+        server.push_str(&format!("        location {pattern} {{\n{nested}            return 200 \"{name}\";\n        }}\n"));
+    }
+    let Some(site) = Site::new("", &server, &pool("www", "{r}/php.sock", "")) else { return };
+    let _nginx = site.start_nginx();
+    let uris = ["/", "/index.html", "/images/a.gif", "/images/a.PNG", "/images/x.png", "/static/a.png", "/docs/x.pdf", "/docs/x.png", "/docs/", "/exact", "/exactly", "/a/b/c/d", "/a/b/x", "/a/x", "/a/../images/b.jpg", "/%69mages/q.gif", "/a//b/z"];
+    let opts = conflint::workspace::Options { paths: vec![site.root().join("nginx").display().to_string()], cwd: site.root().to_path_buf(), ..Default::default() };
+    let ws = conflint::workspace::Workspace::load(&opts, &mut std::io::empty()).unwrap();
+    let view = conflint::effective::nginx::NginxView::build(&ws);
+    let servers = conflint::diagnose::locate::Servers::build(&view);
+    for uri in uris {
+        let mut s = TcpStream::connect(("127.0.0.1", site.port)).unwrap();
+        write!(s, "GET {uri} HTTP/1.0\r\nHost: live.test\r\n\r\n").unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+        let chosen = servers.choose(&view, Some("live.test"), None, Some(uri), None, conflint::diagnose::locate::Needs::Pass).and_then(|c| c.location).expect(uri);
+        let ours = view.scope(chosen).directives.iter().find(|d| d.name() == "return").and_then(|d| d.arg(1)).unwrap_or("?").to_string();
+        assert_eq!(ours, body, "{uri}: nginx answered from `{body}`");
+    }
+}

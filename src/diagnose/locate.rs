@@ -415,6 +415,43 @@ mod tests {
         assert_eq!(normalize_uri("/%2"), "/%2");
     }
 
+    fn located(conf: &str, uris: &[(&str, &str)]) {
+        let opts = crate::workspace::Options { paths: vec!["-".into()], stdin_filename: Some("nginx.conf".into()), ..Default::default() };
+        let ws = crate::workspace::Workspace::load(&opts, &mut conf.as_bytes()).unwrap();
+        let view = NginxView::build(&ws);
+        let servers = Servers::build(&view);
+        for (uri, want) in uris {
+            let got = servers.choose(&view, Some("a"), None, Some(uri), None, Needs::Pass).and_then(|c| c.location).map(|l| view.describe(l));
+            assert_eq!(got.as_deref(), Some(*want), "{uri}");
+        }
+    }
+
+    #[test]
+    fn locations_by_nginx_rules() {
+        let conf = "http {\n server {\n server_name a;\n location = / { return 200; }\n location / { return 200; }\n location /images/ { return 200; }\n location ^~ /static/ { return 200; }\n location ~* \\.(png|jpg)$ { return 200; }\n location ~ ^/images/.*\\.png$ { return 200; }\n location /docs/ { location ~ \\.pdf$ { return 200; } }\n location =/exact { return 200; }\n }\n}\n";
+        located(
+            conf,
+            &[
+                ("/", "location = /"),
+                ("/index.html", "location /"),
+                ("/images/a.gif", "location /images/"),
+                ("/images/a.PNG", "location ~* \\.(png|jpg)$"),
+                ("/static/a.png", "location ^~ /static/"),
+                ("/docs/x.pdf", "location ~ \\.pdf$"),
+                ("/docs/x.png", "location ~* \\.(png|jpg)$"),
+                ("/a/../images//b.jpg?x=1", "location ~* \\.(png|jpg)$"),
+                ("/exact", "location =/exact"),
+                ("/exactly", "location /"),
+            ],
+        );
+    }
+
+    #[test]
+    fn internal_redirects_are_followed_to_the_pass() {
+        let conf = "http {\n server {\n server_name a;\n index index.php;\n location / { try_files $uri $uri/ /index.php?$args; }\n location /app/ { try_files $uri @app; }\n location @app { fastcgi_pass unix:/run/app.sock; }\n location ~ \\.php$ { fastcgi_pass unix:/run/php.sock; }\n location /dir/ { }\n }\n}\n";
+        located(conf, &[("/products/1", "location ~ \\.php$"), ("/app/x", "location @app"), ("/dir/", "location ~ \\.php$"), ("/index.php", "location ~ \\.php$")]);
+    }
+
     #[test]
     fn logged_upstreams() {
         assert_eq!(logged_upstream("fastcgi://unix:/run/php/php8.2-fpm.sock:"), Some(Addr::Unix("/run/php/php8.2-fpm.sock".into())));
