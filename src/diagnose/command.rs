@@ -118,7 +118,7 @@ pub fn run(args: DiagnoseArgs) -> Result<i32, Fatal> {
         live_layout,
         paths: args.paths.clone(),
     };
-    let diagnosis = super::run(&linted, &settings.registry, &opts, &mut stdin).map_err(|e| Fatal::Usage(e.to_string()))?;
+    let diagnosis = super::run(&linted, &settings.registry, &opts, &mut stdin);
     let color = !args.no_color && std::env::var_os("NO_COLOR").is_none() && args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut sink: Box<dyn Write> = match &args.output_file {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),

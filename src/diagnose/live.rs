@@ -170,7 +170,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Is the configuration read the one a running nginx or PHP-FPM master of this machine uses?
-pub fn runs_here(ws: &Workspace, _model: &Model) -> bool {
+pub fn runs_here(ws: &Workspace) -> bool {
     let ps = procs();
     let nginx_roots: Vec<&Path> = ws.nginx_roots.iter().filter_map(|&f| ws.source(f).disk_path.as_deref()).collect();
     let fpm_roots: Vec<&Path> = ws.fpm.iter().filter_map(|c| c.root.and_then(|f| ws.source(f).disk_path.as_deref())).collect();
@@ -227,7 +227,11 @@ pub fn run(model: &Model, opts: &Options) -> Report {
                     Some(p) => format!("no php-fpm master for this configuration is running (pid file {p}: {})", pid_file_state(Path::new(&*p))),
                     None => "no php-fpm master for this configuration is running".into(),
                 };
-                check("pool-running", &subject, Status::Fail, format!("{why}: every request passed to it gets 502"))
+                // Down matters when nginx sends requests there.
+                match model.sites_of_pool(i).len() {
+                    0 => check("pool-running", &subject, Status::Warn, format!("{why} (no nginx location of the configuration read passes to it)")),
+                    _ => check("pool-running", &subject, Status::Fail, format!("{why}: every request passed to it gets 502")),
+                }
             }
         };
         c.pool = Some(i);

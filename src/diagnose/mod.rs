@@ -171,12 +171,6 @@ pub struct RuleHit {
     pub command: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Usage(String),
-}
-
 /// One cause while the logs stream by.
 struct Acc {
     count: u64,
@@ -249,7 +243,7 @@ struct PendingSlow {
     line_number: u64,
 }
 
-pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn Read) -> Result<Diagnosis, Error> {
+pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn Read) -> Diagnosis {
     let ws = &linted.workspace;
     let model = Model::new(ws, registry);
     let mut notes: Vec<String> = Vec::new();
@@ -406,7 +400,7 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
     }
     let (events, accs) = (c.events, c.causes);
 
-    let live_on = opts.live.unwrap_or_else(|| opts.live_layout || live::runs_here(ws, &model));
+    let live_on = opts.live.unwrap_or_else(|| opts.live_layout || live::runs_here(ws));
     let live_report = live_on.then(|| live::run(&model, &live::Options { probe_remote: opts.probe_remote }));
 
     let mut accs: Vec<(Key, Acc)> = accs.into_iter().collect();
@@ -418,7 +412,7 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
         .collect();
     let live_failures = live_report.as_ref().map_or(0, |r| r.failures());
     let summary = Summary { events, causes: causes.len(), causes_50x: causes.iter().filter(|c| c.is_50x).count(), live_failures };
-    Ok(Diagnosis {
+    Diagnosis {
         version: 1,
         window: Window { since: opts.since.map(time::rfc3339_utc), until: time::rfc3339_utc(opts.now) },
         logs: reads,
@@ -426,7 +420,7 @@ pub fn run(linted: &Linted, registry: &Registry, opts: &Options, stdin: &mut dyn
         live: live_report,
         notes,
         summary,
-    })
+    }
 }
 
 impl Diagnosis {
