@@ -52,7 +52,7 @@ pub fn from_config(ws: &Workspace, view: &NginxView) -> (Vec<LogSpec>, Vec<Strin
     for (_, p) in view.named("error_log") {
         let Some(target) = p.arg(0) else { continue };
         if target == "stderr" || target.starts_with("syslog:") || target.starts_with("memory:") || target == "/dev/null" {
-            notes.push(format!("{}: error_log {target} is not a file: give its lines with --log - (for example `journalctl -u nginx | conflint diagnose --log -`)", at(p.location())));
+            notes.push(format!("{}: error_log {target} is not a file: give its lines with --log - (for example `journalctl -o short-iso -u nginx | conflint diagnose --log -`)", at(p.location())));
             continue;
         }
         let path = if Path::new(target).is_absolute() { PathBuf::from(target) } else { Path::new(NGINX_PREFIX).join(target) };

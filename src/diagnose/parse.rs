@@ -34,10 +34,20 @@ pub fn line(text: &str, zone: Zone) -> Line<'_> {
     let text = text.strip_suffix('\r').unwrap_or(text);
     let b = text.as_bytes();
     // A collector's zoned stamp in front wins over the program's naive one.
-    let (collector_time, rest) = match iso_prefix(b) {
+    let (collector_time, mut rest) = match iso_prefix(b) {
         Some((t, n)) => (Some(t), &text[n..]),
         None => (None, text),
     };
+    // `journalctl -o short-iso`: `host program[pid]: ` between the stamp and the line.
+    if collector_time.is_some() && nginx_stamp(rest.as_bytes()).is_none() && !rest.starts_with('[') {
+        if let Some((_, after_host)) = rest.split_once(' ') {
+            if let Some((program, line)) = after_host.split_once(": ") {
+                if !program.contains(' ') {
+                    rest = line;
+                }
+            }
+        }
+    }
     let rb = rest.as_bytes();
     if let Some(civil) = nginx_stamp(rb) {
         let time = collector_time.or_else(|| zone.resolve(&civil));
@@ -424,6 +434,8 @@ mod tests {
         assert_eq!(line("2025/01/20 10:0", Zone::Fixed(0)), Line::Unparsed);
         let e = event("2025-01-20T09:00:05.5Z 2025/01/20 10:00:05 [error] 1#1: *1 no live upstreams while connecting to upstream, client: 1.2.3.4, server: a");
         assert_eq!((e.kind, e.time), (Kind::NoLiveUpstreams, Some(1737363605)));
+        let e = event("2025-01-20T10:00:05+0100 web1 php-fpm8.2[812]: [20-Jan-2025 10:00:05] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it");
+        assert_eq!((e.kind, e.pool, e.time), (Kind::MaxChildren, Some("www"), Some(1737363605)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Log timestamps. nginx and PHP-FPM write the local wall-clock time without a zone
 //! (`2025/01/20 10:00:00`, `[20-Jan-2025 10:00:00]`); a collector may put a zoned ISO 8601
-//! stamp in front (`docker logs -t`, `journalctl -o short-iso`). Everything becomes Unix
+//! stamp in front (`docker logs -t`; `journalctl -o short-iso`, whose `host program[pid]: `
+//! the parser skips). Everything becomes Unix
 //! seconds, naive times read in the zone the services ran in (`--timezone`).
 
 use std::cell::RefCell;
