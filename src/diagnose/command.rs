@@ -116,7 +116,8 @@ pub fn run(args: DiagnoseArgs) -> Result<i32, Fatal> {
         live: if args.live { Some(true) } else if args.no_live { Some(false) } else { None },
         probe_remote: args.probe_remote,
         live_layout,
-        paths: args.paths.clone(),
+        // The live layout's paths too: `conflint check --diff` must read the same tree.
+        paths: paths.iter().filter(|p| *p != "-").cloned().collect(),
     };
     let diagnosis = super::run(&linted, &settings.registry, &opts, &mut stdin);
     let color = !args.no_color && std::env::var_os("NO_COLOR").is_none() && args.output_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());

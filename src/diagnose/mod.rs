@@ -47,7 +47,7 @@ pub struct Options {
     pub probe_remote: bool,
     /// The config paths were not given: this is the live layout of this machine.
     pub live_layout: bool,
-    /// The paths the user gave (for the `conflint check --diff` hint).
+    /// The configuration paths read (for the `conflint check --diff` hint).
     pub paths: Vec<String>,
 }
 
