@@ -46,6 +46,9 @@ pub enum Command {
     Manpages {
         dir: PathBuf,
     },
+    /// From the error logs of a server answering 502/503/504 to the config line and rule
+    /// responsible, with live checks of sockets, pools and host (read-only).
+    Diagnose(crate::diagnose::command::DiagnoseArgs),
 }
 
 #[derive(Args, Debug)]
@@ -207,10 +210,11 @@ pub enum RuleFormat {
 }
 
 fn parse_size_arg(s: &str) -> Result<u64, String> {
-    crate::rules::options::parse_host_size(s).ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m"))
+    let size = if s == "auto" { crate::diagnose::live::host_memory() } else { crate::rules::options::parse_host_size(s) };
+    size.ok_or_else(|| format!("`{s}` is not a size such as 8GiB or 512m (or auto)"))
 }
 
-fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
+pub(crate) fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
     let (system, local) = s.split_once('=').ok_or("expected SYSTEM=DIR, e.g. /etc/nginx=nginx")?;
     if !system.starts_with('/') {
         return Err(format!("`{system}` is not an absolute path"));
@@ -260,6 +264,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
             clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir)?;
             Ok(0)
         }
+        Command::Diagnose(args) => crate::diagnose::command::run(args),
     }
 }
 

@@ -111,7 +111,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     match k {
                         "memory" => {
                             let s = string(v).ok_or_else(|| err(span.clone(), "host.memory must be a string such as \"8GiB\"".into()))?;
-                            cfg.host.memory = Some(parse_host_size(&s).ok_or_else(|| err(span, format!("host.memory: `{s}` is not a size such as \"8GiB\"")))?);
+                            // `auto`: this machine's memory (the sizing rules on the server itself).
+                            cfg.host.memory = Some(if s == "auto" {
+                                crate::diagnose::live::host_memory().ok_or_else(|| err(span, "host.memory = \"auto\": this machine's /proc/meminfo is not readable".into()))?
+                            } else {
+                                parse_host_size(&s).ok_or_else(|| err(span, format!("host.memory: `{s}` is not a size such as \"8GiB\"")))?
+                            });
                         }
                         "nginx-user" => cfg.host.nginx_user = Some(string(v).ok_or_else(|| err(span, "host.nginx-user must be a string".into()))?),
                         _ => return Err(err(span, format!("unknown key `host.{k}` (expected memory, nginx-user)"))),
@@ -301,6 +306,9 @@ nginx-user = "www-data"
         assert_eq!((e.line, e.message.as_str()), (3, "rules.NGX101.fix-value: `5 minutes` is not a valid nginx time"));
         let e = parse_str("[host]\nmemory = \"lots\"\n").unwrap_err();
         assert_eq!((e.line, e.message.as_str()), (2, "host.memory: `lots` is not a size such as \"8GiB\""));
+        let auto = parse_str("[host]\nmemory = \"auto\"\n").unwrap();
+        assert_eq!(auto.host.memory, crate::diagnose::live::host_memory(), "auto is this machine's MemTotal");
+        assert!(auto.host.memory.unwrap_or(0) > 0);
         let e = parse_str("[check]\nexclude = [\n  \"legacy/\",\n  \"a/**{\",\n]\n").unwrap_err();
         assert_eq!(e.line, 4, "{}", e.message);
         assert!(e.message.starts_with("check.exclude: bad pattern `a/**{`"), "{}", e.message);

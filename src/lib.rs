@@ -7,6 +7,7 @@ pub mod check;
 pub mod effective;
 pub mod cli;
 pub mod config;
+pub mod diagnose;
 pub mod finding;
 pub mod fix;
 pub mod fpm;
