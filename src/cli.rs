@@ -317,13 +317,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if args.diff {
         return diff(&settings, &args);
     }
-    let linted = if args.fix {
+    let (linted, validator_fails) = if args.fix {
         match fix(&settings, &args)? {
-            Ok(linted) => linted,
+            Ok(done) => done,
             Err(code) => return Ok(code),
         }
     } else {
-        crate::check::lint(&settings, &mut std::io::stdin().lock())?
+        (crate::check::lint(&settings, &mut std::io::stdin().lock())?, false)
     };
     let ws = &linted.workspace;
     let findings = &linted.findings;
@@ -364,6 +364,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         report::render(format, findings, &ws.sources, &settings.registry, &report::Options { color, root, ..Default::default() }, &mut sink)?;
         if !args.quiet {
             match format {
+                Format::Full | Format::Concise if validator_fails && findings.is_empty() => writeln!(sink, "No problems found by conflint, but the validator refuses the configuration (see above).")?,
                 Format::Full | Format::Concise => write!(sink, "{}", report::summary(findings))?,
                 // Annotations go to stdout; the count is for the log, beside them.
                 Format::Github => {
@@ -381,7 +382,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     sink.flush()?;
 
     let threshold: Severity = args.fail_on.parse().map_err(Fatal::Usage)?;
-    let failing = findings.iter().any(|f| f.severity >= threshold);
+    // A tree its validator refuses does not pass, whatever conflint found in it.
+    let failing = validator_fails || findings.iter().any(|f| f.severity >= threshold);
     // The process ends next: freeing every node of a big tree one by one only costs time.
     std::mem::forget(linted);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
@@ -389,7 +391,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
 
 /// `--diff`: one unified diff of every fix, nothing written; exit 1 when there is one.
 fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
-    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
+    let outcome = crate::fix::run(settings, args.unsafe_fixes, &Default::default())?;
     let mut out = std::io::stdout().lock();
     for f in &outcome.files {
         write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;
@@ -400,18 +402,11 @@ fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
     Ok(i32::from(!outcome.files.is_empty()))
 }
 
-/// `--fix`: fix, validate the fixed tree, write only if it passed. `Err(code)` ends the
-/// run without a report (validation failed or was refused).
-fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Linted, i32>, Fatal> {
-    use crate::fix::validate::{self, Isolation, Mode, ValidateError, ValidateOptions};
-    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
-    let mut err = std::io::stderr().lock();
-    for d in &outcome.dropped {
-        writeln!(err, "conflint: {d}")?;
-    }
-    if outcome.files.is_empty() {
-        return Ok(Ok(outcome.remaining));
-    }
+/// `--fix`: fix, validate, write what the validators accept. `Err(code)` ends the run
+/// without a report (validation could not run, or was refused). `Ok((linted, failing))`:
+/// the lint of the written tree, and whether that tree still fails its validator.
+fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Linted, bool), i32>, Fatal> {
+    use crate::fix::validate::{Isolation, Mode, ValidateError, ValidateOptions};
     let opts = ValidateOptions {
         mode: match args.validate {
             ValidateWhen::Auto => Mode::Auto,
@@ -422,39 +417,61 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
         php_fpm: args.php_fpm.clone(),
         cwd: settings.workspace.cwd.clone(),
     };
-    let ws = &outcome.remaining.workspace;
-    match validate::validate(&outcome, ws, &opts) {
-        Ok(v) => {
-            for r in &v.ran {
-                let how = match &r.isolation {
-                    Isolation::Namespace => "in a private namespace".to_string(),
-                    Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
-                };
-                writeln!(err, "conflint: validated {} with {} {how}", r.config, r.validator)?;
-                for s in &r.substitutions {
-                    writeln!(err, "conflint:   stand-in: {s}")?;
+    let report = crate::fix::validated::fix(settings, args.unsafe_fixes, &opts)?;
+    let mut err = std::io::stderr().lock();
+    let report = match report {
+        Ok(r) => r,
+        Err(stopped) => {
+            for d in &stopped.outcome.dropped {
+                writeln!(err, "conflint: {d}")?;
+            }
+            match stopped.error {
+                ValidateError::Refused { findings } => {
+                    writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
+                    report::render(Format::Concise, &findings, &stopped.outcome.remaining.workspace.sources, &settings.registry, &report::Options::default(), &mut err)?;
+                }
+                e => {
+                    writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
+                    writeln!(err, "conflint: nothing was written")?;
                 }
             }
-            for s in &v.skipped {
-                writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
-            }
-        }
-        Err(ValidateError::Refused { findings }) => {
-            writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
-            report::render(Format::Concise, &findings, &ws.sources, &settings.registry, &report::Options::default(), &mut err)?;
             return Ok(Err(2));
         }
-        Err(e) => {
-            writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
-            writeln!(err, "conflint: nothing was written")?;
-            return Ok(Err(2));
+    };
+    for d in &report.outcome.dropped {
+        writeln!(err, "conflint: {d}")?;
+    }
+    for a in &report.already {
+        let finding = a.finding.as_ref().map_or(String::new(), |f| format!(" (conflint: {f})"));
+        writeln!(err, "conflint: {} already fails before any fix: {}{finding}", a.validator, a.message)?;
+    }
+    if !report.left_out.is_empty() {
+        writeln!(err, "conflint:   the fixes were validated with {} left out of the staged copy", report.left_out.join(", "))?;
+    }
+    for d in &report.dropped {
+        writeln!(err, "conflint: left out the {} fix at {} ({}): {} refuses it: {}", d.fix.id.code, d.fix.at, d.fix.message, d.validator, d.message)?;
+    }
+    for r in &report.validation.ran {
+        let how = match &r.ran.isolation {
+            Isolation::Namespace => "in a private namespace".to_string(),
+            Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
+        };
+        writeln!(err, "conflint: validated {} with {} {how}", r.ran.config, r.ran.validator)?;
+        for s in &r.ran.substitutions {
+            writeln!(err, "conflint:   stand-in: {s}")?;
         }
     }
-    let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
-    crate::fix::write::write_all(&crate::fix::write::RealFs, &files).map_err(|e| Fatal::Usage(e.to_string()))?;
-    let (n, m) = (outcome.applied, outcome.files.len());
-    writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
-    Ok(Ok(outcome.remaining))
+    for s in report.skipped.iter().chain(&report.validation.skipped) {
+        writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
+    }
+    let outcome = report.outcome;
+    if !outcome.files.is_empty() {
+        let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
+        crate::fix::write::write_all(&crate::fix::write::RealFs, &files).map_err(|e| Fatal::Usage(e.to_string()))?;
+        let (n, m) = (outcome.applied, outcome.files.len());
+        writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
+    }
+    Ok(Ok((outcome.remaining, report.still_failing)))
 }
 
 fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Write) -> std::io::Result<()> {
