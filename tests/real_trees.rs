@@ -82,8 +82,8 @@ fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).expect(needle) + 1
 }
 
-/// Errors no fix addresses (an include of a missing file, a misspelled PHP-FPM key whose
-/// right spelling is set too) no longer block the other fixes: both validators already
+/// Errors no fix addresses (an include of a missing file, a PHP-FPM key that is no
+/// directive at all) no longer block the other fixes: both validators already
 /// fail before any fix, they say so with conflint's own finding there, and the fixes are
 /// validated past those errors and written.
 #[test]
@@ -93,9 +93,9 @@ fn a_stock_tree_that_already_fails_still_gets_its_other_fixes() {
     let site = api_site("    include snippets/missing.conf;\n");
     std::fs::write(d.join("nginx/sites-enabled/api.conf"), &site).unwrap();
     let pool = d.join("php/8.2/fpm/pool.d/www.conf");
-    let www = read(d, "php/8.2/fpm/pool.d/www.conf").replace("pm.max_children = 5\n", "pm.max_children = 5\npm.max_chidren = 5\n");
+    let www = read(d, "php/8.2/fpm/pool.d/www.conf").replace("pm.max_children = 5\n", "pm.max_children = 5\npm.frobnicate = 3\n");
     std::fs::write(&pool, &www).unwrap();
-    let (inc, typo) = (line_of(&site, "missing.conf"), line_of(&www, "max_chidren"));
+    let (inc, typo) = (line_of(&site, "missing.conf"), line_of(&www, "frobnicate"));
     let o = conflint(d, &["check", "nginx", "php/8.2/fpm", "--fix"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -104,7 +104,7 @@ fn a_stock_tree_that_already_fails_still_gets_its_other_fixes() {
         "{out}"
     );
     assert!(
-        out.contains(&format!("php-fpm8.2 -t already fails before any fix: [php/8.2/fpm/pool.d/www.conf:{typo}] unknown entry 'pm.max_chidren' (conflint: FPM002 at php/8.2/fpm/pool.d/www.conf:{typo})\n")),
+        out.contains(&format!("php-fpm8.2 -t already fails before any fix: [php/8.2/fpm/pool.d/www.conf:{typo}] unknown entry 'pm.frobnicate' (conflint: FPM002 at php/8.2/fpm/pool.d/www.conf:{typo})\n")),
         "{out}"
     );
     assert!(out.contains(&format!("the fixes were validated with nginx/sites-enabled/api.conf:{inc}, php/8.2/fpm/pool.d/www.conf:{typo} left out of the staged copy")), "{out}");

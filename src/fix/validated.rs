@@ -18,6 +18,8 @@ use super::validate::{Checked, Problem, ValidateError, ValidateOptions, Validati
 use super::{Applied, FixId, Outcome};
 use crate::check::{lint, Error, Linted, Settings};
 use crate::finding::Severity;
+use crate::nginx::ast::End;
+use crate::source::{LineTable, Span};
 use crate::workspace::Workspace;
 
 /// Errors of the unfixed tree looked past (directives left out of the staged copies).
@@ -31,6 +33,10 @@ pub struct Already {
     pub message: String,
     /// conflint's own finding there: `NGX204 at nginx/sites-enabled/api.conf:20`.
     pub finding: Option<String>,
+    /// Where it points in the unfixed tree (left out of the staged copies).
+    places: Vec<Mask>,
+    /// The root config whose validation reported it.
+    root: PathBuf,
 }
 
 /// A fix the validator refused, left out.
@@ -49,13 +55,14 @@ pub struct Report {
     pub validation: Validation,
     /// What was not validated, and why.
     pub skipped: Vec<String>,
+    /// Errors of the unfixed tree that the written tree still has.
     pub already: Vec<Already>,
     /// Places left out of the staged copies to see past `already` (`nginx/x.conf:20`).
     pub left_out: Vec<String>,
     pub dropped: Vec<Dropped>,
-    /// The written tree still fails its validator (with the errors it had before).
+    /// The written tree still fails its validator (with errors it had before).
     pub still_failing: bool,
-    /// Validator runs, each covering every root config involved.
+    /// Validator runs (of one or more root configs each).
     pub runs: usize,
 }
 
@@ -65,7 +72,15 @@ pub struct Stopped {
     pub outcome: Outcome,
 }
 
+/// A line of a file of the unfixed tree: (real path, 1-based line).
 type Mask = (PathBuf, usize);
+
+/// Contents to validate instead of the disk's, by real path.
+type Contents = HashMap<PathBuf, Vec<u8>>;
+
+fn contents_of(outcome: &Outcome) -> Contents {
+    outcome.files.iter().map(|f| (f.path.clone(), f.fixed.clone())).collect()
+}
 
 pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> Result<Result<Report, Stopped>, Error> {
     let outcome = super::run(settings, unsafe_fixes, &HashSet::new())?;
@@ -91,7 +106,7 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
             }
         };
     }
-    let first = attempt!(s.validate(&report.outcome, false), report.outcome);
+    let first = attempt!(s.validate(&report.outcome.remaining.workspace, &contents_of(&report.outcome), false, None), report.outcome);
     if first.passed() {
         report.validation = first;
         report.runs = s.runs;
@@ -99,101 +114,131 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
     }
     // The unfixed tree: which of these errors were there before any fix.
     let before = lint(settings, &mut std::io::empty())?;
-    report.already = attempt!(s.baseline(&before), report.outcome);
-    report.left_out = s.masks.iter().map(|(p, line)| format!("{}:{line}", shown(&before.workspace, p))).collect();
+    let already = attempt!(s.baseline(&before), report.outcome);
     s.before = Some(before);
     let mut current = report.outcome;
-    let mut checked = attempt!(s.validate(&current, true), current);
+    let mut checked = attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, None), current);
     let mut skip: HashSet<FixId> = HashSet::new();
-    // Each round drops at least one fix.
+    // Each round drops one fix.
     for _ in 0..=current.fixes.len() {
-        let Some((validator_label, message)) = s.new_error(&checked) else { break };
-        let culprit = match s.culprit(&current, &skip, (validator_label, message)) {
-            Ok(c) => c,
+        let Some(failed) = s.new_error(&checked) else { break };
+        let dropped = match s.culprit(&current, &skip, failed) {
+            Ok(Some(d)) => d,
+            Ok(None) => break,
             Err(error) => return Ok(Err(Stopped { error, outcome: current })),
         };
-        let Some(dropped) = culprit else { break };
         skip.insert(dropped.fix.id.clone());
         report.dropped.push(dropped);
         current = super::run(settings, unsafe_fixes, &skip)?;
-        if current.files.is_empty() {
-            checked = Validation::default();
-            break;
-        }
-        checked = attempt!(s.validate(&current, true), current);
+        checked = match current.files.is_empty() {
+            true => Validation::default(),
+            false => attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, None), current),
+        };
     }
-    if let Some((label, message)) = s.new_error(&checked) {
+    if let Some(failed) = s.new_error(&checked) {
         // No fix could be blamed: write nothing, as before.
-        return Ok(Err(Stopped { error: ValidateError::Failed { validator: label, output: message }, outcome: current }));
+        return Ok(Err(Stopped { error: ValidateError::Failed { validator: failed.label, output: failed.message }, outcome: current }));
     }
-    // What the written tree will do, without anything left out.
-    if !current.files.is_empty() {
-        let real = attempt!(s.validate(&current, false), current);
-        report.still_failing = !real.passed();
-    } else {
-        report.still_failing = true;
+    // What the written tree does, nothing left out: which of the old errors it still has.
+    let contents = contents_of(&current);
+    let real = match current.files.is_empty() {
+        true => None,
+        false => Some(attempt!(s.validate(&current.remaining.workspace, &contents, false, None), current)),
+    };
+    report.still_failing = real.as_ref().is_none_or(|r| !r.passed());
+    let before = s.before.as_ref().expect("set above");
+    if report.still_failing {
+        report.already = already.into_iter().filter(|a| still_there(a, &s.residual, &before.workspace, &contents, real.as_ref())).collect();
     }
+    report.left_out = s.masks.iter().filter(|m| unchanged(m, &before.workspace, &contents)).map(|(p, line)| format!("{}:{line}", shown(&before.workspace, p))).collect();
     report.validation = checked;
     report.outcome = current;
     report.runs = s.runs;
     Ok(Ok(report))
 }
 
+/// Whether the written tree (`contents` over `before`) still has the old error `a`: its
+/// place was not changed by a fix, or (without a place) the validator still says it.
+fn still_there(a: &Already, residual: &[(PathBuf, String)], before: &Workspace, contents: &Contents, real: Option<&Validation>) -> bool {
+    if !a.places.is_empty() {
+        return a.places.iter().any(|m| unchanged(m, before, contents));
+    }
+    let Some(real) = real else { return true };
+    real.ran.iter().filter(|c| c.root == a.root && !c.passed()).any(|c| residual.iter().any(|(r, key)| *r == c.root && *key == c.problems[0].key()))
+}
+
+/// Whether line `m` of the unfixed tree is still there, unchanged, in `contents`.
+fn unchanged(m: &Mask, before: &Workspace, contents: &Contents) -> bool {
+    let Some(now) = contents.get(&m.0) else { return true };
+    let Some(old) = text_of(before, &m.0) else { return true };
+    line_map(old, now).get(m.1 - 1).is_some_and(Option::is_some)
+}
+
+/// A validator error the unfixed tree does not have.
+struct Failed {
+    root: PathBuf,
+    label: String,
+    message: String,
+}
+
 struct Search<'a> {
     settings: &'a Settings,
     unsafe_fixes: bool,
     validator: &'a Validator,
-    /// Directives left out of every staged copy: (real path, line in the unfixed file).
+    /// Directives left out of every staged copy: lines of the unfixed files.
     masks: Vec<Mask>,
-    /// Errors of the unfixed tree that no directive can be left out for, by validator:
+    /// Errors of the unfixed tree that no directive can be left out for, by root config:
     /// the same error after a fix is not new.
-    residual: Vec<(String, String)>,
+    residual: Vec<(PathBuf, String)>,
     /// The lint of the unfixed tree.
     before: Option<Linted>,
     runs: usize,
 }
 
 impl Search<'_> {
-    /// Run the validators on `outcome`'s fixed tree, with the masks applied if `masked`.
-    fn validate(&mut self, outcome: &Outcome, masked: bool) -> Result<Validation, ValidateError> {
-        let ws = &outcome.remaining.workspace;
-        let mut contents: HashMap<PathBuf, Vec<u8>> = outcome.files.iter().map(|f| (f.path.clone(), f.fixed.clone())).collect();
+    /// Validate the tree `ws` with `contents` (the masks applied if `masked`), all root
+    /// configs or those in `only`.
+    fn validate(&mut self, ws: &Workspace, contents: &Contents, masked: bool, only: Option<&BTreeSet<PathBuf>>) -> Result<Validation, ValidateError> {
+        let mut contents = contents.clone();
         if masked {
             if let Some(before) = &self.before {
-                apply_masks(&self.masks, &before.workspace, ws, &mut contents);
+                apply_masks(&self.masks, &before.workspace, &mut contents);
             }
         }
         self.runs += 1;
-        self.validator.run(ws, &contents)
+        self.validator.run(ws, &contents, only)
     }
 
     /// Validate the unfixed tree, leaving out each directive an error points at, until it
     /// passes or an error points at none; its errors, with conflint's findings there.
     fn baseline(&mut self, before: &Linted) -> Result<Vec<Already>, ValidateError> {
         let mut already: Vec<Already> = Vec::new();
+        let mut only: Option<BTreeSet<PathBuf>> = None;
         loop {
             let mut contents = HashMap::new();
-            apply_masks(&self.masks, &before.workspace, &before.workspace, &mut contents);
+            apply_masks(&self.masks, &before.workspace, &mut contents);
             self.runs += 1;
-            let v = self.validator.run(&before.workspace, &contents)?;
+            let v = self.validator.run(&before.workspace, &contents, only.as_ref())?;
             let failing: Vec<&Checked> = v.ran.iter().filter(|c| !c.passed()).collect();
             let mut progressed = false;
             for c in &failing {
                 let p = &c.problems[0];
                 let places = places_of(p, &before.workspace);
-                let entry = Already { validator: short(c), message: p.message.clone(), finding: places.iter().find_map(|m| finding_at(before, m)) };
-                if !already.iter().any(|a| a.validator == entry.validator && a.message == entry.message) {
-                    already.push(entry);
+                let finding = places.iter().find_map(|m| finding_at(before, m, p));
+                if !already.iter().any(|a| a.root == c.root && a.message == p.message) {
+                    already.push(Already { validator: short(c), message: p.message.clone(), finding, places: places.clone(), root: c.root.clone() });
                 }
                 for m in places {
-                    if self.masks.len() < MAX_LEFT_OUT && !self.masks.contains(&m) && directive_at(&before.workspace, &m.0, m.1).is_some() {
+                    if self.masks.len() < MAX_LEFT_OUT && !self.masks.contains(&m) && is_maskable(&before.workspace, &m) {
                         self.masks.push(m);
                         progressed = true;
                     }
                 }
             }
+            // Only the configs that failed need another look.
+            only = Some(failing.iter().map(|c| c.root.clone()).collect());
             if !progressed {
-                self.residual = failing.iter().map(|c| (c.label.clone(), c.problems[0].key())).collect();
+                self.residual = failing.iter().map(|c| (c.root.clone(), c.problems[0].key())).collect();
                 return Ok(already);
             }
         }
@@ -201,60 +246,51 @@ impl Search<'_> {
 
     /// The first error of `v` that the unfixed tree (with the same directives left out)
     /// does not have.
-    fn new_error(&self, v: &Validation) -> Option<(String, String)> {
-        v.ran.iter().filter(|c| !c.passed()).find(|c| !self.residual.contains(&(c.label.clone(), c.problems[0].key()))).map(|c| (c.label.clone(), c.problems[0].message.clone()))
+    fn new_error(&self, v: &Validation) -> Option<Failed> {
+        v.ran
+            .iter()
+            .filter(|c| !c.passed())
+            .find(|c| !self.residual.contains(&(c.root.clone(), c.problems[0].key())))
+            .map(|c| Failed { root: c.root.clone(), label: c.label.clone(), message: c.problems[0].message.clone() })
     }
 
-    /// Does applying all fixes but `skip` add an error? The error, if so.
-    fn probe(&mut self, skip: &HashSet<FixId>) -> Result<Result<Option<(String, String)>, Error>, ValidateError> {
-        let outcome = match super::run(self.settings, self.unsafe_fixes, skip) {
-            Ok(o) => o,
-            Err(e) => return Ok(Err(e)),
-        };
-        if outcome.files.is_empty() {
-            return Ok(Ok(None));
-        }
-        let v = self.validate(&outcome, true)?;
-        Ok(Ok(self.new_error(&v)))
-    }
-
-    /// The fix of `current` (all fixes but `skip`) that adds an error: the first file
-    /// whose fixes, added to those of the files before it, fail; then the first of that
-    /// file's fixes that does.
-    fn culprit(&mut self, current: &Outcome, skip: &HashSet<FixId>, failed: (String, String)) -> Result<Option<Dropped>, ValidateError> {
-        let mut files: Vec<PathBuf> = Vec::new();
-        for f in &current.fixes {
-            if !files.contains(&f.id.path) {
-                files.push(f.id.path.clone());
-            }
-        }
-        let of_files = |from: &[PathBuf]| -> HashSet<FixId> { current.fixes.iter().filter(|f| from.contains(&f.id.path)).map(|f| f.id.clone()).collect() };
-        let with = |extra: HashSet<FixId>| -> HashSet<FixId> { skip.iter().cloned().chain(extra).collect() };
-        // Invariant: the fixes of files[..lo] add no error, those of files[..hi] do.
+    /// The fix of `current` (all fixes but `skip`) that makes root config `failed.root`
+    /// fail: the first file whose fixes, added to those of the files before it, do; then
+    /// the first of that file's fixes that does.
+    fn culprit(&mut self, current: &Outcome, skip: &HashSet<FixId>, failed: Failed) -> Result<Option<Dropped>, ValidateError> {
+        let only = BTreeSet::from([failed.root.clone()]);
+        let ws = &current.remaining.workspace;
+        let files: Vec<&super::FixedFile> = current.files.iter().collect();
+        // By file: the fixed contents of files[..k], the rest as on disk. Invariant: the
+        // files before `lo` add no error, those before `hi` do.
         let (mut lo, mut hi, mut error) = (0, files.len(), failed);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            match self.probe(&with(of_files(&files[mid..])))? {
-                Ok(Some(e)) => (hi, error) = (mid, e),
-                Ok(None) => lo = mid,
-                Err(_) => return Ok(None),
+            let contents: Contents = files[..mid].iter().map(|f| (f.path.clone(), f.fixed.clone())).collect();
+            let v = self.validate(ws, &contents, true, Some(&only))?;
+            match self.new_error(&v) {
+                Some(e) => (hi, error) = (mid, e),
+                None => lo = mid,
             }
         }
-        let Some(file) = files.get(hi.wrapping_sub(1)).cloned() else { return Ok(None) };
-        let mut mine: Vec<&Applied> = current.fixes.iter().filter(|f| f.id.path == file).collect();
-        mine.sort_by_key(|f| f.id.offset);
-        let later = of_files(&files[hi..]);
+        let Some(file) = hi.checked_sub(1).and_then(|i| files.get(i)).map(|f| f.path.clone()) else { return Ok(None) };
+        // By fix, among those of the fixes whose finding is in that file (or whose edits
+        // reach it), with every later file's fixes skipped.
+        let later: HashSet<FixId> = current.fixes.iter().filter(|f| files[hi..].iter().any(|x| f.paths.contains(&x.path)) && !f.paths.contains(&file)).map(|f| f.id.clone()).collect();
+        let mut mine: Vec<&Applied> = current.fixes.iter().filter(|f| f.paths.contains(&file)).collect();
+        mine.sort_by_key(|f| (f.id.path != file, f.id.offset));
         let (mut lo, mut hi) = (0, mine.len());
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            let rest: HashSet<FixId> = mine[mid..].iter().map(|f| f.id.clone()).chain(later.iter().cloned()).collect();
-            match self.probe(&with(rest))? {
-                Ok(Some(e)) => (hi, error) = (mid, e),
-                Ok(None) => lo = mid,
-                Err(_) => return Ok(None),
+            let rest: HashSet<FixId> = skip.iter().chain(&later).cloned().chain(mine[mid..].iter().map(|f| f.id.clone())).collect();
+            let Ok(outcome) = super::run(self.settings, self.unsafe_fixes, &rest) else { return Ok(None) };
+            let v = self.validate(&outcome.remaining.workspace, &contents_of(&outcome), true, Some(&only))?;
+            match self.new_error(&v) {
+                Some(e) => (hi, error) = (mid, e),
+                None => lo = mid,
             }
         }
-        Ok(mine.get(hi.wrapping_sub(1)).map(|f| Dropped { fix: (*f).clone(), validator: error.0, message: error.1 }))
+        Ok(hi.checked_sub(1).and_then(|i| mine.get(i)).map(|f| Dropped { fix: (*f).clone(), validator: error.label, message: error.message }))
     }
 }
 
@@ -264,8 +300,30 @@ fn short(c: &Checked) -> String {
     format!("{name} -t")
 }
 
+fn source_of<'w>(ws: &'w Workspace, path: &Path) -> Option<(crate::source::FileId, &'w crate::source::SourceFile)> {
+    ws.sources.iter().find(|(_, s)| s.disk_path.as_deref() == Some(path))
+}
+
+fn text_of<'w>(ws: &'w Workspace, path: &Path) -> Option<&'w [u8]> {
+    source_of(ws, path).map(|(_, s)| s.text.as_slice())
+}
+
 fn shown(ws: &Workspace, path: &Path) -> String {
-    ws.sources.iter().find(|(_, s)| s.disk_path.as_deref() == Some(path)).map_or_else(|| path.display().to_string(), |(_, s)| s.display.clone())
+    source_of(ws, path).map_or_else(|| path.display().to_string(), |(_, s)| s.display.clone())
+}
+
+fn is_fpm(ws: &Workspace, path: &Path) -> Option<bool> {
+    let (id, _) = source_of(ws, path)?;
+    match (ws.fpm_files.contains_key(&id), ws.nginx.contains_key(&id)) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+fn is_maskable(ws: &Workspace, m: &Mask) -> bool {
+    let (Some(text), Some(fpm)) = (text_of(ws, &m.0), is_fpm(ws, &m.0)) else { return false };
+    directive_span(text, fpm, m.1).is_some()
 }
 
 /// Where in the unfixed tree an error points: its file and line, or for a zone nginx does
@@ -295,60 +353,64 @@ fn places_of(p: &Problem, ws: &Workspace) -> Vec<Mask> {
     out
 }
 
-/// conflint's finding at `at` (on the directive there, else on the line), errors first.
-fn finding_at(l: &Linted, at: &Mask) -> Option<String> {
-    let (id, src) = l.workspace.sources.iter().find(|(_, s)| s.disk_path.as_deref() == Some(at.0.as_path()))?;
-    let span = directive_at(&l.workspace, &at.0, at.1).unwrap_or_else(|| src.line_span(at.1.min(src.line_count()).max(1)));
-    let mut here: Vec<&crate::finding::Finding> = l.findings.iter().filter(|f| f.location.file == id && span.start <= f.location.span.start && f.location.span.start <= span.end.max(span.start)).collect();
-    here.sort_by_key(|f| std::cmp::Reverse(f.severity == Severity::Error));
-    here.first().map(|f| format!("{} at {}:{}", f.code, src.display, src.position(f.location.span.start).line))
+/// conflint's error at `at` (on the directive there, else on the line) that says what the
+/// validator says: the first whose message shares a quoted name with `p`, else the first.
+fn finding_at(l: &Linted, at: &Mask, p: &Problem) -> Option<String> {
+    let (id, src) = source_of(&l.workspace, &at.0)?;
+    let span = directive_span(&src.text, is_fpm(&l.workspace, &at.0)?, at.1)?;
+    let here: Vec<&crate::finding::Finding> = l.findings.iter().filter(|f| f.location.file == id && f.severity == Severity::Error && span.start <= f.location.span.start && f.location.span.start <= span.end).collect();
+    let quoted: Vec<&str> = p.message.split(['"', '\'']).skip(1).step_by(2).filter(|q| !q.is_empty()).collect();
+    let best = here.iter().find(|f| quoted.iter().any(|q| f.message.contains(q))).or(here.first())?;
+    Some(format!("{} at {}:{}", best.code, src.display, src.position(best.location.span.start).line))
 }
 
-/// The span of what to leave out for an error at `line` of `path` in `ws`: for nginx the
-/// innermost directive whose name-to-terminator part covers the line (nginx names the
-/// line of the `;` or `{`), for PHP-FPM the line.
-fn directive_at(ws: &Workspace, path: &Path, line: usize) -> Option<crate::source::Span> {
-    let (id, src) = ws.sources.iter().find(|(_, s)| s.disk_path.as_deref() == Some(path))?;
-    if line == 0 || line > src.line_count() {
+/// What to leave out for an error at 1-based `line` of `text`: for nginx the innermost
+/// directive whose name-to-terminator part covers the line (nginx names the line of the
+/// `;` or `{`), for PHP-FPM the line.
+fn directive_span(text: &[u8], fpm: bool, line: usize) -> Option<Span> {
+    let lines = LineTable::of(text);
+    let count = text.split_inclusive(|&b| b == b'\n').count();
+    if line == 0 || line > count {
         return None;
     }
-    if ws.fpm_files.contains_key(&id) {
-        return Some(src.line_span(line));
+    let line_of = |offset: usize| lines.line_of(offset.min(text.len())) + 1;
+    if fpm {
+        let start = lines.start(line - 1);
+        let end = text[start..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| start + i);
+        return Some(Span::new(start, end));
     }
-    let file = ws.nginx.get(&id)?;
-    let mut best: Option<(usize, crate::source::Span)> = None;
-    for (depth, d) in file.config.walk() {
+    let config = crate::nginx::parse(text);
+    let mut best: Option<(usize, Span)> = None;
+    for (depth, d) in config.walk() {
         let end = match &d.end {
-            crate::nginx::ast::End::Semicolon(s) => s.end,
-            crate::nginx::ast::End::Block(b) => b.open.end,
-            crate::nginx::ast::End::Missing => d.span.end,
+            End::Semicolon(s) => s.end,
+            End::Block(b) => b.open.end,
+            End::Missing => d.span.end,
         };
-        let (first, last) = (src.position(d.name.span.start).line, src.position(end.saturating_sub(1)).line);
-        if first <= line && line <= last && best.is_none_or(|(b, _)| depth >= b) {
+        if line_of(d.name.span.start) <= line && line <= line_of(end.saturating_sub(1)) && best.is_none_or(|(b, _)| depth >= b) {
             best = Some((depth, d.span));
         }
     }
     best.map(|(_, s)| s)
 }
 
-/// Blank out the masked directives in `contents` (the tree `ws`; files not in `contents`
-/// as `ws` has them). Masks are lines of the unfixed files (`before`); a line a fix
-/// changed is not left out: the fix is what is being validated there.
-fn apply_masks(masks: &[Mask], before: &Workspace, ws: &Workspace, contents: &mut HashMap<PathBuf, Vec<u8>>) {
-    let text_of = |w: &Workspace, p: &Path| w.sources.iter().find(|(_, s)| s.disk_path.as_deref() == Some(p)).map(|(_, s)| s.text.clone());
+/// Blank out the masked directives in `contents` (files not in it as the unfixed tree
+/// `before` has them). Masks are lines of the unfixed files; a line a fix changed is not
+/// left out: the fix is what is being validated there.
+fn apply_masks(masks: &[Mask], before: &Workspace, contents: &mut Contents) {
     let mut by_file: HashMap<&Path, Vec<usize>> = HashMap::new();
     for (p, line) in masks {
         by_file.entry(p.as_path()).or_default().push(*line);
     }
     for (path, lines) in by_file {
-        let (Some(original), Some(now)) = (text_of(before, path), text_of(ws, path)) else { continue };
-        let map = line_map(&original, &now);
+        let (Some(original), Some(fpm)) = (text_of(before, path), is_fpm(before, path)) else { continue };
+        let now = contents.get(path).cloned().unwrap_or_else(|| original.to_vec());
+        let map = line_map(original, &now);
         let mut text = now.clone();
         for line in lines {
             let Some(&Some(at)) = map.get(line - 1) else { continue };
-            if let Some(span) = directive_at(ws, path, at + 1) {
-                let is_fpm = ws.sources.iter().any(|(id, s)| s.disk_path.as_deref() == Some(path) && ws.fpm_files.contains_key(&id));
-                blank(&mut text, span, is_fpm);
+            if let Some(span) = directive_span(&now, fpm, at + 1) {
+                blank(&mut text, span, fpm);
             }
         }
         contents.insert(path.to_path_buf(), text);
@@ -378,7 +440,7 @@ fn line_map(old: &[u8], new: &[u8]) -> Vec<Option<usize>> {
 
 /// Replace `span` by spaces, line breaks kept (so the validator's line numbers stay the
 /// user's); a PHP-FPM line is commented out instead.
-fn blank(text: &mut [u8], span: crate::source::Span, fpm: bool) {
+fn blank(text: &mut [u8], span: Span, fpm: bool) {
     let end = span.end.min(text.len());
     if fpm {
         if span.start < end {
@@ -406,10 +468,10 @@ mod tests {
     #[test]
     fn blanking_keeps_line_numbers() {
         let mut t = b"a;\nlimit_req\n  zone=x;\nb;\n".to_vec();
-        blank(&mut t, crate::source::Span::new(3, 22), false);
+        blank(&mut t, Span::new(3, 22), false);
         assert_eq!(t, b"a;\n         \n         \nb;\n".to_vec());
         let mut f = b"pm.max_chidren = 5\n".to_vec();
-        blank(&mut f, crate::source::Span::new(0, 18), true);
+        blank(&mut f, Span::new(0, 18), true);
         assert_eq!(f, b";m.max_chidren = 5\n".to_vec());
     }
 }

@@ -97,6 +97,8 @@ impl Problem {
 /// One validator run on one root configuration.
 #[derive(Clone, Debug)]
 pub struct Checked {
+    /// The root config validated (its real path).
+    pub root: PathBuf,
     pub ran: Ran,
     /// `/usr/sbin/nginx -t (nginx/nginx.conf)`.
     pub label: String,
@@ -255,9 +257,10 @@ impl Validator {
         self.nginx_roots.is_empty() && self.fpm_roots.is_empty()
     }
 
-    /// Run every planned validation on the tree `ws`, with `contents` (by real path)
-    /// instead of what the disk holds; `ws` is the lint of those contents.
-    pub fn run(&self, ws: &Workspace, contents: &HashMap<PathBuf, Vec<u8>>) -> Result<Validation, ValidateError> {
+    /// Run every planned validation (or those of the roots in `only`) on the tree `ws`,
+    /// with `contents` (by real path) instead of what the disk holds.
+    pub fn run(&self, ws: &Workspace, contents: &HashMap<PathBuf, Vec<u8>>, only: Option<&BTreeSet<PathBuf>>) -> Result<Validation, ValidateError> {
+        let wanted = |p: &PathBuf| only.is_none_or(|o| o.contains(p));
         let mut v = Validation::default();
         let unavailable = |v: &mut Validation, why: String| match self.mode {
             Mode::Always => Err(ValidateError::Unavailable(why)),
@@ -270,16 +273,14 @@ impl Validator {
             let view = NginxView::build(ws);
             for &top in &view.tops {
                 let root = view.scope(top).origin;
-                if !ws.nginx_roots.contains(&root) || !ws.source(root).disk_path.as_ref().is_some_and(|p| self.nginx_roots.contains(p)) {
-                    continue;
-                }
+                let Some(path) = ws.source(root).disk_path.clone().filter(|p| ws.nginx_roots.contains(&root) && self.nginx_roots.contains(p) && wanted(p)) else { continue };
                 let plan = plan_nginx(ws, &view, top, &self.build);
                 let refused = nginx_refusals(ws, &plan, &files_of(&view, top));
                 if !refused.is_empty() {
                     return Err(ValidateError::Refused { findings: refused });
                 }
                 match nginx::validate(ws, &plan, contents, bin, &self.build, &self.cwd, self.limit) {
-                    Ok(r) => v.ran.push(r),
+                    Ok(r) => v.ran.push(Checked { root: path, ..r }),
                     Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
                     Err(e) => return Err(e),
                 }
@@ -287,15 +288,13 @@ impl Validator {
         }
         if let Some(bin) = &self.fpm_bin {
             for config in &ws.fpm {
-                if !config.root.and_then(|r| ws.source(r).disk_path.as_ref()).is_some_and(|p| self.fpm_roots.contains(p)) {
-                    continue;
-                }
+                let Some(path) = config.root.and_then(|r| ws.source(r).disk_path.clone()).filter(|p| self.fpm_roots.contains(p) && wanted(p)) else { continue };
                 let (Some(units), refused) = fpm::plan(ws, config, &self.fpm_build) else { continue };
                 if !refused.is_empty() {
                     return Err(ValidateError::Refused { findings: refused });
                 }
                 match fpm::validate(ws, config, &units, contents, bin, &self.fpm_build, &self.cwd, self.limit) {
-                    Ok(r) => v.ran.push(r),
+                    Ok(r) => v.ran.push(Checked { root: path, ..r }),
                     Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
                     Err(e) => return Err(e),
                 }
@@ -332,7 +331,7 @@ fn checked(stage: &Stage, ran: Ran, label: String, raw: &str, success: bool, cwd
         let last = ran.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("it failed without saying why").trim().to_string();
         found.push(Problem { message: last, at: None });
     }
-    Checked { ran, label, problems: found }
+    Checked { root: PathBuf::new(), ran, label, problems: found }
 }
 
 /// Why a fixed file is read by no validation.
