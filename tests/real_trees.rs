@@ -3,9 +3,11 @@
 //! ones. Hand-written minimal trees missed what the distribution's own files need
 //! (opcache's lock file in /tmp, conf.d links into mods-available).
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::{live_state, tree_state};
 
 fn conflint(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conflint")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
@@ -38,26 +40,18 @@ fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap()
 }
 
-/// Every file of a tree with its bytes (or link target), to show that nothing changed.
-fn tree_state(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
-    let mut out = Vec::new();
-    for e in ignore::WalkBuilder::new(dir).standard_filters(false).follow_links(false).build().flatten() {
-        let m = std::fs::symlink_metadata(e.path()).unwrap();
-        let bytes = if m.file_type().is_symlink() { std::fs::read_link(e.path()).unwrap().into_os_string().into_encoded_bytes() } else if m.is_file() { std::fs::read(e.path()).unwrap() } else { Vec::new() };
-        out.push((e.path().to_path_buf(), bytes, m.mode()));
-    }
-    out.sort();
-    out
-}
-
 /// The stock tree as the packages install it: Debian's php.ini and conf.d load opcache,
 /// whose lock file goes to /tmp; the staged php-fpm -t must have a private writable one.
 #[test]
 fn the_stock_debian_tree_is_fixed_and_validated() {
     let Some(tree) = stock_tree() else { return };
     let d = tree.path();
+    let live = live_state();
     let o = conflint(d, &["check", "nginx", "php/8.2/fpm", "--fix", "--validate", "always"]);
     let out = text(&o);
+    // With opcache on, as Debian ships it: the live pid files, logs, temp directories and
+    // sockets are as they were.
+    assert_eq!(live_state(), live, "the live system changed:\n{out}");
     // FPM101 and FPM201 (unsafe fixes) remain: warnings, exit 1.
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("validated php/8.2/fpm/php-fpm.conf with /usr/sbin/php-fpm8.2 in a private namespace"), "{out}");
@@ -179,4 +173,85 @@ fix = "Set it."
     assert!(out.contains("validated nginx/nginx.conf with /usr/sbin/nginx in a private namespace"), "{out}");
     // The refused fix's finding remains.
     assert!(out.contains("ACME010"), "{out}");
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Names created in a directory while `run` runs, seen through inotify on `dir`.
+fn created_in(dir: &str, run: impl FnOnce()) -> Vec<String> {
+    let path = std::ffi::CString::new(dir).unwrap();
+    // SAFETY: plain system calls on a descriptor this function owns; the buffer outlives them.
+    unsafe {
+        let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+        assert!(fd >= 0, "inotify_init1");
+        assert!(libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_CREATE | libc::IN_MOVED_TO) >= 0, "inotify_add_watch {dir}");
+        run();
+        let mut names = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+            if n <= 0 {
+                break;
+            }
+            let mut at = 0;
+            while at < n as usize {
+                let event = &*(buf.as_ptr().add(at) as *const libc::inotify_event);
+                let name = &buf[at + std::mem::size_of::<libc::inotify_event>()..][..event.len as usize];
+                // (The end of the watch, when the namespace goes, has no name.)
+                if event.mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0 {
+                    names.push(String::from_utf8_lossy(name).trim_end_matches('\0').to_string());
+                }
+                at += std::mem::size_of::<libc::inotify_event>() + event.len as usize;
+            }
+        }
+        libc::close(fd);
+        names
+    }
+}
+
+/// Nothing conflint runs outside the sandbox writes on the host: `php-fpm -i` (run to
+/// learn the build) used to load the host's php.ini, whose opcache creates and removes
+/// `/tmp/.ZendSem.*`. conflint runs here with a /tmp of its own (a private tmpfs, so other
+/// users of this machine cannot interfere), watched through /proc/PID/root: what the
+/// sandboxed validators write goes to their overlays, not to it, so the only names that
+/// may appear in it are conflint's own stages.
+#[test]
+fn nothing_conflint_runs_outside_the_sandbox_writes_to_the_hosts_tmp() {
+    if !is_root() {
+        assert!(std::env::var("CONFLINT_REQUIRE_VALIDATORS").as_deref() != Ok("1"), "needs root (CONFLINT_REQUIRE_VALIDATORS=1)");
+        eprintln!("SKIPPED: a private /tmp needs root");
+        return;
+    }
+    let Some(stock) = stock_tree() else { return };
+    // The tree must be visible under the private /tmp: keep it in the target directory.
+    let tree = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::rename(stock.path().join("nginx"), tree.path().join("nginx")).unwrap();
+    std::fs::rename(stock.path().join("php"), tree.path().join("php")).unwrap();
+    let mut child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs conflint-test /tmp && echo ready && read go && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_conflint"))
+        .args(["check", "nginx", "php/8.2/fpm", "--fix", "--validate", "always"])
+        .current_dir(tree.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut ready).unwrap();
+    assert_eq!(ready, "ready\n");
+    let mut stderr = String::new();
+    let created = created_in(&format!("/proc/{}/root/tmp", child.id()), || {
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"go\n").unwrap();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        child.wait().unwrap();
+    });
+    assert!(stderr.contains("validated php/8.2/fpm/php-fpm.conf with /usr/sbin/php-fpm8.2 in a private namespace"), "{stderr}");
+    assert!(created.iter().any(|n| n.starts_with("conflint-stage-")), "the watch saw nothing: {created:?}");
+    let foreign: Vec<&String> = created.iter().filter(|n| !n.starts_with("conflint-stage-")).collect();
+    assert!(foreign.is_empty(), "written to the host's /tmp by something outside the sandbox: {foreign:?}\n{stderr}");
 }

@@ -7,6 +7,9 @@ use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::live_state;
+
 fn have(binary: &str) -> bool {
     let found = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].iter().any(|d| Path::new(d).join(binary).exists());
     if !found {
@@ -58,38 +61,6 @@ fn debian_tree(site_extra: &str) -> tempfile::TempDir {
     std::fs::create_dir_all(n.join("modules-enabled")).unwrap();
     symlink("/etc/nginx/sites-available/shop", n.join("sites-enabled/shop")).unwrap();
     dir
-}
-
-/// Every entry of a tree: bytes (or link target), mode, mtime.
-fn tree_state(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32, i64)> {
-    let mut out = Vec::new();
-    for e in ignore::WalkBuilder::new(dir).standard_filters(false).follow_links(false).build().flatten() {
-        let m = std::fs::symlink_metadata(e.path()).unwrap();
-        let bytes = if m.file_type().is_symlink() { std::fs::read_link(e.path()).unwrap().into_os_string().into_encoded_bytes() } else if m.is_file() { std::fs::read(e.path()).unwrap() } else { Vec::new() };
-        out.push((e.path().to_path_buf(), bytes, m.mode(), m.mtime()));
-    }
-    out.sort();
-    out
-}
-
-/// Owner, mtime and ctime of everything the live nginx keeps state in.
-fn live_state() -> Vec<String> {
-    let mut out = Vec::new();
-    for d in ["/var/lib/nginx", "/var/log/nginx"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(d).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-        paths.push(PathBuf::from(d));
-        paths.sort();
-        for p in paths {
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            out.push(format!("{} {}:{} {}.{} {}.{}", p.display(), m.uid(), m.gid(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()));
-        }
-    }
-    out.push(match std::fs::symlink_metadata("/run/nginx.pid") {
-        Ok(m) => format!("/run/nginx.pid {}:{} {} {}", m.uid(), m.gid(), m.mtime(), m.ctime()),
-        Err(_) => "/run/nginx.pid absent".into(),
-    });
-    out.push(format!("/etc/letsencrypt exists: {}", Path::new("/etc/letsencrypt").exists()));
-    out
 }
 
 #[test]
