@@ -31,12 +31,15 @@ pub struct FixedFile {
 
 /// A fix by what it fixes, the same whatever other fixes were applied first: its rule,
 /// the file of its finding and where the finding starts in the file as it was before any
-/// fix (a later pass's finding is mapped back through the earlier passes' edits).
+/// fix (a later pass's finding is mapped back through the earlier passes' edits), and
+/// which application of that fix it is (a rule may fix the same place again in a later
+/// pass).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FixId {
     pub code: String,
     pub path: PathBuf,
     pub offset: usize,
+    pub nth: usize,
 }
 
 /// One applied fix, for naming it (and leaving it out) when the validator refuses it.
@@ -142,7 +145,8 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
             let fix = f.fix.as_ref().expect("filtered");
             let paths: Option<Vec<PathBuf>> = fix.edits.iter().map(|e| current.workspace.source(e.location.file).disk_path.clone()).collect();
             let Some(paths) = paths else { continue };
-            let Some(id) = fix_id(&current, f, &history) else { continue };
+            let Some(mut id) = fix_id(&current, f, &history) else { continue };
+            id.nth = fixes.iter().chain(&pass_fixes).filter(|a: &&Applied| (&a.id.code, &a.id.path, a.id.offset) == (&id.code, &id.path, id.offset)).count();
             if skip.contains(&id) {
                 continue;
             }
@@ -218,7 +222,7 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
 fn fix_id(l: &Linted, f: &Finding, history: &HashMap<PathBuf, Vec<PassEdits>>) -> Option<FixId> {
     let path = l.workspace.source(f.location.file).disk_path.clone()?;
     let offset = original_offset(f.location.span.start, history.get(&path).map_or(&[][..], |v| v));
-    Some(FixId { code: f.code.clone(), path, offset })
+    Some(FixId { code: f.code.clone(), path, offset, nth: 0 })
 }
 
 /// The path to show in a diff header: relative to the repository root holding the file,

@@ -277,8 +277,9 @@ impl Search<'_> {
         // By fix, among those of the fixes whose finding is in that file (or whose edits
         // reach it), with every later file's fixes skipped.
         let later: HashSet<FixId> = current.fixes.iter().filter(|f| files[hi..].iter().any(|x| f.paths.contains(&x.path)) && !f.paths.contains(&file)).map(|f| f.id.clone()).collect();
-        let mut mine: Vec<&Applied> = current.fixes.iter().filter(|f| f.paths.contains(&file)).collect();
-        mine.sort_by_key(|f| (f.id.path != file, f.id.offset));
+        // In the order they were applied: a fix of a later pass may exist only because of
+        // an earlier one, and must not be tried without it.
+        let mine: Vec<&Applied> = current.fixes.iter().filter(|f| f.paths.contains(&file)).collect();
         let (mut lo, mut hi) = (0, mine.len());
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
