@@ -372,3 +372,95 @@ fn compose_service_names_resolve_to_the_stand_in() {
         assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
     }
 }
+
+/// A tree whose server names its files outside the tree with `ssl_lines`; a PHP location
+/// gives it a fix (NGX101).
+fn tls_tree(ssl_lines: &str) -> tempfile::TempDir {
+    let tree = tempfile::tempdir().unwrap();
+    let conf = format!("events {{}}\nhttp {{\n    server {{\n        listen 443 ssl;\n{ssl_lines}        location ~ \\.php$ {{\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }}\n    }}\n}}\n");
+    write(&tree.path().join("nginx/nginx.conf"), &conf);
+    for p in [tree.path(), &tree.path().join("nginx")] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    }
+    std::fs::set_permissions(tree.path().join("nginx/nginx.conf"), std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    tree
+}
+
+/// Runs `check --fix --validate always` in the namespace and, as root, as `nobody` (no
+/// subordinate ids: the rewritten copy).
+fn fix_both_ways(tree: &Path) -> Vec<(&'static str, Option<i32>, String)> {
+    let mut runs = vec![("namespace", Vec::<String>::new())];
+    if is_root() && Path::new("/usr/bin/setpriv").exists() {
+        runs.push(("rewritten copy", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"].map(String::from).to_vec()));
+    }
+    let conf = tree.join("nginx/nginx.conf");
+    let original = std::fs::read(&conf).unwrap();
+    let mut out = Vec::new();
+    for (how, prefix) in runs {
+        std::fs::write(&conf, &original).unwrap();
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_conflint"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_conflint")),
+        };
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree).env("NO_COLOR", "1").output().unwrap();
+        out.push((how, o.status.code(), text(&o)));
+    }
+    out
+}
+
+/// Every file `nginx -t` loads from outside the tree gets a throw-away stand-in of its
+/// kind (the real file is never read: /etc/shadow is no certificate, and validation
+/// passes); a certificate and key in one file get a stand-in holding both.
+#[test]
+fn every_file_nginx_loads_from_outside_the_tree_gets_a_stand_in() {
+    if !have("nginx") {
+        return;
+    }
+    let outside = "/etc/conflint-test-absent";
+    assert!(!Path::new(outside).exists());
+    let lines = format!(
+        "        ssl_certificate /etc/shadow;\n        ssl_certificate_key /etc/shadow;\n        ssl_dhparam {outside}/dh.pem;\n        ssl_client_certificate {outside}/ca.pem;\n        ssl_verify_client optional;\n        ssl_trusted_certificate {outside}/chain.pem;\n        ssl_crl {outside}/revoked.crl;\n        ssl_password_file {outside}/pass;\n        ssl_session_ticket_key {outside}/ticket.key;\n        ssl_stapling on;\n        ssl_stapling_file {outside}/ocsp.der;\n        proxy_ssl_certificate {outside}/client.pem;\n        proxy_ssl_certificate_key {outside}/client.pem;\n        proxy_ssl_trusted_certificate {outside}/upstream-ca.pem;\n        proxy_ssl_crl {outside}/upstream.crl;\n        auth_basic on;\n        auth_basic_user_file /etc/shadow;\n"
+    );
+    let tree = tls_tree(&lines);
+    for (how, code, out) in fix_both_ways(tree.path()) {
+        assert_eq!(code, Some(0), "{how}: {out}");
+        assert!(out.contains("stand-in: throw-away certificate and key for /etc/shadow (not read)"), "{how}: {out}");
+        for (what, file) in [("dh parameters", "dh.pem"), ("certificate", "ca.pem"), ("certificate", "chain.pem"), ("revocation list", "revoked.crl"), ("password", "pass"), ("ticket key", "ticket.key"), ("ocsp response", "ocsp.der"), ("certificate and key", "client.pem"), ("revocation list", "upstream.crl")] {
+            assert!(out.contains(&format!("stand-in: throw-away {what} for {outside}/{file} (not read)")), "{how}: {what} {file}: {out}");
+        }
+        // nginx reads the auth_basic user file per request, not while it checks the
+        // configuration: no stand-in is needed for it.
+        assert_eq!(out.matches("/etc/shadow").count(), 1, "{how}: {out}");
+        assert!(!Path::new(outside).exists(), "{how}");
+        assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
+    }
+}
+
+/// Directives that would make nginx -t read a file named in their arguments, or load an
+/// OpenSSL engine, are refused before anything runs.
+#[test]
+fn openssl_commands_and_engines_that_read_or_load_files_are_refused() {
+    for (line, why) in [
+        ("ssl_conf_command ChainCAFile /etc/shadow;", "ssl_conf_command ChainCAFile makes nginx -t read /etc/shadow"),
+        ("proxy_ssl_conf_command VerifyCAPath /etc;", "proxy_ssl_conf_command VerifyCAPath makes nginx -t read /etc"),
+        ("ssl_certificate_key engine:pkcs11:key;", "engine:pkcs11:key loads an OpenSSL engine"),
+    ] {
+        let tree = tls_tree(&format!("        ssl_certificate /etc/shadow;\n        {line}\n"));
+        let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{line}: {out}");
+        assert!(out.contains("validation refused") && out.contains("CFL003") && out.contains(why), "{line}: {out}");
+    }
+    let tree = tempfile::tempdir().unwrap();
+    write(&tree.path().join("nginx/nginx.conf"), "ssl_engine pkcs11;\nevents {}\nhttp {\n    server {\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n");
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+    assert!(text(&o).contains("ssl_engine pkcs11 loads an OpenSSL engine"), "{}", text(&o));
+    // Harmless commands are not refused.
+    let tree = tls_tree("        ssl_certificate /etc/shadow;\n        ssl_certificate_key /etc/shadow;\n        ssl_conf_command Options PrioritizeChaCha;\n");
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -14,7 +14,7 @@ use super::sandbox::{self, Run, Sandbox};
 use super::{checked, run_error, Checked, Isolation, Ran, ValidateError};
 use crate::fix::stage::Stage;
 use crate::nginx::ast::{Item, Word};
-use crate::rules::builtin::validation::{absolute, host_of, written_path, NginxBuild, NginxPlan, UPSTREAM_PASSES};
+use crate::rules::builtin::validation::{absolute, host_of, written_path, DummyKind, NginxBuild, NginxPlan, UPSTREAM_PASSES};
 use crate::workspace::paths::display_path;
 use crate::workspace::{Context, Workspace};
 
@@ -61,19 +61,25 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
     let root_name = ws.source(plan.root).disk_path.as_ref().and_then(|p| p.file_name()).map(PathBuf::from).unwrap_or_else(|| "nginx.conf".into());
     let dummies = Dummies::new(stage.path().join("stand-ins"));
     let mut substitutions = Vec::new();
-    // Stand-ins outside the staged directories, by live path.
+    // Stand-ins outside the staged directories, by live path. One file may be loaded as
+    // several kinds (a certificate and its key in one .pem): its stand-in holds them all.
     let mut outside: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut wanted: BTreeMap<(&PathBuf, Option<&PathBuf>), BTreeSet<DummyKind>> = BTreeMap::new();
     for d in &plan.dummies {
-        let prepared = dummies.get(d.kind).map_err(ValidateError::Unavailable)?;
-        match d.local.as_ref().and_then(|l| stage.staged_of_local(l)) {
+        wanted.entry((&d.system, d.local.as_ref())).or_default().insert(d.kind);
+    }
+    for ((system, local), kinds) in wanted {
+        let prepared = dummies.get(&kinds).map_err(ValidateError::Unavailable)?;
+        let what = super::dummies::describe(&kinds);
+        match local.and_then(|l| stage.staged_of_local(l)) {
             Some(staged) => {
                 std::fs::create_dir_all(staged.parent().unwrap_or(stage.path())).map_err(io)?;
                 std::fs::copy(&prepared, &staged).map_err(io)?;
-                substitutions.push(format!("throw-away {:?} for {} (absent from the tree)", d.kind, display_path(d.local.as_ref().expect("some"), cwd)).to_lowercase());
+                substitutions.push(format!("throw-away {what} for {} (absent from the tree)", display_path(local.expect("some"), cwd)));
             }
             None => {
-                substitutions.push(format!("throw-away {:?} for {} (not read)", d.kind, d.system.display()).to_lowercase());
-                outside.insert(d.system.clone(), prepared);
+                substitutions.push(format!("throw-away {what} for {} (not read)", system.display()));
+                outside.insert(system.clone(), prepared);
             }
         }
     }
