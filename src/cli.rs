@@ -1,7 +1,7 @@
 //! The command line: `conflint check` (the default), `conflint rule` and `conflint server`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -9,6 +9,7 @@ use crate::check::Settings;
 use crate::finding::{Finding, Severity};
 use crate::report::{self, Format};
 use crate::rules::{self, Registry};
+use crate::workspace::paths::display_path;
 use crate::workspace::Context;
 
 #[derive(Parser, Debug)]
@@ -417,7 +418,31 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
         php_fpm: args.php_fpm.clone(),
         cwd: settings.workspace.cwd.clone(),
     };
+    let cwd = &settings.workspace.cwd;
+    // One --fix at a time on a tree: the second waits (the lock lasts until we return).
+    let mut named: Vec<PathBuf> = settings.workspace.paths.iter().map(|p| cwd.join(p)).filter_map(|p| p.canonicalize().ok()).collect();
+    if named.is_empty() {
+        named.push(cwd.canonicalize()?);
+    }
+    let mut lock = crate::fix::lock::TreeLock::default();
+    let lock_dirs = named.iter().map(|p| if p.is_dir() { p.clone() } else { p.parent().unwrap_or(p).to_path_buf() });
+    lock.take(lock_dirs, &mut |d| eprintln!("conflint: another conflint --fix is working on {}; waiting for it to finish", display_path(d, cwd)))?;
+    // What an interrupted --fix left behind: before linting, since a write through hard
+    // links it began must be finished first.
+    let mut scanned = crate::fix::write::dirs_under(&named);
+    report_leftovers(&crate::fix::write::leftovers(scanned.iter().map(PathBuf::as_path)), cwd)?;
     let report = crate::fix::validated::fix(settings, args.unsafe_fixes, &opts)?;
+    {
+        // The directories of files read from elsewhere (an include from outside a named
+        // directory).
+        let ws = match &report {
+            Ok(r) => &r.outcome.remaining.workspace,
+            Err(s) => &s.outcome.remaining.workspace,
+        };
+        let more: std::collections::BTreeSet<PathBuf> = ws.sources.iter().filter_map(|(_, s)| s.disk_path.as_ref()?.parent().map(Path::to_path_buf)).filter(|d| !scanned.contains(d)).collect();
+        report_leftovers(&crate::fix::write::leftovers(more.iter().map(PathBuf::as_path)), cwd)?;
+        scanned.extend(more);
+    }
     let mut err = std::io::stderr().lock();
     let report = match report {
         Ok(r) => r,
@@ -467,11 +492,38 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
     let outcome = report.outcome;
     if !outcome.files.is_empty() {
         let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
-        crate::fix::write::write_all(&crate::fix::write::RealFs, &files).map_err(|e| Fatal::Usage(e.to_string()))?;
+        // A --fix on a directory inside ours may be writing there.
+        let dirs = files.iter().filter_map(|(p, _, _)| p.canonicalize().ok()?.parent().map(Path::to_path_buf));
+        lock.take(dirs, &mut |d| eprintln!("conflint: another conflint --fix is working on {}; waiting for it to finish", display_path(d, cwd)))?;
+        if let Err(e) = crate::fix::write::write_all(&crate::fix::write::RealFs, &files) {
+            writeln!(err, "conflint: error: {e}")?;
+            return Ok(Err(2));
+        }
         let (n, m) = (outcome.applied, outcome.files.len());
         writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
     }
     Ok(Ok((outcome.remaining, report.still_failing)))
+}
+
+/// Clear up what interrupted `--fix` runs left, and say so.
+fn report_leftovers(found: &[crate::fix::write::Leftover], cwd: &Path) -> std::io::Result<()> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let (removed, finished) = crate::fix::write::clear(found);
+    let mut err = std::io::stderr().lock();
+    if !removed.is_empty() {
+        let names: Vec<String> = removed.iter().map(|p| display_path(p, cwd)).collect();
+        let n = names.len();
+        writeln!(err, "conflint: removed {n} temporary file{} left by an interrupted conflint --fix: {}", if n == 1 { "" } else { "s" }, names.join(", "))?;
+    }
+    for (target, done) in finished {
+        match done {
+            Ok(()) => writeln!(err, "conflint: finished writing {} (an interrupted conflint --fix had begun it)", display_path(&target, cwd))?,
+            Err(e) => writeln!(err, "conflint: warning: cannot finish the interrupted write of {}: {e}; its new contents are beside it in .{}.conflint-*.journal", display_path(&target, cwd), target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())?,
+        }
+    }
+    Ok(())
 }
 
 fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Write) -> std::io::Result<()> {

@@ -5,6 +5,7 @@ mod apply;
 
 pub(crate) use apply::splice;
 pub mod diff;
+pub mod lock;
 pub mod stage;
 pub mod validate;
 pub mod validated;
