@@ -112,12 +112,16 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
         report.runs = s.runs;
         return Ok(Ok(report));
     }
+    // From here on only the root configs that failed are run again; the others passed
+    // with every fix, and fixes of one config's files do not change another's result
+    // (unless a fix is dropped: then all run again at the end).
+    let failing: BTreeSet<PathBuf> = first.ran.iter().filter(|c| !c.passed()).map(|c| c.root.clone()).collect();
     // The unfixed tree: which of these errors were there before any fix.
     let before = lint(settings, &mut std::io::empty())?;
-    let already = attempt!(s.baseline(&before), report.outcome);
+    let already = attempt!(s.baseline(&before, failing.clone()), report.outcome);
     s.before = Some(before);
     let mut current = report.outcome;
-    let mut checked = attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, None), current);
+    let mut checked = attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, Some(&failing)), current);
     let mut skip: HashSet<FixId> = HashSet::new();
     // Each round drops one fix.
     for _ in 0..=current.fixes.len() {
@@ -132,24 +136,26 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
         current = super::run(settings, unsafe_fixes, &skip)?;
         checked = match current.files.is_empty() {
             true => Validation::default(),
-            false => attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, None), current),
+            false => attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, Some(&failing)), current),
         };
+    }
+    if !report.dropped.is_empty() && !current.files.is_empty() {
+        checked = attempt!(s.validate(&current.remaining.workspace, &contents_of(&current), true, None), current);
+    } else {
+        // The configs that passed with every fix, as they were validated.
+        checked.ran.extend(first.ran.into_iter().filter(|c| c.passed() && !failing.contains(&c.root)));
+        checked.skipped.extend(first.skipped);
     }
     if let Some(failed) = s.new_error(&checked) {
         // No fix could be blamed: write nothing, as before.
         return Ok(Err(Stopped { error: ValidateError::Failed { validator: failed.label, output: failed.message }, outcome: current }));
     }
-    // What the written tree does, nothing left out: which of the old errors it still has.
+    // Which of the old errors the written tree still has: those whose directive is still
+    // left out (no fix changed its line), and those without a place it still reports.
     let contents = contents_of(&current);
-    let real = match current.files.is_empty() {
-        true => None,
-        false => Some(attempt!(s.validate(&current.remaining.workspace, &contents, false, None), current)),
-    };
-    report.still_failing = real.as_ref().is_none_or(|r| !r.passed());
     let before = s.before.as_ref().expect("set above");
-    if report.still_failing {
-        report.already = already.into_iter().filter(|a| still_there(a, &s.residual, &before.workspace, &contents, real.as_ref())).collect();
-    }
+    report.already = already.into_iter().filter(|a| still_there(a, &s.residual, &before.workspace, &contents, &checked)).collect();
+    report.still_failing = !report.already.is_empty();
     report.left_out = s.masks.iter().filter(|m| unchanged(m, &before.workspace, &contents)).map(|(p, line)| format!("{}:{line}", shown(&before.workspace, p))).collect();
     report.validation = checked;
     report.outcome = current;
@@ -158,13 +164,13 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
 }
 
 /// Whether the written tree (`contents` over `before`) still has the old error `a`: its
-/// place was not changed by a fix, or (without a place) the validator still says it.
-fn still_there(a: &Already, residual: &[(PathBuf, String)], before: &Workspace, contents: &Contents, real: Option<&Validation>) -> bool {
+/// place was not changed by a fix, or (without a place) the validator still says it in
+/// `checked`.
+fn still_there(a: &Already, residual: &[(PathBuf, String)], before: &Workspace, contents: &Contents, checked: &Validation) -> bool {
     if !a.places.is_empty() {
         return a.places.iter().any(|m| unchanged(m, before, contents));
     }
-    let Some(real) = real else { return true };
-    real.ran.iter().filter(|c| c.root == a.root && !c.passed()).any(|c| residual.iter().any(|(r, key)| *r == c.root && *key == c.problems[0].key()))
+    checked.ran.iter().filter(|c| c.root == a.root && !c.passed()).any(|c| residual.iter().any(|(r, key)| *r == c.root && *key == c.problems[0].key()))
 }
 
 /// Whether line `m` of the unfixed tree is still there, unchanged, in `contents`.
@@ -211,9 +217,9 @@ impl Search<'_> {
 
     /// Validate the unfixed tree, leaving out each directive an error points at, until it
     /// passes or an error points at none; its errors, with conflint's findings there.
-    fn baseline(&mut self, before: &Linted) -> Result<Vec<Already>, ValidateError> {
+    fn baseline(&mut self, before: &Linted, only: BTreeSet<PathBuf>) -> Result<Vec<Already>, ValidateError> {
         let mut already: Vec<Already> = Vec::new();
-        let mut only: Option<BTreeSet<PathBuf>> = None;
+        let mut only = Some(only);
         loop {
             let mut contents = HashMap::new();
             apply_masks(&self.masks, &before.workspace, &mut contents);

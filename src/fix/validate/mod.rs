@@ -261,14 +261,8 @@ impl Validator {
     /// with `contents` (by real path) instead of what the disk holds.
     pub fn run(&self, ws: &Workspace, contents: &HashMap<PathBuf, Vec<u8>>, only: Option<&BTreeSet<PathBuf>>) -> Result<Validation, ValidateError> {
         let wanted = |p: &PathBuf| only.is_none_or(|o| o.contains(p));
-        let mut v = Validation::default();
-        let unavailable = |v: &mut Validation, why: String| match self.mode {
-            Mode::Always => Err(ValidateError::Unavailable(why)),
-            _ => {
-                v.skipped.push(why);
-                Ok(())
-            }
-        };
+        // Everything that will run is planned (and refused) before anything runs.
+        let mut nginx_jobs = Vec::new();
         if let Some(bin) = &self.nginx_bin {
             let view = NginxView::build(ws);
             for &top in &view.tops {
@@ -279,13 +273,10 @@ impl Validator {
                 if !refused.is_empty() {
                     return Err(ValidateError::Refused { findings: refused });
                 }
-                match nginx::validate(ws, &plan, contents, bin, &self.build, &self.cwd, self.limit) {
-                    Ok(r) => v.ran.push(Checked { root: path, ..r }),
-                    Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
-                    Err(e) => return Err(e),
-                }
+                nginx_jobs.push((path, plan, bin));
             }
         }
+        let mut fpm_jobs = Vec::new();
         if let Some(bin) = &self.fpm_bin {
             for config in &ws.fpm {
                 let Some(path) = config.root.and_then(|r| ws.source(r).disk_path.clone()).filter(|p| self.fpm_roots.contains(p) && wanted(p)) else { continue };
@@ -293,11 +284,22 @@ impl Validator {
                 if !refused.is_empty() {
                     return Err(ValidateError::Refused { findings: refused });
                 }
-                match fpm::validate(ws, config, &units, contents, bin, &self.fpm_build, &self.cwd, self.limit) {
-                    Ok(r) => v.ran.push(Checked { root: path, ..r }),
-                    Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
-                    Err(e) => return Err(e),
-                }
+                fpm_jobs.push((path, config, units, bin));
+            }
+        }
+        // The validators wait on their processes most of the time: run them side by side.
+        use rayon::prelude::*;
+        type Runs = Vec<(PathBuf, Result<Checked, ValidateError>)>;
+        let (nginx_runs, fpm_runs): (Runs, Runs) = rayon::join(
+            || nginx_jobs.par_iter().map(|(path, plan, bin)| (path.clone(), nginx::validate(ws, plan, contents, bin, &self.build, &self.cwd, self.limit))).collect(),
+            || fpm_jobs.par_iter().map(|(path, config, units, bin)| (path.clone(), fpm::validate(ws, config, units, contents, bin, &self.fpm_build, &self.cwd, self.limit))).collect(),
+        );
+        let mut v = Validation::default();
+        for (path, result) in nginx_runs.into_iter().chain(fpm_runs) {
+            match result {
+                Ok(r) => v.ran.push(Checked { root: path, ..r }),
+                Err(ValidateError::Unavailable(why)) if self.mode != Mode::Always => v.skipped.push(why),
+                Err(e) => return Err(e),
             }
         }
         Ok(v)
