@@ -189,14 +189,16 @@ fn the_next_fix_removes_what_a_killed_one_left_behind() {
 
 /// Holds flock(2) on `dir` until dropped, as a running `conflint check --fix` does on each
 /// directory named on its command line.
-struct Held(std::fs::File);
+struct Held {
+    _lock: std::fs::File,
+}
 
 impl Held {
     fn on(dir: &Path) -> Held {
         let f = std::fs::File::open(dir).unwrap();
         // SAFETY: flock on a descriptor we own.
         assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) }, 0);
-        Held(f)
+        Held { _lock: f }
     }
 }
 

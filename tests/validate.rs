@@ -4,7 +4,7 @@
 //! when CONFLINT_REQUIRE_VALIDATORS=1.
 
 use std::os::unix::fs::{symlink, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;

@@ -62,8 +62,6 @@ pub struct Report {
     pub dropped: Vec<Dropped>,
     /// The written tree still fails its validator (with errors it had before).
     pub still_failing: bool,
-    /// Validator runs (of one or more root configs each).
-    pub runs: usize,
 }
 
 /// Validation could not run, or was refused: nothing may be written.
@@ -84,7 +82,7 @@ fn contents_of(outcome: &Outcome) -> Contents {
 
 pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> Result<Result<Report, Stopped>, Error> {
     let outcome = super::run(settings, unsafe_fixes, &HashSet::new())?;
-    let mut report = Report { outcome, validation: Validation::default(), skipped: Vec::new(), already: Vec::new(), left_out: Vec::new(), dropped: Vec::new(), still_failing: false, runs: 0 };
+    let mut report = Report { outcome, validation: Validation::default(), skipped: Vec::new(), already: Vec::new(), left_out: Vec::new(), dropped: Vec::new(), still_failing: false };
     if report.outcome.files.is_empty() {
         return Ok(Ok(report));
     }
@@ -97,7 +95,7 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
     if validator.is_empty() {
         return Ok(Ok(report));
     }
-    let mut s = Search { settings, unsafe_fixes, validator: &validator, masks: Vec::new(), residual: Vec::new(), before: None, runs: 0 };
+    let mut s = Search { settings, unsafe_fixes, validator: &validator, masks: Vec::new(), residual: Vec::new(), before: None };
     macro_rules! attempt {
         ($e:expr, $outcome:expr) => {
             match $e {
@@ -109,7 +107,6 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
     let first = attempt!(s.validate(&report.outcome.remaining.workspace, &contents_of(&report.outcome), false, None), report.outcome);
     if first.passed() {
         report.validation = first;
-        report.runs = s.runs;
         return Ok(Ok(report));
     }
     // From here on only the root configs that failed are run again; the others passed
@@ -159,7 +156,6 @@ pub fn fix(settings: &Settings, unsafe_fixes: bool, opts: &ValidateOptions) -> R
     report.left_out = s.masks.iter().filter(|m| unchanged(m, &before.workspace, &contents)).map(|(p, line)| format!("{}:{line}", shown(&before.workspace, p))).collect();
     report.validation = checked;
     report.outcome = current;
-    report.runs = s.runs;
     Ok(Ok(report))
 }
 
@@ -198,7 +194,6 @@ struct Search<'a> {
     residual: Vec<(PathBuf, String)>,
     /// The lint of the unfixed tree.
     before: Option<Linted>,
-    runs: usize,
 }
 
 impl Search<'_> {
@@ -211,7 +206,6 @@ impl Search<'_> {
                 apply_masks(&self.masks, &before.workspace, &mut contents);
             }
         }
-        self.runs += 1;
         self.validator.run(ws, &contents, only)
     }
 
@@ -223,7 +217,6 @@ impl Search<'_> {
         loop {
             let mut contents = HashMap::new();
             apply_masks(&self.masks, &before.workspace, &mut contents);
-            self.runs += 1;
             let v = self.validator.run(&before.workspace, &contents, only.as_ref())?;
             let failing: Vec<&Checked> = v.ran.iter().filter(|c| !c.passed()).collect();
             let mut progressed = false;
