@@ -259,7 +259,10 @@ impl Search<'_> {
     fn culprit(&mut self, current: &Outcome, skip: &HashSet<FixId>, failed: Failed) -> Result<Option<Dropped>, ValidateError> {
         let only = BTreeSet::from([failed.root.clone()]);
         let ws = &current.remaining.workspace;
-        let files: Vec<&super::FixedFile> = current.files.iter().collect();
+        // Only files of the failing config's kind: a PHP-FPM fix cannot fail nginx -t.
+        let kind: HashMap<&Path, bool> = ws.sources.iter().filter_map(|(id, s)| Some((s.disk_path.as_deref()?, ws.fpm_files.contains_key(&id)))).collect();
+        let fpm = kind.get(failed.root.as_path()).copied();
+        let files: Vec<&super::FixedFile> = current.files.iter().filter(|f| kind.get(f.path.as_path()).copied() == fpm).collect();
         // By file: the fixed contents of files[..k], the rest as on disk. Invariant: the
         // files before `lo` add no error, those before `hi` do.
         let (mut lo, mut hi, mut error) = (0, files.len(), failed);
