@@ -23,8 +23,7 @@ fn text(o: &Output) -> String {
 fn stock_tree() -> Option<tempfile::TempDir> {
     let installed = ["/etc/nginx/nginx.conf", "/etc/php/8.2/fpm/php-fpm.conf", "/usr/sbin/nginx", "/usr/sbin/php-fpm8.2"].iter().all(|p| Path::new(p).exists());
     if !installed {
-        assert!(std::env::var("CONFLINT_REQUIRE_VALIDATORS").as_deref() != Ok("1"), "nginx and php8.2-fpm are required (CONFLINT_REQUIRE_VALIDATORS=1) but not installed");
-        eprintln!("SKIPPED: the nginx and php8.2-fpm packages are not installed");
+        common::require_or_skip("CONFLINT_REQUIRE_VALIDATORS", "the nginx and php8.2-fpm packages are not installed");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -221,8 +220,7 @@ fn created_in(dir: &str, run: impl FnOnce()) -> Vec<String> {
 #[test]
 fn nothing_conflint_runs_outside_the_sandbox_writes_to_the_hosts_tmp() {
     if !is_root() {
-        assert!(std::env::var("CONFLINT_REQUIRE_VALIDATORS").as_deref() != Ok("1"), "needs root (CONFLINT_REQUIRE_VALIDATORS=1)");
-        eprintln!("SKIPPED: a private /tmp needs root");
+        common::require_or_skip("CONFLINT_REQUIRE_VALIDATORS", "a private /tmp needs root");
         return;
     }
     let Some(stock) = stock_tree() else { return };
