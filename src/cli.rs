@@ -2,7 +2,7 @@
 //! `conflint server` and `conflint completions`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -10,6 +10,7 @@ use crate::check::Settings;
 use crate::finding::{Finding, Severity};
 use crate::report::{self, Format};
 use crate::rules::{self, Registry};
+use crate::workspace::paths::display_path;
 use crate::workspace::Context;
 
 #[derive(Parser, Debug)]
@@ -401,13 +402,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if args.diff {
         return diff(&settings, &args);
     }
-    let linted = if args.fix {
+    let (linted, validator_fails) = if args.fix {
         match fix(&settings, &args)? {
-            Ok(linted) => linted,
+            Ok(done) => done,
             Err(code) => return Ok(code),
         }
     } else {
-        crate::check::lint(&settings, &mut std::io::stdin().lock())?
+        (crate::check::lint(&settings, &mut std::io::stdin().lock())?, false)
     };
     let ws = &linted.workspace;
     let findings = &linted.findings;
@@ -450,6 +451,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         // "All checks passed!" would tell whoever mistyped a path that all is well.
         if !args.quiet && !empty {
             match format {
+                Format::Full | Format::Concise if validator_fails && findings.is_empty() => writeln!(sink, "No problems found by conflint, but the validator refuses the configuration (see above).")?,
                 Format::Full | Format::Concise => write!(sink, "{}", report::summary(findings))?,
                 // Annotations go to stdout; the count is for the log, beside them.
                 Format::Github => {
@@ -467,7 +469,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     sink.flush()?;
 
     let threshold: Severity = args.fail_on.parse().map_err(Fatal::Usage)?;
-    let failing = findings.iter().any(|f| f.severity >= threshold);
+    // A tree its validator refuses does not pass, whatever conflint found in it.
+    let failing = validator_fails || findings.iter().any(|f| f.severity >= threshold);
     // The process ends next: freeing every node of a big tree one by one only costs time.
     std::mem::forget(linted);
     Ok(if failing && !args.exit_zero { 1 } else { 0 })
@@ -475,7 +478,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
 
 /// `--diff`: one unified diff of every fix, nothing written; exit 1 when there is one.
 fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
-    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
+    let outcome = crate::fix::run(settings, args.unsafe_fixes, &Default::default())?;
     if nothing_linted(&outcome.remaining.workspace, args) {
         report_nothing_linted(args)?;
     }
@@ -489,18 +492,11 @@ fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
     Ok(i32::from(!outcome.files.is_empty()))
 }
 
-/// `--fix`: fix, validate the fixed tree, write only if it passed. `Err(code)` ends the
-/// run without a report (validation failed or was refused).
-fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Linted, i32>, Fatal> {
-    use crate::fix::validate::{self, Isolation, Mode, ValidateError, ValidateOptions};
-    let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
-    let mut err = std::io::stderr().lock();
-    for d in &outcome.dropped {
-        writeln!(err, "conflint: {d}")?;
-    }
-    if outcome.files.is_empty() {
-        return Ok(Ok(outcome.remaining));
-    }
+/// `--fix`: fix, validate, write what the validators accept. `Err(code)` ends the run
+/// without a report (validation could not run, or was refused). `Ok((linted, failing))`:
+/// the lint of the written tree, and whether that tree still fails its validator.
+fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Linted, bool), i32>, Fatal> {
+    use crate::fix::validate::{Isolation, Mode, ValidateError, ValidateOptions};
     let opts = ValidateOptions {
         mode: match args.validate {
             ValidateWhen::Auto => Mode::Auto,
@@ -511,39 +507,112 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
         php_fpm: args.php_fpm.clone(),
         cwd: settings.workspace.cwd.clone(),
     };
-    let ws = &outcome.remaining.workspace;
-    match validate::validate(&outcome, ws, &opts) {
-        Ok(v) => {
-            for r in &v.ran {
-                let how = match &r.isolation {
-                    Isolation::Namespace => "in a private namespace".to_string(),
-                    Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
-                };
-                writeln!(err, "conflint: validated {} with {} {how}", r.config, r.validator)?;
-                for s in &r.substitutions {
-                    writeln!(err, "conflint:   stand-in: {s}")?;
+    let cwd = &settings.workspace.cwd;
+    // One --fix at a time on a tree: the second waits (the lock lasts until we return).
+    let mut named: Vec<PathBuf> = settings.workspace.paths.iter().map(|p| cwd.join(p)).filter_map(|p| p.canonicalize().ok()).collect();
+    if named.is_empty() {
+        named.push(cwd.canonicalize()?);
+    }
+    let mut lock = crate::fix::lock::TreeLock::default();
+    let lock_dirs = named.iter().map(|p| if p.is_dir() { p.clone() } else { p.parent().unwrap_or(p).to_path_buf() });
+    lock.take(lock_dirs, &mut |d| eprintln!("conflint: another conflint --fix is working on {}; waiting for it to finish", display_path(d, cwd)))?;
+    // What an interrupted --fix left behind: before linting, since a write through hard
+    // links it began must be finished first.
+    let mut scanned = crate::fix::write::dirs_under(&named);
+    report_leftovers(&crate::fix::write::leftovers(scanned.iter().map(PathBuf::as_path)), cwd)?;
+    let report = crate::fix::validated::fix(settings, args.unsafe_fixes, &opts)?;
+    {
+        // The directories of files read from elsewhere (an include from outside a named
+        // directory).
+        let ws = match &report {
+            Ok(r) => &r.outcome.remaining.workspace,
+            Err(s) => &s.outcome.remaining.workspace,
+        };
+        let more: std::collections::BTreeSet<PathBuf> = ws.sources.iter().filter_map(|(_, s)| s.disk_path.as_ref()?.parent().map(Path::to_path_buf)).filter(|d| !scanned.contains(d)).collect();
+        report_leftovers(&crate::fix::write::leftovers(more.iter().map(PathBuf::as_path)), cwd)?;
+        scanned.extend(more);
+    }
+    let mut err = std::io::stderr().lock();
+    let report = match report {
+        Ok(r) => r,
+        Err(stopped) => {
+            for d in &stopped.outcome.dropped {
+                writeln!(err, "conflint: {d}")?;
+            }
+            match stopped.error {
+                ValidateError::Refused { findings } => {
+                    writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
+                    report::render(Format::Concise, &findings, &stopped.outcome.remaining.workspace.sources, &settings.registry, &report::Options::default(), &mut err)?;
+                }
+                e => {
+                    writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
+                    writeln!(err, "conflint: nothing was written")?;
                 }
             }
-            for s in &v.skipped {
-                writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
-            }
-        }
-        Err(ValidateError::Refused { findings }) => {
-            writeln!(err, "conflint: error: {}; nothing was written", ValidateError::Refused { findings: Vec::new() })?;
-            report::render(Format::Concise, &findings, &ws.sources, &settings.registry, &report::Options::default(), &mut err)?;
             return Ok(Err(2));
         }
-        Err(e) => {
-            writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
-            writeln!(err, "conflint: nothing was written")?;
-            return Ok(Err(2));
+    };
+    for d in &report.outcome.dropped {
+        writeln!(err, "conflint: {d}")?;
+    }
+    for a in &report.already {
+        let finding = a.finding.as_ref().map_or(String::new(), |f| format!(" (conflint: {f})"));
+        writeln!(err, "conflint: {} already fails before any fix: {}{finding}", a.validator, a.message)?;
+    }
+    if !report.left_out.is_empty() {
+        writeln!(err, "conflint:   the fixes were validated with {} left out of the staged copy", report.left_out.join(", "))?;
+    }
+    for d in &report.dropped {
+        writeln!(err, "conflint: left out the {} fix at {} ({}): {} refuses it: {}", d.fix.id.code, d.fix.at, d.fix.message, d.validator, d.message)?;
+    }
+    for r in &report.validation.ran {
+        let how = match &r.ran.isolation {
+            Isolation::Namespace => "in a private namespace".to_string(),
+            Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
+        };
+        writeln!(err, "conflint: validated {} with {} {how}", r.ran.config, r.ran.validator)?;
+        for s in &r.ran.substitutions {
+            writeln!(err, "conflint:   stand-in: {s}")?;
         }
     }
-    let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
-    crate::fix::write::write_all(&crate::fix::write::RealFs, &files).map_err(|e| Fatal::Usage(e.to_string()))?;
-    let (n, m) = (outcome.applied, outcome.files.len());
-    writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
-    Ok(Ok(outcome.remaining))
+    for s in report.skipped.iter().chain(&report.validation.skipped) {
+        writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
+    }
+    let outcome = report.outcome;
+    if !outcome.files.is_empty() {
+        let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
+        // A --fix on a directory inside ours may be writing there.
+        let dirs = files.iter().filter_map(|(p, _, _)| p.canonicalize().ok()?.parent().map(Path::to_path_buf));
+        lock.take(dirs, &mut |d| eprintln!("conflint: another conflint --fix is working on {}; waiting for it to finish", display_path(d, cwd)))?;
+        if let Err(e) = crate::fix::write::write_all(&crate::fix::write::RealFs, &files) {
+            writeln!(err, "conflint: error: {e}")?;
+            return Ok(Err(2));
+        }
+        let (n, m) = (outcome.applied, outcome.files.len());
+        writeln!(err, "Fixed {n} problem{} in {m} file{}", if n == 1 { "" } else { "s" }, if m == 1 { "" } else { "s" })?;
+    }
+    Ok(Ok((outcome.remaining, report.still_failing)))
+}
+
+/// Clear up what interrupted `--fix` runs left, and say so.
+fn report_leftovers(found: &[crate::fix::write::Leftover], cwd: &Path) -> std::io::Result<()> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let (removed, finished) = crate::fix::write::clear(found);
+    let mut err = std::io::stderr().lock();
+    if !removed.is_empty() {
+        let names: Vec<String> = removed.iter().map(|p| display_path(p, cwd)).collect();
+        let n = names.len();
+        writeln!(err, "conflint: removed {n} temporary file{} left by an interrupted conflint --fix: {}", if n == 1 { "" } else { "s" }, names.join(", "))?;
+    }
+    for (target, done) in finished {
+        match done {
+            Ok(()) => writeln!(err, "conflint: finished writing {} (an interrupted conflint --fix had begun it)", display_path(&target, cwd))?,
+            Err(e) => writeln!(err, "conflint: warning: cannot finish the interrupted write of {}: {e}; its new contents are beside it in .{}.conflint-*.journal", display_path(&target, cwd), target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())?,
+        }
+    }
+    Ok(())
 }
 
 fn write_statistics(findings: &[Finding], registry: &Registry, out: &mut dyn Write) -> std::io::Result<()> {

@@ -151,3 +151,121 @@ fn fixed_files_no_validator_reads_fail_validate_always_and_are_named_under_auto(
         assert!(std::fs::read_to_string(dir.path().join(name)).unwrap().contains("fastcgi_read_timeout 300s;"), "{name}");
     }
 }
+
+/// A pid no process has (above the kernel's largest, 4194304).
+const DEAD_PID: u32 = 4_999_999;
+
+/// A `--fix` killed with SIGKILL leaves `.NAME.conflint-PID.tmp` files beside the files it
+/// was writing (never a half-written file). The next `--fix` removes them, and says so;
+/// a temp file of a conflint that still runs is left alone.
+#[test]
+fn the_next_fix_removes_what_a_killed_one_left_behind() {
+    let dir = tree(&[("nginx/sites/a.conf", site("\n", true)), ("nginx/sites/b.conf", site("\n", true))]);
+    let d = dir.path();
+    let stale = [d.join(format!("nginx/sites/.a.conf.conflint-{DEAD_PID}.tmp")), d.join(format!("nginx/sites/.b.conf.conflint-{DEAD_PID}.tmp"))];
+    for s in &stale {
+        std::fs::write(s, site("\n", true).replace("30s;", "300s;")).unwrap();
+    }
+    // Not conflint's: a name that only looks alike, and a temp file of a running conflint.
+    let foreign = d.join("nginx/sites/.a.conf.conflint-x.tmp");
+    std::fs::write(&foreign, "keep").unwrap();
+    let mut running = Command::new(env!("CARGO_BIN_EXE_conflint")).arg("server").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let live = d.join(format!("nginx/sites/.b.conf.conflint-{}.tmp", running.id()));
+    std::fs::write(&live, "in progress").unwrap();
+    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    drop(running.stdin.take());
+    let _ = running.kill();
+    running.wait().unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(&format!("conflint: removed 2 temporary files left by an interrupted conflint --fix: nginx/sites/.a.conf.conflint-{DEAD_PID}.tmp, nginx/sites/.b.conf.conflint-{DEAD_PID}.tmp\n")),
+        "{out}"
+    );
+    assert!(stale.iter().all(|s| !s.exists()));
+    assert!(foreign.exists() && live.exists(), "{out}");
+    assert!(std::fs::read_to_string(d.join("nginx/sites/a.conf")).unwrap().contains("300s;"));
+}
+
+/// Holds flock(2) on `dir` until dropped, as a running `conflint check --fix` does on each
+/// directory named on its command line.
+struct Held {
+    _lock: std::fs::File,
+}
+
+impl Held {
+    fn on(dir: &Path) -> Held {
+        let f = std::fs::File::open(dir).unwrap();
+        // SAFETY: flock on a descriptor we own.
+        assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) }, 0);
+        Held { _lock: f }
+    }
+}
+
+/// Two `--fix` runs on one tree never both apply the same fixes: the second waits for the
+/// first, says so, and then finds nothing left to fix.
+#[test]
+fn a_second_fix_on_the_same_tree_waits_for_the_first() {
+    let dir = tree(&[("nginx/sites/a.conf", site("\n", true))]);
+    let d = dir.path();
+    let held = Held::on(&d.join("nginx"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conflint"))
+        .args(["check", "nginx", "--fix", "--validate", "never"])
+        .current_dir(d)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    assert!(first.starts_with("conflint: another conflint --fix is working on nginx; waiting for it to finish"), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "did not wait");
+    assert_eq!(std::fs::read_to_string(d.join("nginx/sites/a.conf")).unwrap(), site("\n", true), "wrote while the tree was locked");
+    drop(held);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(d.join("nginx/sites/a.conf")).unwrap().contains("300s;"));
+
+    // Run for real, side by side: each fix is applied once. PHP-FPM's missing
+    // pm.max_requests is an inserted line, so a second application would show.
+    for _ in 0..4 {
+        let dir = tree(&[("php/www.conf", "[www]\nlisten = /run/php/x.sock\npm = static\npm.max_children = 10\n".into())]);
+        let runs: Vec<_> = (0..2).map(|_| Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "php", "--fix", "--validate", "never", "--select", "FPM103"]).current_dir(dir.path()).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap()).collect();
+        let outs: Vec<String> = runs.into_iter().map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stderr).into_owned()).collect();
+        let pool = std::fs::read_to_string(dir.path().join("php/www.conf")).unwrap();
+        assert_eq!(pool.matches("pm.max_requests").count(), 1, "{pool}\n{outs:?}");
+        assert_eq!(outs.iter().filter(|o| o.contains("Fixed 1 problem")).count(), 1, "{outs:?}");
+    }
+}
+
+/// A file with several names (hard links) is fixed through the name conflint read: every
+/// name sees the fix (the inode is kept, as a symlink's target is), and its mode with it.
+#[test]
+fn hard_links_are_written_through() {
+    let dir = tree(&[("nginx/sites/a.conf", site("\n", true))]);
+    let d = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("a-link.conf");
+    std::fs::hard_link(d.join("nginx/sites/a.conf"), &other).unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let before = inode(&other);
+    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(inode(&d.join("nginx/sites/a.conf")), before, "the link was split");
+    assert!(std::fs::read_to_string(&other).unwrap().contains("300s;"));
+    assert_eq!(std::fs::metadata(&other).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::read_dir(d.join("nginx/sites")).unwrap().count(), 1, "temp files left");
+
+    // Both names in the linted tree: one file, written once.
+    let dir = tree(&[("nginx/sites/a.conf", site("\n", true))]);
+    let d = dir.path();
+    std::fs::hard_link(d.join("nginx/sites/a.conf"), d.join("nginx/sites/b.conf")).unwrap();
+    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(inode(&d.join("nginx/sites/a.conf")), inode(&d.join("nginx/sites/b.conf")));
+    assert_eq!(std::fs::read_to_string(d.join("nginx/sites/b.conf")).unwrap(), site("\n", true).replace("30s;", "300s;"));
+}

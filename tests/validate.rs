@@ -4,8 +4,11 @@
 //! when CONFLINT_REQUIRE_VALIDATORS=1.
 
 use std::os::unix::fs::{symlink, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::live_state;
 
 fn have(binary: &str) -> bool {
     let found = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].iter().any(|d| Path::new(d).join(binary).exists());
@@ -60,38 +63,6 @@ fn debian_tree(site_extra: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Every entry of a tree: bytes (or link target), mode, mtime.
-fn tree_state(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32, i64)> {
-    let mut out = Vec::new();
-    for e in ignore::WalkBuilder::new(dir).standard_filters(false).follow_links(false).build().flatten() {
-        let m = std::fs::symlink_metadata(e.path()).unwrap();
-        let bytes = if m.file_type().is_symlink() { std::fs::read_link(e.path()).unwrap().into_os_string().into_encoded_bytes() } else if m.is_file() { std::fs::read(e.path()).unwrap() } else { Vec::new() };
-        out.push((e.path().to_path_buf(), bytes, m.mode(), m.mtime()));
-    }
-    out.sort();
-    out
-}
-
-/// Owner, mtime and ctime of everything the live nginx keeps state in.
-fn live_state() -> Vec<String> {
-    let mut out = Vec::new();
-    for d in ["/var/lib/nginx", "/var/log/nginx"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(d).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-        paths.push(PathBuf::from(d));
-        paths.sort();
-        for p in paths {
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            out.push(format!("{} {}:{} {}.{} {}.{}", p.display(), m.uid(), m.gid(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()));
-        }
-    }
-    out.push(match std::fs::symlink_metadata("/run/nginx.pid") {
-        Ok(m) => format!("/run/nginx.pid {}:{} {} {}", m.uid(), m.gid(), m.mtime(), m.ctime()),
-        Err(_) => "/run/nginx.pid absent".into(),
-    });
-    out.push(format!("/etc/letsencrypt exists: {}", Path::new("/etc/letsencrypt").exists()));
-    out
-}
-
 #[test]
 fn namespace_validation_leaves_the_live_server_untouched() {
     if !have("nginx") {
@@ -139,23 +110,27 @@ fn a_rewritten_copy_run_as_root_leaves_the_live_server_untouched() {
     assert!(std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap().contains("300s;"));
 }
 
+/// An error no fix addresses does not block the fixes: the tree is validated before any
+/// fix too, the error is named as one it already had, and the fixes are written.
 #[test]
-fn a_failed_validation_writes_nothing_and_names_the_users_file() {
+fn an_error_the_tree_already_has_is_named_and_the_fixes_are_still_written() {
     if !have("nginx") {
         return;
     }
     let tree = debian_tree("    proxy_buffer_size 1x;\n");
-    // There are fixes for nginx.conf and for the site: neither may be written.
     let diff = String::from_utf8_lossy(&conflint(tree.path(), &["check", "nginx", "--unsafe-fixes", "--diff"]).stdout).into_owned();
     assert!(diff.contains("+++ b/nginx/nginx.conf") && diff.contains("+++ b/nginx/sites-available/shop"), "{diff}");
-    let before = tree_state(tree.path());
     let o = conflint(tree.path(), &["check", "nginx", "--fix", "--unsafe-fixes"]);
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{out}");
-    assert_eq!(tree_state(tree.path()), before, "a file of the tree changed");
-    assert!(out.contains("\"proxy_buffer_size\" directive invalid value in nginx/sites-enabled/shop:7"), "{out}");
-    assert!(out.contains("nothing was written"), "{out}");
+    // The tree still does not load: exit 1, though no finding of conflint's is left.
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("nginx -t already fails before any fix: \"proxy_buffer_size\" directive invalid value in nginx/sites-enabled/shop:7\n"), "{out}");
+    assert!(out.contains("the fixes were validated with nginx/sites-available/shop:7 left out of the staged copy"), "{out}");
+    assert!(out.contains("Fixed 2 problems in 2 files"), "{out}");
+    assert!(!out.contains("All checks passed"), "{out}");
     assert!(!out.contains("conflint-stage-"), "stage paths leak into the message: {out}");
+    let site = std::fs::read_to_string(tree.path().join("nginx/sites-available/shop")).unwrap();
+    assert!(site.contains("fastcgi_read_timeout 300s;") && site.contains("proxy_buffer_size 1x;"), "{site}");
 }
 
 #[test]
@@ -232,9 +207,9 @@ fn without_namespaces_a_rewritten_copy_is_checked() {
     let dup = fixed.replace("300s;", "30s;").replace("listen 80;", "listen 80 default_server;") + "server {\n    listen 0.0.0.0:80 default_server;\n}\n";
     std::fs::write(&site, &dup).unwrap();
     let (code, out) = as_nobody();
-    assert_eq!(code, Some(2), "{out}");
-    assert!(out.contains("a duplicate default server for *:80 in nginx/sites-enabled/shop:14"), "{out}");
-    assert_eq!(std::fs::read_to_string(&site).unwrap(), dup);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("nginx -t already fails before any fix: a duplicate default server for *:80 in nginx/sites-enabled/shop:14"), "{out}");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), dup.replace("30s;", "300s;"));
 }
 
 fn fpm_tree(extra: &str) -> tempfile::TempDir {
@@ -261,16 +236,17 @@ fn php_fpm_validation_in_the_stage() {
     assert!(out.contains("Fixed"), "{out}");
     assert_eq!(std::fs::metadata("/var/log/php8.2-fpm.log").ok().map(|m| (m.mtime(), m.ctime(), m.len())), log, "the live FPM log changed");
 
+    // An error php-fpm -t reports without a line: the same error after the fixes is not
+    // theirs.
     let broken = fpm_tree("pm.status_path = no-leading-slash\n");
     let pool = broken.path().join("php/pool.d/www.conf");
-    let before = std::fs::read(&pool).unwrap();
     let o = conflint(broken.path(), &["check", "php", "--fix", "--validate", "always"]);
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("the status path 'no-leading-slash' must start with a '/'"), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("php-fpm8.2 -t already fails before any fix: [pool www] the status path 'no-leading-slash' must start with a '/'"), "{out}");
     assert!(!out.contains("sandbox-ready"), "{out}");
     assert!(!out.contains("conflint-stage-"), "{out}");
-    assert_eq!(std::fs::read(&pool).unwrap(), before);
+    assert!(std::fs::read_to_string(&pool).unwrap().contains("\npm.max_requests = "), "{out}");
 }
 
 #[test]
@@ -411,4 +387,96 @@ fn compose_service_names_resolve_to_the_stand_in() {
         }
         assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
     }
+}
+
+/// A tree whose server names its files outside the tree with `ssl_lines`; a PHP location
+/// gives it a fix (NGX101).
+fn tls_tree(ssl_lines: &str) -> tempfile::TempDir {
+    let tree = tempfile::tempdir().unwrap();
+    let conf = format!("events {{}}\nhttp {{\n    server {{\n        listen 443 ssl;\n{ssl_lines}        location ~ \\.php$ {{\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }}\n    }}\n}}\n");
+    write(&tree.path().join("nginx/nginx.conf"), &conf);
+    for p in [tree.path(), &tree.path().join("nginx")] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    }
+    std::fs::set_permissions(tree.path().join("nginx/nginx.conf"), std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    tree
+}
+
+/// Runs `check --fix --validate always` in the namespace and, as root, as `nobody` (no
+/// subordinate ids: the rewritten copy).
+fn fix_both_ways(tree: &Path) -> Vec<(&'static str, Option<i32>, String)> {
+    let mut runs = vec![("namespace", Vec::<String>::new())];
+    if is_root() && Path::new("/usr/bin/setpriv").exists() {
+        runs.push(("rewritten copy", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"].map(String::from).to_vec()));
+    }
+    let conf = tree.join("nginx/nginx.conf");
+    let original = std::fs::read(&conf).unwrap();
+    let mut out = Vec::new();
+    for (how, prefix) in runs {
+        std::fs::write(&conf, &original).unwrap();
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_conflint"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_conflint")),
+        };
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree).env("NO_COLOR", "1").output().unwrap();
+        out.push((how, o.status.code(), text(&o)));
+    }
+    out
+}
+
+/// Every file `nginx -t` loads from outside the tree gets a throw-away stand-in of its
+/// kind (the real file is never read: /etc/shadow is no certificate, and validation
+/// passes); a certificate and key in one file get a stand-in holding both.
+#[test]
+fn every_file_nginx_loads_from_outside_the_tree_gets_a_stand_in() {
+    if !have("nginx") {
+        return;
+    }
+    let outside = "/etc/conflint-test-absent";
+    assert!(!Path::new(outside).exists());
+    let lines = format!(
+        "        ssl_certificate /etc/shadow;\n        ssl_certificate_key /etc/shadow;\n        ssl_dhparam {outside}/dh.pem;\n        ssl_client_certificate {outside}/ca.pem;\n        ssl_verify_client optional;\n        ssl_trusted_certificate {outside}/chain.pem;\n        ssl_crl {outside}/revoked.crl;\n        ssl_password_file {outside}/pass;\n        ssl_session_ticket_key {outside}/ticket.key;\n        ssl_stapling on;\n        ssl_stapling_file {outside}/ocsp.der;\n        proxy_ssl_certificate {outside}/client.pem;\n        proxy_ssl_certificate_key {outside}/client.pem;\n        proxy_ssl_trusted_certificate {outside}/upstream-ca.pem;\n        proxy_ssl_crl {outside}/upstream.crl;\n        auth_basic on;\n        auth_basic_user_file /etc/shadow;\n"
+    );
+    let tree = tls_tree(&lines);
+    for (how, code, out) in fix_both_ways(tree.path()) {
+        assert_eq!(code, Some(0), "{how}: {out}");
+        assert!(out.contains("stand-in: throw-away certificate and key for /etc/shadow (not read)"), "{how}: {out}");
+        for (what, file) in [("dh parameters", "dh.pem"), ("certificate", "ca.pem"), ("certificate", "chain.pem"), ("revocation list", "revoked.crl"), ("password", "pass"), ("ticket key", "ticket.key"), ("ocsp response", "ocsp.der"), ("certificate and key", "client.pem"), ("revocation list", "upstream.crl")] {
+            assert!(out.contains(&format!("stand-in: throw-away {what} for {outside}/{file} (not read)")), "{how}: {what} {file}: {out}");
+        }
+        // nginx reads the auth_basic user file per request, not while it checks the
+        // configuration: no stand-in is needed for it.
+        assert_eq!(out.matches("/etc/shadow").count(), 1, "{how}: {out}");
+        assert!(!Path::new(outside).exists(), "{how}");
+        assert!(std::fs::read_to_string(tree.path().join("nginx/nginx.conf")).unwrap().contains("fastcgi_read_timeout 300s;"), "{how}");
+    }
+}
+
+/// Directives that would make nginx -t read a file named in their arguments, or load an
+/// OpenSSL engine, are refused before anything runs.
+#[test]
+fn openssl_commands_and_engines_that_read_or_load_files_are_refused() {
+    for (line, why) in [
+        ("ssl_conf_command ChainCAFile /etc/shadow;", "ssl_conf_command ChainCAFile makes nginx -t read /etc/shadow"),
+        ("proxy_ssl_conf_command VerifyCAPath /etc;", "proxy_ssl_conf_command VerifyCAPath makes nginx -t read /etc"),
+        ("ssl_certificate_key engine:pkcs11:key;", "engine:pkcs11:key loads an OpenSSL engine"),
+    ] {
+        let tree = tls_tree(&format!("        ssl_certificate /etc/shadow;\n        {line}\n"));
+        let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{line}: {out}");
+        assert!(out.contains("validation refused") && out.contains("CFL003") && out.contains(why), "{line}: {out}");
+    }
+    let tree = tempfile::tempdir().unwrap();
+    write(&tree.path().join("nginx/nginx.conf"), "ssl_engine pkcs11;\nevents {}\nhttp {\n    server {\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n");
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+    assert!(text(&o).contains("ssl_engine pkcs11 loads an OpenSSL engine"), "{}", text(&o));
+    // Harmless commands are not refused.
+    let tree = tls_tree("        ssl_certificate /etc/shadow;\n        ssl_certificate_key /etc/shadow;\n        ssl_conf_command Options PrioritizeChaCha;\n");
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }

@@ -5,11 +5,13 @@ mod apply;
 
 pub(crate) use apply::splice;
 pub mod diff;
+pub mod lock;
 pub mod stage;
 pub mod validate;
+pub mod validated;
 pub mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::check::{lint, Error, Linted, Settings};
@@ -28,11 +30,37 @@ pub struct FixedFile {
     pub fixed: Vec<u8>,
 }
 
+/// A fix by what it fixes, the same whatever other fixes were applied first: its rule,
+/// the file of its finding and where the finding starts in the file as it was before any
+/// fix (a later pass's finding is mapped back through the earlier passes' edits), and
+/// which application of that fix it is (a rule may fix the same place again in a later
+/// pass).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FixId {
+    pub code: String,
+    pub path: PathBuf,
+    pub offset: usize,
+    pub nth: usize,
+}
+
+/// One applied fix, for naming it (and leaving it out) when the validator refuses it.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub id: FixId,
+    /// `nginx/sites-enabled/api.conf:20` (the line in the file before any fix).
+    pub at: String,
+    pub message: String,
+    /// Every file its edits change.
+    pub paths: Vec<PathBuf>,
+}
+
 pub struct Outcome {
     /// Files whose contents changed, in display order.
     pub files: Vec<FixedFile>,
     /// How many fixes were applied over all passes.
     pub applied: usize,
+    /// Each of them, in the order they were applied.
+    pub fixes: Vec<Applied>,
     /// Passes dropped because they broke parsing, with why.
     pub dropped: Vec<String>,
     /// The lint of the fixed contents (what remains).
@@ -70,28 +98,73 @@ fn breakage(l: &Linted) -> HashMap<PathBuf, usize> {
     m
 }
 
-pub fn run(settings: &Settings, unsafe_fixes: bool) -> Result<Outcome, Error> {
+/// The edits of one pass in one file, as `(start, end, new length)` in the file before
+/// the pass, sorted.
+type PassEdits = Vec<(usize, usize, usize)>;
+
+/// Where `offset` of a file after `passes` (oldest first) was before all of them; an
+/// offset inside inserted text maps to the start of the edit that inserted it.
+fn original_offset(mut offset: usize, passes: &[PassEdits]) -> usize {
+    for edits in passes.iter().rev() {
+        let mut delta: isize = 0;
+        let mut mapped = None;
+        for &(start, end, len) in edits {
+            let new_start = (start as isize + delta) as usize;
+            if offset < new_start {
+                break;
+            }
+            if offset < new_start + len {
+                mapped = Some(start);
+                break;
+            }
+            delta += len as isize - (end - start) as isize;
+        }
+        offset = mapped.unwrap_or((offset as isize - delta).max(0) as usize);
+    }
+    offset
+}
+
+/// Apply the wanted fixes of the tree, pass after pass, except those in `skip`.
+pub fn run(settings: &Settings, unsafe_fixes: bool, skip: &HashSet<FixId>) -> Result<Outcome, Error> {
+    let current = lint(settings, &mut std::io::empty())?;
+    run_from(settings, current, unsafe_fixes, skip)
+}
+
+/// [`run`] from the lint of the unfixed tree, already made.
+pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, skip: &HashSet<FixId>) -> Result<Outcome, Error> {
     let mut settings = settings.clone();
-    let mut current = lint(&settings, &mut std::io::empty())?;
     let mut originals: BTreeMap<PathBuf, (String, Vec<u8>)> = BTreeMap::new();
+    let mut history: HashMap<PathBuf, Vec<PassEdits>> = HashMap::new();
     let mut applied = 0;
+    let mut fixes = Vec::new();
     let mut dropped = Vec::new();
     for pass in 1..=MAX_PASSES {
         // Accept whole fixes whose edits overlap no edit already accepted.
         let mut accepted: HashMap<PathBuf, Vec<Edit>> = HashMap::new();
-        let mut count = 0;
+        let mut pass_fixes = Vec::new();
         for f in current.findings.iter().filter(|f| wanted(f, unsafe_fixes)) {
             let fix = f.fix.as_ref().expect("filtered");
             let paths: Option<Vec<PathBuf>> = fix.edits.iter().map(|e| current.workspace.source(e.location.file).disk_path.clone()).collect();
             let Some(paths) = paths else { continue };
+            let Some(mut id) = fix_id(&current, f, &history) else { continue };
+            id.nth = fixes.iter().chain(&pass_fixes).filter(|a: &&Applied| (&a.id.code, &a.id.path, a.id.offset) == (&id.code, &id.path, id.offset)).count();
+            if skip.contains(&id) {
+                continue;
+            }
             let clash = fix.edits.iter().zip(&paths).any(|(e, p)| accepted.get(p).is_some_and(|v| v.iter().any(|a| overlaps(a.location.span, e.location.span))));
             if clash {
                 continue;
             }
-            for (e, p) in fix.edits.iter().zip(paths) {
-                accepted.entry(p).or_default().push(e.clone());
+            for (e, p) in fix.edits.iter().zip(&paths) {
+                accepted.entry(p.clone()).or_default().push(e.clone());
             }
-            count += 1;
+            let src = current.workspace.source(f.location.file);
+            let original = originals.get(&id.path).map_or(&src.text, |o| &o.1);
+            let line = original[..id.offset.min(original.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+            let mut touched = paths.clone();
+            touched.sort();
+            touched.dedup();
+            pass_fixes.push(Applied { at: format!("{}:{line}", src.display), message: fix.message.clone(), paths: touched, id });
         }
         if accepted.is_empty() {
             break;
@@ -105,6 +178,14 @@ pub fn run(settings: &Settings, unsafe_fixes: bool) -> Result<Outcome, Error> {
             changed |= fixed != file.text;
             overlay.insert(path.clone(), fixed);
         }
+        let pass_edits: Vec<(PathBuf, PassEdits)> = accepted
+            .iter()
+            .map(|(p, edits)| {
+                let mut v: PassEdits = edits.iter().map(|e| (e.location.span.start, e.location.span.end, e.content.len())).collect();
+                v.sort();
+                (p.clone(), v)
+            })
+            .collect();
         if !changed {
             break;
         }
@@ -121,7 +202,11 @@ pub fn run(settings: &Settings, unsafe_fixes: bool) -> Result<Outcome, Error> {
             dropped.push(format!("pass {pass} was dropped: its fixes broke the syntax or the includes of {}", broken.join(", ")));
             break;
         }
-        applied += count;
+        applied += pass_fixes.len();
+        fixes.extend(pass_fixes);
+        for (p, v) in pass_edits {
+            history.entry(p).or_default().push(v);
+        }
         settings = next_settings;
         current = next;
     }
@@ -132,7 +217,13 @@ pub fn run(settings: &Settings, unsafe_fixes: bool) -> Result<Outcome, Error> {
             (fixed != original).then_some(FixedFile { path, display, original, fixed })
         })
         .collect();
-    Ok(Outcome { files, applied, dropped, remaining: current })
+    Ok(Outcome { files, applied, fixes, dropped, remaining: current })
+}
+
+fn fix_id(l: &Linted, f: &Finding, history: &HashMap<PathBuf, Vec<PassEdits>>) -> Option<FixId> {
+    let path = l.workspace.source(f.location.file).disk_path.clone()?;
+    let offset = original_offset(f.location.span.start, history.get(&path).map_or(&[][..], |v| v));
+    Some(FixId { code: f.code.clone(), path, offset, nth: 0 })
 }
 
 /// The path to show in a diff header: relative to the repository root holding the file,
@@ -149,6 +240,19 @@ pub fn diff_path(file: &FixedFile) -> String {
 mod tests {
     use super::*;
     use crate::check::Selection;
+
+    #[test]
+    fn offsets_map_back_through_earlier_passes() {
+        // Pass 1 replaced 2..5 by 4 bytes and inserted 3 at 8; pass 2 inserted 2 at 0.
+        let passes = vec![vec![(2, 5, 4), (8, 8, 3)], vec![(0, 0, 2)]];
+        assert_eq!(original_offset(1, &passes), 0, "inside pass 2's insertion");
+        assert_eq!(original_offset(3, &passes), 1);
+        assert_eq!(original_offset(5, &passes), 2, "inside pass 1's replacement");
+        assert_eq!(original_offset(8, &passes), 5, "just after the replacement");
+        assert_eq!(original_offset(11, &passes), 8, "inside the insertion at 8");
+        assert_eq!(original_offset(14, &passes), 8, "the insertion's end is the old offset 8");
+        assert_eq!(original_offset(15, &passes), 9);
+    }
 
     #[test]
     fn breakage_counts_errors_of_unselected_rules() {

@@ -64,6 +64,24 @@ impl Stage {
         self.units.iter().find_map(|u| local.strip_prefix(&u.unit.local).ok().map(|rest| u.staged.join(rest)))
     }
 
+    /// The file of the linted tree that a path a validator printed stands for (a staged or
+    /// a live-system path), through the tree's symlinks; `None` outside the units.
+    pub fn local_of(&self, printed: &Path) -> Option<PathBuf> {
+        let into_tree = |p: &Path| {
+            self.units.iter().find_map(|u| {
+                let rest = p.strip_prefix(&u.staged).or_else(|_| p.strip_prefix(&u.unit.system)).or_else(|_| p.strip_prefix(&u.unit.local)).ok()?;
+                Some(u.unit.local.join(rest))
+            })
+        };
+        let mut local = into_tree(printed)?;
+        for _ in 0..40 {
+            let Ok(target) = std::fs::read_link(&local) else { break };
+            let target = local.parent().unwrap_or(Path::new("/")).join(target);
+            local = into_tree(&crate::workspace::paths::lexical_normalize(&target))?;
+        }
+        Some(local.canonicalize().unwrap_or(local))
+    }
+
     /// Without a mount namespace the live-system directories are not replaced by the
     /// stage, so absolute symlinks into them must point into the stage as well.
     pub fn repoint_system_links(&self) -> io::Result<()> {

@@ -1,39 +1,64 @@
-//! Writing fixed files: all or nothing, atomic per file, faithful to mode, owner and
-//! symlinks.
+//! Writing fixed files: all or nothing, atomic per file, faithful to mode, owner, symlinks
+//! and hard links.
 //!
-//! Every new file is first written and fsynced to a temporary file beside its target;
-//! only when all of them are ready are they renamed over their targets. If a rename fails
-//! half way, the files already replaced are put back. A symlink is never replaced: its
-//! target is written.
+//! Every new file is first written and fsynced to a temporary file beside its target
+//! (`.NAME.conflint-PID.tmp`); only when all of them are ready, and every target still
+//! holds what was linted, are they renamed over their targets. If a rename fails half way,
+//! the files already replaced are put back. A symlink is never replaced: its target is
+//! written. A file with several names (hard links) is written through, in place, so that
+//! every name sees the fix: its temporary file is first renamed to
+//! `.NAME.conflint-PID.journal`, and only removed once the file is written and synced. A
+//! run killed in the middle leaves only such files, which the next `--fix` clears up
+//! ([`leftovers`]): temporary files are removed, a journal is written to its file.
 
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The filesystem operations the writer needs, so a failure can be simulated in tests.
 pub trait Fs {
     fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf>;
-    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()>;
+    /// Make `to` hold the contents of the temporary file `from` (renaming it over `to`,
+    /// or writing through a hard link), which is gone afterwards.
+    fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()>;
     fn remove(&self, path: &Path);
 }
 
 /// The real filesystem.
 pub struct RealFs;
 
+fn temp_name(target: &Path, ext: &str) -> PathBuf {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dir.join(format!(".{name}.conflint-{}.{ext}", std::process::id()))
+}
+
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// Write `bytes` into the existing file `target`, keeping its inode.
+fn write_in_place(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().write(true).open(target)?;
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)?;
+    f.sync_all()
+}
+
 impl Fs for RealFs {
     fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let dir = target.parent().unwrap_or(Path::new("."));
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = dir.join(format!(".{name}.conflint-{}.tmp", std::process::id()));
+        let temp = temp_name(target, "tmp");
         let meta = std::fs::metadata(target)?;
         let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         let result = (|| {
             f.write_all(bytes)?;
             // Same mode and owner as the file it replaces.
             std::fs::set_permissions(&temp, meta.permissions())?;
-            {
-                use std::os::unix::fs::MetadataExt;
-                let _ = std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid()));
-            }
+            let _ = std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid()));
             f.sync_all()
         })();
         if let Err(e) = result {
@@ -43,13 +68,20 @@ impl Fs for RealFs {
         Ok(temp)
     }
 
-    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-        std::fs::rename(from, to)?;
-        if let Some(dir) = to.parent() {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
+    fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        if std::fs::metadata(to)?.nlink() > 1 {
+            // Renaming would give this name a new inode and leave the other names with
+            // the old contents. The journal marks the point from which the write must be
+            // finished, should it be interrupted.
+            let journal = temp_name(to, "journal");
+            std::fs::rename(from, &journal)?;
+            sync_dir(to);
+            write_in_place(to, &std::fs::read(&journal)?)?;
+            std::fs::remove_file(&journal)?;
+            return Ok(());
         }
+        std::fs::rename(from, to)?;
+        sync_dir(to);
         Ok(())
     }
 
@@ -59,40 +91,153 @@ impl Fs for RealFs {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}; no file was changed")]
-pub struct WriteError {
-    pub path: String,
-    #[source]
-    pub source: std::io::Error,
+pub enum WriteError {
+    #[error("cannot write {path}: {source}; no file was changed")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} changed while conflint was fixing it (another program or conflint wrote it); no file was changed: run again")]
+    Changed { path: String },
+    #[error("{a} and {b} are one file (hard links) but their fixes differ; no file was changed: fix it through one of the names")]
+    Conflict { a: String, b: String },
 }
 
 /// Replace each `(path, original, fixed)`; `path` may be a symlink (its target is
-/// written). On error every file is left as it was.
+/// written) or one of several names of a file (written once, through all of them). Each
+/// target must still hold `original`. On error every file is left as it was.
 pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(), WriteError> {
-    let targets: Vec<PathBuf> = files.iter().map(|(p, _, _)| p.canonicalize().unwrap_or_else(|_| p.clone())).collect();
+    let io = |path: &Path, source| WriteError::Io { path: path.display().to_string(), source };
+    // One entry per file, whatever its names.
+    let mut targets: Vec<(PathBuf, &[u8], &[u8])> = Vec::new();
+    let mut seen: Vec<((u64, u64), PathBuf, &[u8])> = Vec::new();
+    for (p, original, fixed) in files {
+        let target = p.canonicalize().unwrap_or_else(|_| p.clone());
+        let meta = std::fs::metadata(&target).map_err(|e| io(&target, e))?;
+        let key = (meta.dev(), meta.ino());
+        if let Some((_, first, other)) = seen.iter().find(|(k, _, _)| *k == key) {
+            if *other != fixed.as_slice() {
+                return Err(WriteError::Conflict { a: first.display().to_string(), b: p.display().to_string() });
+            }
+            continue;
+        }
+        seen.push((key, p.clone(), fixed));
+        if std::fs::read(&target).map_err(|e| io(&target, e))? != *original {
+            return Err(WriteError::Changed { path: p.display().to_string() });
+        }
+        targets.push((target, original, fixed));
+    }
     let mut temps = Vec::new();
-    for (target, (_, _, fixed)) in targets.iter().zip(files) {
+    for (target, _, fixed) in &targets {
         match fs.write_temp(target, fixed) {
             Ok(t) => temps.push(t),
             Err(source) => {
                 temps.iter().for_each(|t| fs.remove(t));
-                return Err(WriteError { path: target.display().to_string(), source });
+                return Err(io(target, source));
             }
         }
     }
-    for (i, (temp, target)) in temps.iter().zip(&targets).enumerate() {
-        if let Err(source) = fs.rename(temp, target) {
+    for (i, (temp, (target, _, _))) in temps.iter().zip(&targets).enumerate() {
+        if let Err(source) = fs.commit(temp, target) {
             // Put back what was already replaced, drop the temps not yet used.
-            for (j, done) in targets[..i].iter().enumerate() {
-                if let Ok(t) = fs.write_temp(done, &files[j].1) {
-                    let _ = fs.rename(&t, done);
+            for (done, original, _) in &targets[..i] {
+                if let Ok(t) = fs.write_temp(done, original) {
+                    let _ = fs.commit(&t, done);
                 }
             }
             temps[i..].iter().for_each(|t| fs.remove(t));
-            return Err(WriteError { path: target.display().to_string(), source });
+            return Err(io(target, source));
         }
     }
     Ok(())
+}
+
+/// Every directory of the trees `named` (a named file: its directory), symlinks not
+/// followed, version-control directories skipped.
+pub fn dirs_under(named: &[PathBuf]) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut todo: Vec<PathBuf> = named.iter().map(|p| if p.is_dir() { p.clone() } else { p.parent().unwrap_or(p).to_path_buf() }).collect();
+    while let Some(dir) = todo.pop() {
+        if !out.insert(dir.clone()) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git" {
+                todo.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// What an interrupted `--fix` left in a directory.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leftover {
+    /// A temporary file never renamed: the file it was for was not changed.
+    Temp(PathBuf),
+    /// A write through hard links that may not have finished, and the file it is for.
+    Journal { journal: PathBuf, target: PathBuf },
+}
+
+/// The files of conflint runs that no longer run, in `dirs`.
+pub fn leftovers<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Vec<Leftover> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+        names.sort();
+        for name in names {
+            let Some((target, pid, journal)) = parse_leftover(&name) else { continue };
+            if running_conflint(pid) {
+                continue;
+            }
+            let path = dir.join(&name);
+            found.push(match journal {
+                true => Leftover::Journal { journal: path, target: dir.join(target) },
+                false => Leftover::Temp(path),
+            });
+        }
+    }
+    found
+}
+
+/// `.NAME.conflint-PID.tmp` or `.journal`: (NAME, PID, is a journal).
+fn parse_leftover(name: &str) -> Option<(&str, u32, bool)> {
+    let rest = name.strip_prefix('.')?;
+    let (rest, journal) = match (rest.strip_suffix(".tmp"), rest.strip_suffix(".journal")) {
+        (Some(r), _) => (r, false),
+        (_, Some(r)) => (r, true),
+        _ => return None,
+    };
+    let (target, pid) = rest.rsplit_once(".conflint-")?;
+    let pid = pid.parse().ok().filter(|_| !target.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))?;
+    Some((target, pid, journal))
+}
+
+/// Whether `pid` is a conflint that still runs (its temporary files are its own business).
+fn running_conflint(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == "conflint")
+}
+
+/// Remove temporary files, finish journaled writes; what was done, for the user.
+pub fn clear(leftovers: &[Leftover]) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Result<()>)>) {
+    let (mut removed, mut finished) = (Vec::new(), Vec::new());
+    for l in leftovers {
+        match l {
+            Leftover::Temp(p) => {
+                if std::fs::remove_file(p).is_ok() {
+                    removed.push(p.clone());
+                }
+            }
+            Leftover::Journal { journal, target } => {
+                let done = std::fs::read(journal).and_then(|bytes| write_in_place(target, &bytes)).and_then(|()| std::fs::remove_file(journal));
+                finished.push((target.clone(), done));
+            }
+        }
+    }
+    (removed, finished)
 }
 
 #[cfg(test)]
@@ -125,9 +270,9 @@ mod tests {
             self.nth(false)?;
             RealFs.write_temp(target, bytes)
         }
-        fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()> {
             self.nth(true)?;
-            RealFs.rename(from, to)
+            RealFs.commit(from, to)
         }
         fn remove(&self, path: &Path) {
             RealFs.remove(path)
@@ -168,5 +313,61 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
         assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o440);
+    }
+
+    #[test]
+    fn leftovers_are_only_those_of_conflints_that_are_gone() {
+        assert_eq!(parse_leftover(".a.conf.conflint-12.tmp"), Some(("a.conf", 12, false)));
+        assert_eq!(parse_leftover(".x.conflint-7.journal"), Some(("x", 7, true)));
+        for other in [".a.conf.conflint-x.tmp", "a.conf.conflint-1.tmp", ".conflint-1.tmp", ".a.conflint-1.tmp~"] {
+            assert_eq!(parse_leftover(other), None, "{other}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.conf"), "half writ").unwrap();
+        std::fs::write(d.join(".a.conf.conflint-4999999.journal"), "new contents\n").unwrap();
+        std::fs::write(d.join(".b.conf.conflint-4999999.tmp"), "x").unwrap();
+        let found = leftovers([d]);
+        assert_eq!(found, vec![Leftover::Journal { journal: d.join(".a.conf.conflint-4999999.journal"), target: d.join("a.conf") }, Leftover::Temp(d.join(".b.conf.conflint-4999999.tmp"))]);
+        let (removed, finished) = clear(&found);
+        assert_eq!(removed, vec![d.join(".b.conf.conflint-4999999.tmp")]);
+        assert!(finished.len() == 1 && finished[0].1.is_ok());
+        // The interrupted write through a hard link is finished.
+        assert_eq!(std::fs::read_to_string(d.join("a.conf")).unwrap(), "new contents\n");
+        assert_eq!(std::fs::read_dir(d).unwrap().count(), 1, "the journal is gone");
+    }
+
+    #[test]
+    fn a_failure_after_a_hard_linked_file_was_written_puts_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
+        std::fs::write(&a, "old a\n").unwrap();
+        std::fs::write(&b, "old b\n").unwrap();
+        let link = dir.path().join("a-link.conf");
+        std::fs::hard_link(&a, &link).unwrap();
+        let files = vec![(a.clone(), b"old a\n".to_vec(), b"new a\n".to_vec()), (b.clone(), b"old b\n".to_vec(), b"new b\n".to_vec())];
+        write_all(&Failing { n: 2, rename: true, seen: Cell::new(0) }, &files).unwrap_err();
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "old a\n");
+        assert_eq!(std::fs::metadata(&a).unwrap().ino(), std::fs::metadata(&link).unwrap().ino());
+        write_all(&RealFs, &files).unwrap();
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new a\n");
+        // What was linted must still be there.
+        let err = write_all(&RealFs, &files).unwrap_err();
+        assert!(matches!(err, WriteError::Changed { .. }), "{err}");
+    }
+
+    #[test]
+    fn two_names_of_one_file_with_different_fixes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
+        std::fs::write(&a, "old\n").unwrap();
+        std::fs::hard_link(&a, &b).unwrap();
+        let same = vec![(a.clone(), b"old\n".to_vec(), b"new\n".to_vec()), (b.clone(), b"old\n".to_vec(), b"new\n".to_vec())];
+        write_all(&RealFs, &same).unwrap();
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new\n");
+        let differ = vec![(a.clone(), b"new\n".to_vec(), b"one\n".to_vec()), (b.clone(), b"new\n".to_vec(), b"two\n".to_vec())];
+        let err = write_all(&RealFs, &differ).unwrap_err();
+        assert!(matches!(err, WriteError::Conflict { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new\n");
     }
 }

@@ -72,3 +72,38 @@ pub fn skipped(why: &str) {
     let line = format!("\nSKIPPED {}: {why}\n", std::thread::current().name().unwrap_or("a test"));
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
+
+/// Owner, mode, mtime and ctime of everything the live nginx and PHP-FPM keep state in:
+/// pid files, logs, temp directories, sockets. A validation must leave all of it as it was.
+pub fn live_state() -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut paths = Vec::new();
+    for d in ["/var/lib/nginx", "/var/log/nginx", "/run/php", "/var/lib/php/sessions"] {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(d).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        entries.push(d.into());
+        paths.extend(entries);
+    }
+    paths.extend(["/run/nginx.pid", "/run/php/php8.2-fpm.pid", "/run/php/php8.2-fpm.sock", "/var/log/php8.2-fpm.log", "/etc/letsencrypt"].map(std::path::PathBuf::from));
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| match std::fs::symlink_metadata(p) {
+            Ok(m) => format!("{} {}:{} {:o} {}.{} {}.{}", p.display(), m.uid(), m.gid(), m.mode(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()),
+            Err(_) => format!("{} absent", p.display()),
+        })
+        .collect()
+}
+
+/// Every entry of a tree with its bytes (or link target) and mode, to show that nothing
+/// changed.
+pub fn tree_state(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    for e in ignore::WalkBuilder::new(dir).standard_filters(false).follow_links(false).build().flatten() {
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        let bytes = if m.file_type().is_symlink() { std::fs::read_link(e.path()).unwrap().into_os_string().into_encoded_bytes() } else if m.is_file() { std::fs::read(e.path()).unwrap() } else { Vec::new() };
+        out.push((e.path().to_path_buf(), bytes, m.mode()));
+    }
+    out.sort();
+    out
+}

@@ -2,51 +2,87 @@
 //! are absent or outside the linted tree: they prove only that the config names a file of
 //! the right kind, and keep the real one from being read.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
 use crate::rules::builtin::validation::DummyKind;
 
-/// Stand-in files made on demand in one directory, each kind once.
+/// Stand-in files made on demand in one directory, each kind (and each combination of
+/// kinds one path is loaded as) once.
 pub struct Dummies {
     dir: PathBuf,
 }
+
+/// An OCSP response with status `unauthorized` (RFC 6960): nginx only parses a
+/// `ssl_stapling_file` while it checks the configuration.
+const OCSP_UNAUTHORIZED: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x06];
 
 impl Dummies {
     pub fn new(dir: PathBuf) -> Dummies {
         Dummies { dir }
     }
 
-    /// The stand-in for `kind`, made if needed.
-    pub fn get(&self, kind: DummyKind) -> Result<PathBuf, String> {
+    /// The stand-in for a file loaded as each of `kinds` (a combined certificate and key
+    /// is loaded as both), made if needed.
+    pub fn get(&self, kinds: &BTreeSet<DummyKind>) -> Result<PathBuf, String> {
         std::fs::create_dir_all(&self.dir).map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
-        let path = self.dir.join(match kind {
-            DummyKind::Certificate => "dummy.crt",
-            DummyKind::Key => "dummy.key",
-            DummyKind::DhParam => "dummy-dhparam.pem",
-            DummyKind::TicketKey => "dummy-ticket.key",
-            DummyKind::Password => "dummy-password",
-        });
+        let name: Vec<&str> = kinds.iter().map(|k| k.describe()).collect();
+        let path = self.dir.join(name.join("+").replace(' ', "-"));
         if path.exists() {
             return Ok(path);
         }
-        match kind {
-            DummyKind::Certificate | DummyKind::Key => self.keypair()?,
-            // Smallest parameters nginx accepts; generating real DH groups takes seconds.
-            DummyKind::DhParam => openssl(&["dhparam", "-dsaparam", "-out", &path.to_string_lossy(), "1024"])?,
-            DummyKind::TicketKey => std::fs::write(&path, [7u8; 80]).map_err(|e| e.to_string())?,
-            DummyKind::Password => std::fs::write(&path, "conflint-dummy\n").map_err(|e| e.to_string())?,
+        // PEM blocks of every kind asked for, one after the other (OpenSSL's readers skip
+        // the blocks of other kinds); a raw kind stands alone.
+        let mut bytes = Vec::new();
+        for &kind in kinds {
+            let part = self.part(kind)?;
+            if !kind.is_pem() {
+                bytes = part;
+                break;
+            }
+            bytes.extend(part);
         }
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path)
     }
 
-    fn keypair(&self) -> Result<(), String> {
-        let (crt, key) = (self.dir.join("dummy.crt"), self.dir.join("dummy.key"));
+    fn part(&self, kind: DummyKind) -> Result<Vec<u8>, String> {
+        let read = |p: PathBuf| std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+        let (crt, key) = (self.dir.join("one.crt"), self.dir.join("one.key"));
+        match kind {
+            DummyKind::Certificate | DummyKind::Key | DummyKind::Crl => {
+                if !crt.exists() {
+                    self.keypair(&crt, &key)?;
+                }
+                // A certificate is enough for `ssl_crl`: nginx loads certificates and CRLs
+                // from it and wants at least one (checked with nginx 1.22.1).
+                read(if kind == DummyKind::Key { key } else { crt })
+            }
+            // A named group (RFC 7919): nothing to generate, and big enough for OpenSSL 3
+            // (1024-bit parameters fail with `dh key too small`).
+            DummyKind::DhParam => {
+                let p = self.dir.join("one.dh");
+                openssl(&["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", &p.to_string_lossy()])?;
+                read(p)
+            }
+            DummyKind::TicketKey => Ok(vec![7u8; 80]),
+            DummyKind::Password => Ok(b"conflint-dummy\n".to_vec()),
+            DummyKind::OcspResponse => Ok(OCSP_UNAUTHORIZED.to_vec()),
+        }
+    }
+
+    fn keypair(&self, crt: &std::path::Path, key: &std::path::Path) -> Result<(), String> {
         openssl(&[
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=conflint-staged-dummy", "-keyout", &key.to_string_lossy(), "-out", &crt.to_string_lossy(),
         ])
     }
+}
+
+/// How the stand-in for `kinds` is named to the user: `certificate and key`.
+pub fn describe(kinds: &BTreeSet<DummyKind>) -> String {
+    kinds.iter().map(|k| k.describe()).collect::<Vec<_>>().join(" and ")
 }
 
 fn openssl(args: &[&str]) -> Result<(), String> {

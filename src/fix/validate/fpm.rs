@@ -11,7 +11,8 @@ use std::time::Duration;
 use super::accounts;
 use super::process::{self, RunError};
 use super::sandbox::{self, Run, Sandbox};
-use super::{run_error, Isolation, Ran, ValidateError};
+use super::ini;
+use super::{checked, run_error, Checked, Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
 use crate::fix::stage::{Stage, Unit};
 use crate::fpm::ast::LineKind;
@@ -22,29 +23,58 @@ use crate::workspace::Workspace;
 /// Settings whose value is a file PHP-FPM opens for writing when it checks the config.
 const WRITTEN: &[&str] = &["error_log", "pid", "access.log", "slowlog"];
 
-/// The live directory of the binary's php-fpm.conf (`Configuration File (php.ini) Path`
-/// of `php-fpm -i`: Debian's `/etc/php/8.2/fpm`).
-pub fn conf_dir_of(binary: &Path, limit: Duration) -> Result<PathBuf, ValidateError> {
-    let text = match process::output(Command::new(binary).arg("-i"), limit) {
+/// Variables that would point PHP at other ini files than the staged ones.
+pub const INI_ENV: &[&str] = &["PHPRC", "PHP_INI_SCAN_DIR"];
+
+/// What `php-fpm -n -i` says about the build (Debian's where it says nothing).
+#[derive(Clone, Debug)]
+pub struct FpmBuild {
+    /// The live directory of php-fpm.conf and php.ini (`/etc/php/8.2/fpm`).
+    pub conf_dir: PathBuf,
+    /// Where `extension=NAME` is loaded from (`/usr/lib/php/20220829`).
+    pub extension_dir: PathBuf,
+}
+
+impl Default for FpmBuild {
+    fn default() -> Self {
+        FpmBuild { conf_dir: "/etc/php/8.2/fpm".into(), extension_dir: "/usr/lib/php/20220829".into() }
+    }
+}
+
+/// Ask the binary for its build, reading no ini file (`-n`): the host's php.ini would load
+/// opcache, whose lock file `php-fpm -i` creates in the host's /tmp.
+pub fn build_of(binary: &Path, limit: Duration) -> Result<FpmBuild, ValidateError> {
+    let mut cmd = Command::new(binary);
+    cmd.args(["-n", "-i"]);
+    INI_ENV.iter().for_each(|v| {
+        cmd.env_remove(v);
+    });
+    let text = match process::output(&mut cmd, limit) {
         Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
         Err(RunError::Spawn(_)) => String::new(),
         Err(e) => return Err(run_error(e, format!("{} -i", binary.display()), limit)),
     };
-    Ok(text
-        .lines()
-        .find_map(|l| l.strip_prefix("Configuration File (php.ini) Path => "))
-        .map(|p| PathBuf::from(p.trim()))
-        .unwrap_or_else(|| PathBuf::from("/etc/php/8.2/fpm")))
+    let mut b = FpmBuild::default();
+    let value = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split(" => ").next()).map(|v| PathBuf::from(v.trim()));
+    if let Some(p) = value("Configuration File (php.ini) Path => ") {
+        b.conf_dir = p;
+    }
+    if let Some(p) = value("extension_dir => ").filter(|p| p.is_absolute()) {
+        b.extension_dir = p;
+    }
+    Ok(b)
 }
 
-/// The directory to stage for `config`, and what keeps it from being validated safely.
-pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Option<Unit>, Vec<Finding>) {
+/// The directories to stage for `config` (its php-fpm.conf directory first, then the
+/// siblings its links name: Debian's `conf.d/10-opcache.ini` → `../mods-available`), and
+/// what keeps it from being validated safely.
+pub fn plan(ws: &Workspace, config: &FpmConfig, build: &FpmBuild) -> (Option<Vec<Unit>>, Vec<Finding>) {
     let Some(local) = config.root.and_then(|r| ws.source(r).disk_path.as_ref()).and_then(|p| p.parent()).map(Path::to_path_buf) else {
         return (None, Vec::new());
     };
     let system = match ws.confinement.unmap(&local) {
         s if s != local => s.components().collect(),
-        _ => default_system.to_path_buf(),
+        _ => build.conf_dir.clone(),
     };
     let mut refusals: Vec<Finding> = ws.findings.iter().filter(|f| f.code == "CFL002" && config.files.contains(&f.location.file)).cloned().collect();
     for &f in &config.files {
@@ -58,38 +88,82 @@ pub fn plan(ws: &Workspace, config: &FpmConfig, default_system: &Path) -> (Optio
             ));
         }
     }
-    (Some(Unit { system, local }), refusals)
+    let mut units = vec![Unit { system: system.clone(), local: local.clone() }];
+    units.extend(sibling_units(&local, &system));
+    (Some(units), refusals)
 }
 
-pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, cwd: &Path, limit: Duration) -> Result<Ran, ValidateError> {
+/// Siblings of the php-fpm.conf directory that its links point into, when the tree has
+/// them beside it as the live system does (`/etc/php/8.2/mods-available` ↔
+/// `<tree>/php/8.2/mods-available`).
+fn sibling_units(local: &Path, system: &Path) -> Vec<Unit> {
+    let (Some(local_parent), Some(system_parent)) = (local.parent(), system.parent()) else { return Vec::new() };
+    if local.file_name() != system.file_name() {
+        return Vec::new();
+    }
+    let mut names = BTreeSet::new();
+    let mut todo = vec![local.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                todo.push(e.path());
+            } else if kind.is_symlink() {
+                let Ok(target) = std::fs::read_link(e.path()) else { continue };
+                // A relative link is followed from where the link sits on the live system.
+                let link_dir = e.path().parent().and_then(|d| d.strip_prefix(local).ok()).map(|r| system.join(r)).unwrap_or_else(|| system.to_path_buf());
+                let target = crate::workspace::paths::lexical_normalize(&link_dir.join(target));
+                if let Some(name) = target.strip_prefix(system_parent).ok().and_then(|r| r.components().next()) {
+                    names.insert(PathBuf::from(name.as_os_str()));
+                }
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter(|n| Some(n.as_os_str()) != system.file_name())
+        .filter(|n| local_parent.join(n).is_dir())
+        .map(|n| Unit { system: system_parent.join(&n), local: local_parent.join(&n) })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn validate(ws: &Workspace, config: &FpmConfig, units: &[Unit], fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &FpmBuild, cwd: &Path, limit: Duration) -> Result<Checked, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the PHP-FPM configuration: {e}"));
-    let stage = Stage::new(std::slice::from_ref(unit), fixed).map_err(io)?;
+    let stage = Stage::new(units, fixed).map_err(io)?;
+    let unit = &units[0];
     let root = ws.source(config.root.expect("planned configs have a root"));
     let name = root.disk_path.as_ref().and_then(|p| p.file_name()).map(PathBuf::from).unwrap_or_else(|| "php-fpm.conf".into());
     let shown = display_path(&unit.local.join(&name), cwd);
     let scratch = stage.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io)?;
+    let staged_conf = stage.units[0].staged.clone();
+    let has_ini = staged_conf.join("php.ini").exists();
+    // What the staged php.ini and conf.d/ would make php-fpm load or write.
+    let ini = ini::neutralize(&stage, &staged_conf, unit, &build.extension_dir, ws.confinement.allow_outside, cwd).map_err(io)?;
     let mut writes: Vec<PathBuf> = vec!["/run/php/x".into(), "/var/log/x".into()];
+    writes.extend(ini.lock_dirs.iter().map(|d| d.join("x")));
     for s in config.global.iter().chain(config.pools.iter().flat_map(|p| &p.settings)) {
         if WRITTEN.contains(&s.name.as_ref()) && s.value.text.starts_with('/') && !s.value.is_deferred() {
             let pool = config.pools.iter().find(|p| p.settings.iter().any(|x| x.location == s.location)).map_or("", |p| p.name.as_str());
             writes.push(PathBuf::from(s.value.text.replace("$pool", pool)));
         }
     }
-    let staged_conf = stage.units[0].staged.clone();
-    let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
+    let no_ini: Vec<OsString> = if has_ini { Vec::new() } else { vec!["-n".into()] };
     let (users, groups) = accounts_of(config);
     let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
-    let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: accounts.files, hosts: None };
+    let sb = Sandbox { writes, binds: stage.units.iter().map(|u| (u.staged.clone(), u.unit.system.clone())).collect(), files: accounts.files, hosts: None };
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
-    cmd.extend(ini.iter().cloned());
-    let mut substitutions = Vec::new();
-    let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd, limit) {
+    cmd.extend(no_ini.iter().cloned());
+    let mut substitutions = ini.notes.clone();
+    let label = format!("{} -t ({shown})", binary.display());
+    let (out, isolation, label) = match sandbox::run(&sb, &scratch, &cmd, limit) {
         Run::Ran(out) => {
             substitutions.extend(accounts.note);
-            (out, Isolation::Namespace)
+            (out, Isolation::Namespace, label)
         }
-        Run::TimedOut => return Err(run_error(RunError::TimedOut, format!("{} -t ({shown})", binary.display()), limit)),
+        Run::TimedOut => return Err(run_error(RunError::TimedOut, label, limit)),
         Run::NoNamespace(why) => {
             stage.repoint_system_links().map_err(io)?;
             let work = stage.path().join("w");
@@ -99,24 +173,29 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
                 let text = std::fs::read(&staged).map_err(io)?;
                 std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root)).map_err(io)?;
             }
-            // Without the namespace the live php.ini would be read: use the staged one or none.
+            // Without the namespace the live php.ini and conf.d/ would be read: use the
+            // staged ones or none, and keep what PHP writes at startup in the stage.
             let mut c = Command::new(binary);
             c.arg("-t").arg("-y").arg(staged_conf.join(&name));
-            match ini.is_empty() {
+            match has_ini {
                 true => c.arg("-c").arg(staged_conf.join("php.ini")),
                 false => c.arg("-n"),
             };
-            let out = process::output(&mut c, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
-            (out, Isolation::RewrittenCopy { why })
+            c.arg("-d").arg(format!("opcache.lockfile_path={}", work.display())).arg("-d").arg(format!("error_log={}", work.join("php-error.log").display()));
+            INI_ENV.iter().for_each(|v| {
+                c.env_remove(v);
+            });
+            let scan = staged_conf.join("conf.d");
+            c.env("PHP_INI_SCAN_DIR", if scan.is_dir() { scan.into_os_string() } else { OsString::new() });
+            let label = format!("{} -t ({shown}, rewritten copy)", binary.display());
+            let out = process::output(&mut c, limit).map_err(|e| run_error(e, label.clone(), limit))?;
+            (out, Isolation::RewrittenCopy { why }, label)
         }
     };
-    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stdout));
-    let output = stage.map_output(&text, cwd);
-    match out.status.success() {
-        true => Ok(Ran { validator: binary.display().to_string(), config: shown, isolation, substitutions, output }),
-        false => Err(ValidateError::Failed { validator: format!("{} -t ({shown})", binary.display()), output }),
-    }
+    let mut raw = String::from_utf8_lossy(&out.stderr).into_owned();
+    raw.push_str(&String::from_utf8_lossy(&out.stdout));
+    let ran = Ran { validator: binary.display().to_string(), config: shown, isolation, substitutions, output: stage.map_output(&raw, cwd) };
+    Ok(checked(&stage, ran, label, &raw, out.status.success(), cwd, &|m| m.to_string()))
 }
 
 /// Names php-fpm -t looks up: pool users and groups, socket owners, ACL members.

@@ -9,7 +9,9 @@
 mod accounts;
 mod dummies;
 mod fpm;
+mod ini;
 mod nginx;
+mod problems;
 mod process;
 pub mod sandbox;
 
@@ -17,10 +19,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::effective::nginx::NginxView;
+use crate::effective::nginx::{NginxView, ScopeId};
 use crate::finding::Finding;
-use crate::fix::Outcome;
-use crate::rules::builtin::validation::plan_nginx;
+use crate::fix::stage::Stage;
+use crate::rules::builtin::validation::{plan_nginx, NginxBuild, NginxPlan};
 use crate::source::FileId;
 use crate::workspace::Workspace;
 
@@ -64,15 +66,68 @@ pub struct Ran {
     pub output: String,
 }
 
+/// One error the validator reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Its words, paths as the user knows them, without time stamp or process id
+    /// (`unknown directive "proxy_pas" in nginx/sites-enabled/api.conf:20`).
+    pub message: String,
+    /// The file of the linted tree (its real path) and line it names, if any.
+    pub at: Option<(PathBuf, usize)>,
+}
+
+impl Problem {
+    /// The message without line numbers: the same error after a fix moved its line.
+    pub fn key(&self) -> String {
+        let mut out = String::with_capacity(self.message.len());
+        let mut chars = self.message.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == ':' && chars.peek().is_some_and(char::is_ascii_digit) {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                continue;
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// One validator run on one root configuration.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The root config validated (its real path).
+    pub root: PathBuf,
+    pub ran: Ran,
+    /// `/usr/sbin/nginx -t (nginx/nginx.conf)`.
+    pub label: String,
+    /// Its errors, in its order (the first one stopped it); empty when it passed.
+    pub problems: Vec<Problem>,
+}
+
+impl Checked {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Validation {
-    pub ran: Vec<Ran>,
+    pub ran: Vec<Checked>,
     /// What was not validated, and why.
     pub skipped: Vec<String>,
 }
 
+impl Validation {
+    pub fn passed(&self) -> bool {
+        self.ran.iter().all(Checked::passed)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
+    /// The fixed tree fails its validator and no fix could be blamed.
     #[error("{validator} failed:\n{output}")]
     Failed { validator: String, output: String },
     #[error("validation refused: the configuration would make the validator read or run files outside the linted tree")]
@@ -93,108 +148,192 @@ fn run_error(e: process::RunError, validator: String, limit: Duration) -> Valida
     }
 }
 
-/// Validate the fixed configuration of `outcome`. `ws` is the workspace of the fixed
-/// contents (`outcome.remaining.workspace`): it is what will be written.
-pub fn validate(outcome: &Outcome, ws: &Workspace, opts: &ValidateOptions) -> Result<Validation, ValidateError> {
-    let mut v = Validation::default();
-    if opts.mode == Mode::Never {
-        v.skipped.push("validation turned off (--validate never)".into());
-        return Ok(v);
-    }
-    let limit = process::timeout_from_env().map_err(ValidateError::Setting)?;
-    let fixed: HashMap<PathBuf, Vec<u8>> = outcome.files.iter().map(|f| (f.path.clone(), f.fixed.clone())).collect();
-    let touched: BTreeSet<FileId> = ws.sources.iter().filter(|(_, s)| s.disk_path.as_ref().is_some_and(|p| fixed.contains_key(p))).map(|(id, _)| id).collect();
+/// The validations that a set of fixes calls for, decided once from the fully fixed tree
+/// and then run on any version of it (unfixed, fixed, part fixed).
+pub struct Validator {
+    mode: Mode,
+    limit: Duration,
+    cwd: PathBuf,
+    nginx_bin: Option<PathBuf>,
+    fpm_bin: Option<PathBuf>,
+    build: NginxBuild,
+    fpm_build: fpm::FpmBuild,
+    /// Root nginx.conf and php-fpm.conf files to validate, by real path.
+    nginx_roots: BTreeSet<PathBuf>,
+    fpm_roots: BTreeSet<PathBuf>,
+    /// What will not be validated, and why.
+    pub skipped: Vec<String>,
+}
 
-    // What would run, and what must be refused, before anything runs.
-    let nginx_bin = binary(&opts.nginx, "nginx", "--nginx", |n| n == "nginx");
-    let build = match &nginx_bin {
-        Ok(bin) if ws.nginx.keys().any(|id| touched.contains(id)) => nginx::build_of(bin, limit)?,
-        _ => Default::default(),
-    };
-    let view = NginxView::build(ws);
-    // Fixed files a planned validation reads; any other fixed file cannot be validated.
-    let mut checked: BTreeSet<FileId> = BTreeSet::new();
-    let mut refusals = Vec::new();
-    let mut nginx_plans = Vec::new();
-    for &top in &view.tops {
-        let root = view.scope(top).origin;
-        if !ws.nginx_roots.contains(&root) || ws.source(root).disk_path.is_none() {
-            continue;
+impl Validator {
+    /// What validating the files `fixed` (real paths) of `ws` takes: the root configs that
+    /// read them. Refuses (before anything runs) configs that would make a validator read
+    /// or run files from outside the linted tree.
+    pub fn new(ws: &Workspace, fixed: &BTreeSet<PathBuf>, opts: &ValidateOptions) -> Result<Validator, ValidateError> {
+        let limit = process::timeout_from_env().map_err(ValidateError::Setting)?;
+        let mut v = Validator {
+            mode: opts.mode,
+            limit,
+            cwd: opts.cwd.clone(),
+            nginx_bin: None,
+            fpm_bin: None,
+            build: NginxBuild::default(),
+            fpm_build: fpm::FpmBuild::default(),
+            nginx_roots: BTreeSet::new(),
+            fpm_roots: BTreeSet::new(),
+            skipped: Vec::new(),
+        };
+        if opts.mode == Mode::Never {
+            v.skipped.push("validation turned off (--validate never)".into());
+            return Ok(v);
         }
-        let files: BTreeSet<FileId> = view.tree_of(top).iter().flat_map(|&s| view.scope(s).directives.iter().map(|p| p.file)).chain([root]).collect();
-        if files.is_disjoint(&touched) {
-            continue;
-        }
-        let plan = plan_nginx(ws, &view, top, &build);
-        refusals.extend(plan.refusals.iter().cloned());
-        refusals.extend(ws.findings.iter().filter(|f| f.code == "CFL002" && files.contains(&f.location.file)).cloned());
-        checked.extend(files);
-        nginx_plans.push(plan);
-    }
-    let fpm_bin = binary(&opts.php_fpm, "php-fpm", "--php-fpm", |n| n.starts_with("php-fpm"));
-    let fpm_system = match &fpm_bin {
-        Ok(bin) if ws.fpm.iter().any(|c| c.files.iter().any(|f| touched.contains(f))) => fpm::conf_dir_of(bin, limit)?,
-        _ => PathBuf::from("/etc/php/8.2/fpm"),
-    };
-    let mut fpm_plans = Vec::new();
-    for config in &ws.fpm {
-        if config.files.iter().all(|f| !touched.contains(f)) {
-            continue;
-        }
-        // Pools without their php-fpm.conf have no plan: their files stay unchecked.
-        if let (Some(unit), refused) = fpm::plan(ws, config, &fpm_system) {
-            refusals.extend(refused);
-            checked.extend(config.files.iter().copied());
-            fpm_plans.push((config, unit));
-        }
-    }
-    if !refusals.is_empty() {
-        refusals.sort_by_key(|f| (f.location, f.code.clone()));
-        refusals.dedup();
-        return Err(ValidateError::Refused { findings: refusals });
-    }
-    let unchecked: Vec<String> = touched.difference(&checked).map(|&f| unchecked_why(ws, f)).collect();
-    match opts.mode {
-        Mode::Always if !unchecked.is_empty() => return Err(ValidateError::Unavailable(unchecked.join("; "))),
-        _ => v.skipped.extend(unchecked),
-    }
+        let touched: BTreeSet<FileId> = ws.sources.iter().filter(|(_, s)| s.disk_path.as_ref().is_some_and(|p| fixed.contains(p))).map(|(id, _)| id).collect();
 
-    let unavailable = |v: &mut Validation, why: String| match opts.mode {
-        Mode::Always => Err(ValidateError::Unavailable(why)),
-        _ => {
-            v.skipped.push(why);
-            Ok(())
+        // What would run, and what must be refused, before anything runs.
+        let nginx_bin = binary(&opts.nginx, "nginx", "--nginx", |n| n == "nginx");
+        if let Ok(bin) = &nginx_bin {
+            if ws.nginx.keys().any(|id| touched.contains(id)) {
+                v.build = nginx::build_of(bin, limit)?;
+            }
         }
-    };
-    if !nginx_plans.is_empty() {
-        match &nginx_bin {
-            Err(why) => unavailable(&mut v, format!("{why}; the nginx configuration was not validated"))?,
-            Ok(bin) => {
-                for plan in &nginx_plans {
-                    match nginx::validate(ws, plan, &fixed, bin, &build, &opts.cwd, limit) {
-                        Ok(r) => v.ran.push(r),
-                        Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
-                        Err(e) => return Err(e),
-                    }
+        let view = NginxView::build(ws);
+        // Fixed files a planned validation reads; any other fixed file cannot be validated.
+        let mut checked: BTreeSet<FileId> = BTreeSet::new();
+        let mut refusals = Vec::new();
+        for &top in &view.tops {
+            let root = view.scope(top).origin;
+            let Some(path) = ws.nginx_roots.contains(&root).then(|| ws.source(root).disk_path.clone()).flatten() else { continue };
+            let files = files_of(&view, top);
+            if files.is_disjoint(&touched) {
+                continue;
+            }
+            refusals.extend(nginx_refusals(ws, &plan_nginx(ws, &view, top, &v.build), &files));
+            checked.extend(files);
+            v.nginx_roots.insert(path);
+        }
+        let fpm_bin = binary(&opts.php_fpm, "php-fpm", "--php-fpm", |n| n.starts_with("php-fpm"));
+        if let Ok(bin) = &fpm_bin {
+            if ws.fpm.iter().any(|c| c.files.iter().any(|f| touched.contains(f))) {
+                v.fpm_build = fpm::build_of(bin, limit)?;
+            }
+        }
+        for config in &ws.fpm {
+            if config.files.iter().all(|f| !touched.contains(f)) {
+                continue;
+            }
+            // Pools without their php-fpm.conf have no plan: their files stay unchecked.
+            if let (Some(_), refused) = fpm::plan(ws, config, &v.fpm_build) {
+                refusals.extend(refused);
+                checked.extend(config.files.iter().copied());
+                v.fpm_roots.extend(config.root.and_then(|r| ws.source(r).disk_path.clone()));
+            }
+        }
+        if !refusals.is_empty() {
+            refusals.sort_by_key(|f| (f.location, f.code.clone()));
+            refusals.dedup();
+            return Err(ValidateError::Refused { findings: refusals });
+        }
+        let unchecked: Vec<String> = touched.difference(&checked).map(|&f| unchecked_why(ws, f)).collect();
+        match opts.mode {
+            Mode::Always if !unchecked.is_empty() => return Err(ValidateError::Unavailable(unchecked.join("; "))),
+            _ => v.skipped.extend(unchecked),
+        }
+        for (roots, bin, what, slot) in [(&mut v.nginx_roots, nginx_bin, "nginx", &mut v.nginx_bin), (&mut v.fpm_roots, fpm_bin, "PHP-FPM", &mut v.fpm_bin)] {
+            match bin {
+                _ if roots.is_empty() => {}
+                Ok(bin) => *slot = Some(bin),
+                Err(why) if opts.mode == Mode::Always => return Err(ValidateError::Unavailable(why)),
+                Err(why) => {
+                    v.skipped.push(format!("{why}; the {what} configuration was not validated"));
+                    roots.clear();
                 }
             }
         }
+        Ok(v)
     }
-    if !fpm_plans.is_empty() {
-        match &fpm_bin {
-            Err(why) => unavailable(&mut v, format!("{why}; the PHP-FPM configuration was not validated"))?,
-            Ok(bin) => {
-                for (config, unit) in &fpm_plans {
-                    match fpm::validate(ws, config, unit, &fixed, bin, &opts.cwd, limit) {
-                        Ok(r) => v.ran.push(r),
-                        Err(ValidateError::Unavailable(why)) => unavailable(&mut v, why)?,
-                        Err(e) => return Err(e),
-                    }
+
+    /// Whether anything will run.
+    pub fn is_empty(&self) -> bool {
+        self.nginx_roots.is_empty() && self.fpm_roots.is_empty()
+    }
+
+    /// Run every planned validation (or those of the roots in `only`) on the tree `ws`,
+    /// with `contents` (by real path) instead of what the disk holds.
+    pub fn run(&self, ws: &Workspace, contents: &HashMap<PathBuf, Vec<u8>>, only: Option<&BTreeSet<PathBuf>>) -> Result<Validation, ValidateError> {
+        let wanted = |p: &PathBuf| only.is_none_or(|o| o.contains(p));
+        // Everything that will run is planned (and refused) before anything runs.
+        let mut nginx_jobs = Vec::new();
+        if let Some(bin) = &self.nginx_bin {
+            let view = NginxView::build(ws);
+            for &top in &view.tops {
+                let root = view.scope(top).origin;
+                let Some(path) = ws.source(root).disk_path.clone().filter(|p| ws.nginx_roots.contains(&root) && self.nginx_roots.contains(p) && wanted(p)) else { continue };
+                let plan = plan_nginx(ws, &view, top, &self.build);
+                let refused = nginx_refusals(ws, &plan, &files_of(&view, top));
+                if !refused.is_empty() {
+                    return Err(ValidateError::Refused { findings: refused });
                 }
+                nginx_jobs.push((path, plan, bin));
             }
         }
+        let mut fpm_jobs = Vec::new();
+        if let Some(bin) = &self.fpm_bin {
+            for config in &ws.fpm {
+                let Some(path) = config.root.and_then(|r| ws.source(r).disk_path.clone()).filter(|p| self.fpm_roots.contains(p) && wanted(p)) else { continue };
+                let (Some(units), refused) = fpm::plan(ws, config, &self.fpm_build) else { continue };
+                if !refused.is_empty() {
+                    return Err(ValidateError::Refused { findings: refused });
+                }
+                fpm_jobs.push((path, config, units, bin));
+            }
+        }
+        // The validators wait on their processes most of the time: run them side by side.
+        use rayon::prelude::*;
+        type Runs = Vec<(PathBuf, Result<Checked, ValidateError>)>;
+        let (nginx_runs, fpm_runs): (Runs, Runs) = rayon::join(
+            || nginx_jobs.par_iter().map(|(path, plan, bin)| (path.clone(), nginx::validate(ws, plan, contents, bin, &self.build, &self.cwd, self.limit))).collect(),
+            || fpm_jobs.par_iter().map(|(path, config, units, bin)| (path.clone(), fpm::validate(ws, config, units, contents, bin, &self.fpm_build, &self.cwd, self.limit))).collect(),
+        );
+        let mut v = Validation::default();
+        for (path, result) in nginx_runs.into_iter().chain(fpm_runs) {
+            match result {
+                Ok(r) => v.ran.push(Checked { root: path, ..r }),
+                Err(ValidateError::Unavailable(why)) if self.mode != Mode::Always => v.skipped.push(why),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(v)
     }
-    Ok(v)
+}
+
+/// The files one nginx root reads.
+fn files_of(view: &NginxView, top: ScopeId) -> BTreeSet<FileId> {
+    let root = view.scope(top).origin;
+    view.tree_of(top).iter().flat_map(|&s| view.scope(s).directives.iter().map(|p| p.file)).chain([root]).collect()
+}
+
+/// Why `plan` may not run: its own refusals and the tree's includes that leave it.
+fn nginx_refusals(ws: &Workspace, plan: &NginxPlan, files: &BTreeSet<FileId>) -> Vec<Finding> {
+    let mut refused = plan.refusals.clone();
+    refused.extend(ws.findings.iter().filter(|f| f.code == "CFL002" && files.contains(&f.location.file)).cloned());
+    refused
+}
+
+/// The result of one validator run: `raw` is its output as printed (staged and live
+/// paths), `unmask` turns the copy's own stand-ins (listen sockets) back into the user's
+/// words.
+fn checked(stage: &Stage, ran: Ran, label: String, raw: &str, success: bool, cwd: &Path, unmask: &dyn Fn(&str) -> String) -> Checked {
+    let mut found: Vec<Problem> = problems::errors(raw)
+        .into_iter()
+        .map(|e| Problem { message: stage.map_output(&unmask(&e.message), cwd), at: e.at.and_then(|(p, line)| Some((stage.local_of(Path::new(&p))?, line))) })
+        .collect();
+    if success {
+        found.clear();
+    } else if found.is_empty() {
+        let last = ran.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("it failed without saying why").trim().to_string();
+        found.push(Problem { message: last, at: None });
+    }
+    Checked { root: PathBuf::new(), ran, label, problems: found }
 }
 
 /// Why a fixed file is read by no validation.

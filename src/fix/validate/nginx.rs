@@ -11,10 +11,10 @@ use super::accounts;
 use super::dummies::Dummies;
 use super::process::{self, RunError};
 use super::sandbox::{self, Run, Sandbox};
-use super::{run_error, Isolation, Ran, ValidateError};
+use super::{checked, run_error, Checked, Isolation, Ran, ValidateError};
 use crate::fix::stage::Stage;
 use crate::nginx::ast::{Item, Word};
-use crate::rules::builtin::validation::{absolute, host_of, written_path, NginxBuild, NginxPlan, UPSTREAM_PASSES};
+use crate::rules::builtin::validation::{absolute, host_of, written_path, DummyKind, NginxBuild, NginxPlan, UPSTREAM_PASSES};
 use crate::workspace::paths::display_path;
 use crate::workspace::{Context, Workspace};
 
@@ -54,26 +54,32 @@ pub fn build_of(binary: &Path, limit: Duration) -> Result<NginxBuild, ValidateEr
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &NginxBuild, cwd: &Path, limit: Duration) -> Result<Ran, ValidateError> {
+pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u8>>, binary: &Path, build: &NginxBuild, cwd: &Path, limit: Duration) -> Result<Checked, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
     let stage = Stage::new(&plan.units, fixed).map_err(io)?;
     let conf = &plan.units[0];
     let root_name = ws.source(plan.root).disk_path.as_ref().and_then(|p| p.file_name()).map(PathBuf::from).unwrap_or_else(|| "nginx.conf".into());
     let dummies = Dummies::new(stage.path().join("stand-ins"));
     let mut substitutions = Vec::new();
-    // Stand-ins outside the staged directories, by live path.
+    // Stand-ins outside the staged directories, by live path. One file may be loaded as
+    // several kinds (a certificate and its key in one .pem): its stand-in holds them all.
     let mut outside: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut wanted: BTreeMap<(&PathBuf, Option<&PathBuf>), BTreeSet<DummyKind>> = BTreeMap::new();
     for d in &plan.dummies {
-        let prepared = dummies.get(d.kind).map_err(ValidateError::Unavailable)?;
-        match d.local.as_ref().and_then(|l| stage.staged_of_local(l)) {
+        wanted.entry((&d.system, d.local.as_ref())).or_default().insert(d.kind);
+    }
+    for ((system, local), kinds) in wanted {
+        let prepared = dummies.get(&kinds).map_err(ValidateError::Unavailable)?;
+        let what = super::dummies::describe(&kinds);
+        match local.and_then(|l| stage.staged_of_local(l)) {
             Some(staged) => {
                 std::fs::create_dir_all(staged.parent().unwrap_or(stage.path())).map_err(io)?;
                 std::fs::copy(&prepared, &staged).map_err(io)?;
-                substitutions.push(format!("throw-away {:?} for {} (absent from the tree)", d.kind, display_path(d.local.as_ref().expect("some"), cwd)).to_lowercase());
+                substitutions.push(format!("throw-away {what} for {} (absent from the tree)", display_path(local.expect("some"), cwd)));
             }
             None => {
-                substitutions.push(format!("throw-away {:?} for {} (not read)", d.kind, d.system.display()).to_lowercase());
-                outside.insert(d.system.clone(), prepared);
+                substitutions.push(format!("throw-away {what} for {} (not read)", system.display()));
+                outside.insert(system.clone(), prepared);
             }
         }
     }
@@ -100,22 +106,17 @@ pub fn validate(ws: &Workspace, plan: &NginxPlan, fixed: &HashMap<PathBuf, Vec<u
     let ran = |isolation, output: String| Ran { validator: binary.display().to_string(), config: shown.clone(), isolation, substitutions: substitutions.clone(), output };
     match sandbox::run(&sb, &scratch, &cmd, limit) {
         Run::Ran(out) => {
-            let output = stage.map_output(&String::from_utf8_lossy(&out.stderr), cwd);
-            match out.status.success() {
-                true => {
-                    let mut r = ran(Isolation::Namespace, output);
-                    r.substitutions.extend(accounts.note);
-                    Ok(r)
-                }
-                false => Err(ValidateError::Failed { validator: format!("{} -t ({})", binary.display(), shown), output }),
-            }
+            let raw = String::from_utf8_lossy(&out.stderr).into_owned();
+            let mut r = ran(Isolation::Namespace, stage.map_output(&raw, cwd));
+            r.substitutions.extend(accounts.note);
+            Ok(checked(&stage, r, format!("{} -t ({shown})", binary.display()), &raw, out.status.success(), cwd, &|m| m.to_string()))
         }
         Run::TimedOut => Err(run_error(RunError::TimedOut, format!("{} -t ({shown})", binary.display()), limit)),
         Run::NoNamespace(why) => {
-            let mut r = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why, limit)?;
-            r.substitutions.extend(substitutions);
-            r.isolation = Isolation::RewrittenCopy { why };
-            Ok(r)
+            let mut c = fallback(ws, plan, &stage, &outside, binary, build, cwd, &shown, &why, limit)?;
+            c.ran.substitutions.extend(substitutions);
+            c.ran.isolation = Isolation::RewrittenCopy { why };
+            Ok(c)
         }
     }
 }
@@ -135,7 +136,7 @@ fn accounts_of(ws: &Workspace, plan: &NginxPlan) -> (BTreeSet<String>, BTreeSet<
 /// Without namespaces: the copy's pid, logs, temp paths and sockets point into the stage,
 /// paths into the live conf directory point at the copy, and upstream names at 127.0.0.1.
 #[allow(clippy::too_many_arguments)]
-fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str, limit: Duration) -> Result<Ran, ValidateError> {
+fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<PathBuf, PathBuf>, binary: &Path, build: &NginxBuild, cwd: &Path, shown: &str, no_ns: &str, limit: Duration) -> Result<Checked, ValidateError> {
     let io = |e: std::io::Error| ValidateError::Unavailable(format!("cannot stage the nginx configuration: {e}"));
     stage.repoint_system_links().map_err(io)?;
     let work = stage.path().join("w");
@@ -159,16 +160,14 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
     // `unix:<stage>/w/l-1` → the address the user wrote.
     let mut sockets: Vec<(&String, &String)> = rw.sockets.iter().collect();
     sockets.sort_by_key(|(_, sock)| std::cmp::Reverse(sock.len()));
-    let output = sockets.into_iter().fold(String::from_utf8_lossy(&out.stderr).into_owned(), |o, (addr, sock)| o.replace(sock.as_str(), addr));
-    let output = stage.map_output(&output, cwd);
-    let ran = Ran { validator: binary.display().to_string(), config: shown.to_string(), isolation: Isolation::RewrittenCopy { why: String::new() }, substitutions: Vec::new(), output: output.clone() };
-    if out.status.success() {
-        return Ok(ran);
-    }
-    if environmental(&output) {
+    let unmask = |text: &str| sockets.iter().fold(text.to_string(), |o, (addr, sock)| o.replace(sock.as_str(), addr));
+    let raw = String::from_utf8_lossy(&out.stderr).into_owned();
+    let output = stage.map_output(&unmask(&raw), cwd);
+    if !out.status.success() && environmental(&output) {
         return Err(ValidateError::Unavailable(format!("{} -t could not check {shown} without a namespace ({no_ns}):\n{output}", binary.display())));
     }
-    Err(ValidateError::Failed { validator: format!("{} -t ({shown}, rewritten copy)", binary.display()), output })
+    let ran = Ran { validator: binary.display().to_string(), config: shown.to_string(), isolation: Isolation::RewrittenCopy { why: String::new() }, substitutions: Vec::new(), output };
+    Ok(checked(stage, ran, format!("{} -t ({shown}, rewritten copy)", binary.display()), &raw, out.status.success(), cwd, &unmask))
 }
 
 /// Errors that come from running unprivileged outside a namespace, not from the config: a

@@ -63,6 +63,10 @@ pub fn run(sb: &Sandbox, scratch: &Path, cmd: &[OsString], limit: Duration) -> R
         c.args(["--map-root-user", "--map-auto"]);
     }
     c.args(["--mount", "--net", "--fork", "--", "sh", "-c", &script, "sh"]).args(cmd);
+    // The staged php.ini and conf.d/, not ones the caller's environment names.
+    for v in super::fpm::INI_ENV {
+        c.env_remove(v);
+    }
     let mut out = match process::output(&mut c, limit) {
         Ok(out) => out,
         Err(RunError::TimedOut) => return Run::TimedOut,

@@ -63,8 +63,31 @@ pub enum DummyKind {
     Certificate,
     Key,
     DhParam,
+    /// `ssl_crl`: nginx loads certificates and CRLs from the file and wants at least one.
+    Crl,
     TicketKey,
     Password,
+    /// `ssl_stapling_file`: a DER OCSP response.
+    OcspResponse,
+}
+
+impl DummyKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DummyKind::Certificate => "certificate",
+            DummyKind::Key => "key",
+            DummyKind::DhParam => "dh parameters",
+            DummyKind::Crl => "revocation list",
+            DummyKind::TicketKey => "ticket key",
+            DummyKind::Password => "password",
+            DummyKind::OcspResponse => "ocsp response",
+        }
+    }
+
+    /// A PEM block: several of them can share one file (a certificate and its key).
+    pub fn is_pem(self) -> bool {
+        matches!(self, DummyKind::Certificate | DummyKind::Key | DummyKind::DhParam | DummyKind::Crl)
+    }
 }
 
 /// A file `nginx -t` loads that is absent, or lives outside the tree: a throw-away one
@@ -96,27 +119,51 @@ pub struct NginxPlan {
 }
 
 /// Directives naming a file nginx -t loads (relative to the conf directory), and what a
-/// stand-in for it holds; `None`: no stand-in is possible.
+/// stand-in for it holds. (`auth_basic_user_file` is read per request, not by nginx -t.)
 pub fn loaded_file(name: &str) -> Option<Option<DummyKind>> {
     let kind = match name {
-        "ssl_certificate" | "ssl_trusted_certificate" | "ssl_client_certificate" => Some(DummyKind::Certificate),
-        "ssl_certificate_key" => Some(DummyKind::Key),
-        "ssl_dhparam" => Some(DummyKind::DhParam),
-        "ssl_session_ticket_key" => Some(DummyKind::TicketKey),
-        "ssl_password_file" => Some(DummyKind::Password),
-        "ssl_crl" | "ssl_stapling_file" => None,
+        "ssl_certificate" | "ssl_trusted_certificate" | "ssl_client_certificate" | "lua_ssl_trusted_certificate" => DummyKind::Certificate,
+        "ssl_certificate_key" => DummyKind::Key,
+        "ssl_dhparam" => DummyKind::DhParam,
+        "ssl_crl" => DummyKind::Crl,
+        "ssl_session_ticket_key" => DummyKind::TicketKey,
+        "ssl_password_file" => DummyKind::Password,
+        "ssl_stapling_file" => DummyKind::OcspResponse,
         _ => {
             let rest = ["proxy_", "grpc_", "uwsgi_"].iter().find_map(|p| name.strip_prefix(p))?;
-            return match rest {
-                "ssl_certificate" | "ssl_trusted_certificate" => Some(Some(DummyKind::Certificate)),
-                "ssl_certificate_key" => Some(Some(DummyKind::Key)),
-                "ssl_password_file" => Some(Some(DummyKind::Password)),
-                "ssl_crl" => Some(None),
-                _ => None,
-            };
+            match rest {
+                "ssl_certificate" | "ssl_trusted_certificate" => DummyKind::Certificate,
+                "ssl_certificate_key" => DummyKind::Key,
+                "ssl_password_file" => DummyKind::Password,
+                "ssl_crl" => DummyKind::Crl,
+                _ => return None,
+            }
         }
     };
-    Some(kind)
+    Some(Some(kind))
+}
+
+/// Directives that make nginx -t read a file no stand-in can be made for (a GeoIP
+/// database, a stylesheet): the file must be in the tree. The index of the file argument
+/// (`None`: the last one).
+fn read_without_stand_in(name: &str) -> Option<Option<usize>> {
+    match name {
+        "geoip_country" | "geoip_city" | "geoip_org" | "xslt_stylesheet" | "xml_entities" => Some(Some(0)),
+        "js_import" | "js_include" | "js_preload_object" => Some(None),
+        _ => None,
+    }
+}
+
+/// `ssl_conf_command` names (OpenSSL's SSL_CONF file commands) that load a file or a
+/// directory of them.
+fn conf_command_reads(command: &str) -> bool {
+    let c = command.to_ascii_lowercase();
+    c.ends_with("file") || c.ends_with("path") || c.ends_with("store") || ["certificate", "privatekey", "dhparameters"].contains(&c.as_str())
+}
+
+/// Lua that runs while nginx -t reads the configuration (not per request or per worker).
+fn runs_lua_at_load(name: &str) -> bool {
+    name.starts_with("init_by_lua")
 }
 
 fn runs_perl(name: &str) -> bool {
@@ -129,7 +176,14 @@ fn loads_lua(name: &str) -> bool {
 
 /// The directives [`NginxPlan::directive`] may refuse.
 fn refusable(name: &str) -> bool {
-    name == "load_module" || runs_perl(name) || loads_lua(name) || loaded_file(name).is_some()
+    name == "load_module"
+        || name == "ssl_engine"
+        || name.ends_with("ssl_conf_command")
+        || runs_perl(name)
+        || loads_lua(name)
+        || runs_lua_at_load(name)
+        || loaded_file(name).is_some()
+        || read_without_stand_in(name).is_some()
 }
 
 /// Directives whose first argument is a path nginx -t creates or opens for writing.
@@ -240,8 +294,25 @@ impl NginxPlan {
         let at = p.arg_location(0);
         if name == "load_module" {
             self.load_module(arg, at, build);
+        } else if name == "ssl_engine" {
+            self.refuse(at, format!("ssl_engine {arg} loads an OpenSSL engine (code from outside nginx) while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
+        } else if name.ends_with("ssl_conf_command") {
+            if conf_command_reads(arg) {
+                let file = p.arg(1).unwrap_or("");
+                self.refuse(at, format!("{name} {arg} makes nginx -t read {file}, which no stand-in can replace"), "leave file commands out of ssl_conf_command and use the ssl_* directives, whose files get stand-ins");
+            }
         } else if runs_perl(name) {
             self.refuse(at, format!("`{name}` runs Perl code while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
+        } else if runs_lua_at_load(name) {
+            self.refuse(at, format!("`{name}` runs Lua code while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
+        } else if let Some(index) = read_without_stand_in(name) {
+            let i = index.unwrap_or(p.directive.args.len().saturating_sub(1));
+            if let Some(file) = p.arg(i) {
+                self.loaded(ws, file, p.arg_location(i), None, conf);
+            }
+            if name.starts_with("js_") {
+                self.refuse(at, format!("`{name}` loads JavaScript while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
+            }
         } else if loads_lua(name) {
             let path = absolute(arg, &build.prefix);
             if !matches!(ws.confinement.locate(&path), Located::Inside(_)) {
@@ -290,8 +361,11 @@ impl NginxPlan {
     }
 
     fn loaded(&mut self, ws: &Workspace, arg: &str, at: Location, kind: Option<DummyKind>, conf: &Unit) {
+        if arg.starts_with("engine:") {
+            return self.refuse(at, format!("{arg} loads an OpenSSL engine (code from outside nginx) while nginx -t reads the configuration"), "validate with --validate never, or on a throw-away machine");
+        }
         // Loaded at run time from variables, or from the config itself.
-        if arg.contains('$') || arg.starts_with("data:") || arg.starts_with("engine:") {
+        if arg.contains('$') || arg.starts_with("data:") {
             return;
         }
         let relative = !arg.starts_with('/');
