@@ -84,7 +84,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             out.push(
                 cx.finding(at(culprit), format!("[pool {name}] pm.min_spare_servers({min}) and pm.max_spare_servers({max}) cannot be greater than pm.max_children({children}): PHP-FPM refuses to start"))
                     .with_related(children_s.value_location(), "pm.max_children")
-                    .with_fix(edit::fix(Applicability::Safe, format!("clamp the spare servers to pm.max_children ({children})"), edits)),
+                    .with_fix(edit::fix(Applicability::Unsafe, format!("clamp the spare servers to pm.max_children ({children})"), edits)),
             );
             continue;
         }
@@ -98,7 +98,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                 let good = min + (max - min) / 2;
                 out.push(
                     cx.finding(start_s.value_location(), format!("[pool {name}] pm.start_servers({start}) must not be less than pm.min_spare_servers({min}) and not greater than pm.max_spare_servers({max}): PHP-FPM refuses to start"))
-                        .with_fix(edit::fix(Applicability::Safe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location(), content: good.to_string() }])),
+                        .with_fix(edit::fix(Applicability::Unsafe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location(), content: good.to_string() }])),
                 );
                 continue;
             }

@@ -1,0 +1,52 @@
+//! One mistake, one finding. A rule marked `slip = true` reports a value that does not
+//! mean what it says (`fastcgi_read_timeout 300ms`, PHP-FPM's `500ms` read as 500 s). Other
+//! rules that read that value would report its consequences as findings of their own; they
+//! are folded into the slip's finding instead: it takes the highest severity among them and
+//! names them, so nothing is lost and the user fixes one thing.
+
+use crate::finding::{Finding, Location};
+
+/// Does `at` point at the slipped value (the value itself or a part of it)? A finding at
+/// the whole line or block holding it is about something else (a duplicate, the block).
+fn cites(at: Location, slip: Location) -> bool {
+    at.file == slip.file && slip.span.start <= at.span.start && at.span.end <= slip.span.end
+}
+
+pub fn fold(findings: &mut Vec<Finding>, is_slip: impl Fn(&str) -> bool) {
+    let slips: Vec<usize> = (0..findings.len()).filter(|&i| is_slip(&findings[i].code)).collect();
+    if slips.is_empty() {
+        return;
+    }
+    let mut absorbed = vec![false; findings.len()];
+    for &s in &slips {
+        let at = findings[s].location;
+        let code = findings[s].code.clone();
+        let folded: Vec<usize> = (0..findings.len())
+            .filter(|&i| !absorbed[i] && findings[i].code != code && !is_slip(&findings[i].code))
+            .filter(|&i| cites(findings[i].location, at) || findings[i].related.iter().any(|r| cites(r.location, at)))
+            .collect();
+        if folded.is_empty() {
+            continue;
+        }
+        let mut codes: Vec<String> = folded.iter().map(|&i| findings[i].code.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let severity = folded.iter().map(|&i| findings[i].severity).max().into_iter().chain([findings[s].severity]).max().unwrap_or(findings[s].severity);
+        for &i in &folded {
+            absorbed[i] = true;
+        }
+        let slip = &mut findings[s];
+        slip.severity = severity;
+        let note = format!("this value also trips {}; fix the slip first, they are not reported separately", codes.join(", "));
+        slip.help = Some(match slip.help.take() {
+            Some(h) => format!("{h}\n{note}"),
+            None => note,
+        });
+        slip.folded.extend(codes);
+    }
+    let mut i = 0;
+    findings.retain(|_| {
+        i += 1;
+        !absorbed[i - 1]
+    });
+}
