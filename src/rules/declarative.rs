@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use super::context::RuleContext;
 use super::meta::{CheckSpec, FixKind, ScopeKind, ValueKind, When};
 use super::options::OptionValue;
-use crate::effective::fpm::PoolView;
+use crate::effective::fpm::{misspelling, PoolView};
+use crate::fpm::directives::Place;
 use crate::fpm::numbers::fpm_time;
 use crate::effective::nginx::{Placed, ScopeId};
 use crate::effective::values::{parse_size, parse_time, TimeKind};
@@ -204,7 +205,7 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let applicability = applicability(cx.rule.fix).unwrap_or(Applicability::Safe);
     // Each target: the setting (if set), where a missing one is reported, and its pool
     // (none for `[global]`).
-    let targets: Vec<(Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>)> = if global {
+    let targets: Vec<(Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>, Option<&[crate::fpm::resolve::Setting]>)> = if global {
         cx.ws
             .fpm
             .iter()
@@ -213,14 +214,14 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));
                 let header = global_header(cx, c).unwrap_or(at);
-                Some((setting, header, None))
+                Some((setting, header, None, Some(c.global.as_slice())))
             })
             .collect()
     } else {
         let scalar = crate::effective::fpm::Scalar::resolve(name);
-        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (p.get(scalar), p.pool.header, Some(p))).collect()
+        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (p.get(scalar), p.pool.header, Some(p), None)).collect()
     };
-    for (setting, header, pool) in targets {
+    for (setting, header, pool, global_settings) in targets {
         if setting.is_some_and(|s| s.value.is_deferred()) {
             continue;
         }
@@ -240,6 +241,16 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         let scope = pool.as_ref().map_or_else(|| "[global]".to_string(), |p| format!("pool `{}`", p.name()));
         let at = setting.map_or(header, |s| s.value_location());
         let mut f = cx.finding(at, render(check.message.as_deref(), name, shown, &scope, &limit_text));
+        // Unset because misspelled: the typo's finding (FPM002) says it, and takes this one in.
+        if setting.is_none() {
+            let typo = match &pool {
+                Some(p) => p.misspelled(name),
+                None => global_settings.and_then(|g| misspelling(g, name, Place::Global)),
+            };
+            if let Some(t) = typo {
+                f = f.with_related(t.name_location(), format!("`{}` is refused here; `{name}` was probably meant", t.name));
+            }
+        }
         if let Some(v) = fix_text(cx, check) {
             let edit = match setting {
                 Some(s) => crate::finding::Edit { location: s.value_location(), content: v.clone() },

@@ -156,8 +156,9 @@ impl RuleMeta {
             FixKind::None => "none",
         };
         let d = &self.docs;
+        let slip = if self.slip { "\n- One mistake, one finding: other rules' findings on a value it reports are folded into its finding" } else { "" };
         format!(
-            "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}\n\n\
+            "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}{slip}\n\n\
              ## What it finds\n\n{what}\n\n## Why it breaks\n\n{why}\n\nLog line:\n\n```text\n{log}\n```\n\n\
              What the user sees: {status}\n\n## Example\n\n```{lang}\n{example}\n```\n\n## Fix\n\n{fixdoc}\n\n\
              ## Options\n\n{options}\n\n## Suppression\n\n`{comment} conflint: ignore[{code}] reason` on the line or the line above.\n",

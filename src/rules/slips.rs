@@ -37,9 +37,10 @@ pub fn fold(findings: &mut Vec<Finding>, is_slip: impl Fn(&str) -> bool) {
         }
         let slip = &mut findings[s];
         slip.severity = severity;
-        let note = format!("this value also trips {}; fix the slip first, they are not reported separately", codes.join(", "));
+        let note = format!("the same mistake also trips {}, not reported separately", codes.join(", "));
         slip.help = Some(match slip.help.take() {
-            Some(h) => format!("{h}\n{note}"),
+            Some(h) if h.ends_with(['?', '.']) => format!("{h} The{}.", &note[3..]),
+            Some(h) => format!("{h}; {note}"),
             None => note,
         });
         slip.folded.extend(codes);

@@ -100,6 +100,10 @@ pub fn request_terminate_timeout_unset(cx: &RuleContext, out: &mut Vec<Finding>)
             at,
             format!("pool `{}` never ends a stuck request (request_terminate_timeout is {shown}): I/O-bound scripts pin workers until the pool is exhausted", pool.name()),
         );
+        // Unset because misspelled: the typo's finding (FPM002) takes this one in.
+        if let Some(t) = setting.is_none().then(|| pool.misspelled("request_terminate_timeout")).flatten() {
+            f = f.with_related(t.name_location(), format!("`{}` is refused here; `request_terminate_timeout` was probably meant", t.name));
+        }
         // The read timeouts of the locations passing to this pool.
         let mut reads: Vec<Option<Millis>> = join
             .sites
