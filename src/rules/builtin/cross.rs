@@ -53,7 +53,13 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         );
         for l in join.listeners.iter().take(5) {
-            f = f.with_related(l.listen.value_location(), format!("{} listens on {}", l.describe(cx.ws), l.listen.value.text));
+            // As nginx would write it, but a pool on every address as PHP-FPM does.
+            let shown = match &l.addr {
+                Addr::Tcp { host: Host::Any, .. } => l.listen.value.text.to_string(),
+                Addr::Tcp { host: Host::Ip(ip), .. } if ip.is_unspecified() => l.listen.value.text.to_string(),
+                a => nginx_spelling(a),
+            };
+            f = f.with_related(l.listen.value_location(), format!("{} listens on {shown}", l.describe(cx.ws)));
         }
         let mut distinct: Vec<&Addr> = join.listeners.iter().map(|l| &l.addr).collect();
         distinct.dedup();
