@@ -73,6 +73,20 @@ fn consequence(name: &str, lost: &[String], spelled: &[String]) -> String {
     }
 }
 
+/// A level that sets `name` over a parent level that sets it too.
+struct Override<'w> {
+    scope: ScopeId,
+    /// The level's first entry of `name`.
+    first: Placed<'w>,
+    parent_level: ScopeId,
+    /// The parent's entries, and those of them the level loses.
+    parent: Vec<Placed<'w>>,
+    dropped: Vec<Dropped<'w>>,
+    /// The keys the level sets itself.
+    own: HashSet<String>,
+    name: &'static str,
+}
+
 /// A parent entry and the keys of it the child does not set.
 pub(crate) struct Dropped<'w> {
     entry: Placed<'w>,
@@ -111,18 +125,19 @@ pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>
             if dropped.is_empty() || !seen.insert(first.location()) {
                 continue;
             }
-            out.push(finding(cx, s, first, plevel, &parent_entries, &dropped, &own, name));
+            out.push(finding(cx, &Override { scope: s, first, parent_level: plevel, parent: parent_entries, dropped, own, name }));
         }
     }
 }
 register!(array_directive_overrides_parent);
 
-fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, parent: &[Placed], dropped: &[Dropped], own: &HashSet<String>, name: &str) -> Finding {
+fn finding(cx: &RuleContext, o: &Override) -> Finding {
     let view = cx.nginx();
+    let name = o.name;
     let mut lost: Vec<String> = Vec::new();
     // The names as the parent spells them (`X-Forwarded-For`), once each.
     let mut spelled: Vec<String> = Vec::new();
-    for d in dropped {
+    for d in &o.dropped {
         for k in &d.lost {
             if !lost.contains(k) {
                 lost.push(k.clone());
@@ -135,25 +150,22 @@ fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, parent:
         }
     }
     let mut f = cx.finding(
-        first.location(),
-        format!("this {name} in {} replaces the {name} entries of {}: {}", view.describe(s), view.describe(plevel), consequence(name, &lost, &spelled)),
+        o.first.location(),
+        format!("this {name} in {} replaces the {name} entries of {}: {}", view.describe(o.scope), view.describe(o.parent_level), consequence(name, &lost, &spelled)),
     );
-    for d in dropped {
+    for d in &o.dropped {
         let shown: Vec<&str> = d.entry.directive.args.iter().take(2).map(|a| a.value.as_str()).collect();
         f = f.with_related(d.entry.location(), format!("dropped here: {name} {}", shown.join(" ")));
     }
     f = f.with_help(format!(
         "nginx never merges {name}: a level that sets one drops every one it would inherit; repeat the parent's entries (or its include) here"
     ));
-    if let Some(fx) = repeat_fix(cx, s, first, plevel, parent, dropped, own) {
+    if let Some(fx) = repeat_fix(cx, o) {
         f = f.with_fix(fx);
     }
     f
 }
 
-/// Lines that repeat the parent's dropped entries: its `include` for entries that came from
-/// an included file holding nothing else, the directive itself otherwise; inserted before
-/// the child's first entry (or before the include that brought it), in the child's own file.
 /// Whether all the `include` at `file` brings, through nested includes too, is `name`
 /// entries. Only then is repeating the include the same as repeating the entries: other
 /// directives may not be allowed in the child (`server_tokens`, `ssl_*` in a location), and
@@ -242,11 +254,13 @@ pub(crate) fn inherited_for_addition(cx: &RuleContext, scope: ScopeId, name: &st
     Some(repeat_lines(cx, level, &entries, &all, &own))
 }
 
-fn repeat_fix(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, parent: &[Placed], dropped: &[Dropped], own: &HashSet<String>) -> Option<crate::finding::Fix> {
+/// The lost entries written again (see [`repeat_lines`]) before the child's first entry (or
+/// before the include that brought it), in the child's own file.
+fn repeat_fix(cx: &RuleContext, o: &Override) -> Option<crate::finding::Fix> {
     let view = cx.nginx();
-    let lines = repeat_lines(cx, plevel, parent, dropped, own);
-    let own_file = view.own_file(s);
-    let anchor = if first.file == own_file { first } else { view.include_bringing(cx.ws, s, first.file)? };
+    let lines = repeat_lines(cx, o.parent_level, &o.parent, &o.dropped, &o.own);
+    let own_file = view.own_file(o.scope);
+    let anchor = if o.first.file == own_file { o.first } else { view.include_bringing(cx.ws, o.scope, o.first.file)? };
     let src = cx.ws.source(anchor.file);
     Some(edit::fix(
         Applicability::Unsafe,

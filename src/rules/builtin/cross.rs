@@ -278,10 +278,11 @@ pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
         }
         let Some(&(ip, first)) = literal.first() else { continue };
-        let other = if ip == "127.0.0.1" { "[::1]" } else { "127.0.0.1" };
+        // getaddrinfo puts ::1 first when /etc/hosts lists it.
+        let bound = if ip == "127.0.0.1" { "[::1] on hosts whose /etc/hosts lists both, such as Debian's" } else { "127.0.0.1 on hosts whose /etc/hosts gives localhost no ::1" };
         let mut f = cx.finding(
             l.listen.value_location(),
-            format!("{} listens on `localhost`, and PHP-FPM binds only the first address the resolver returns ({other} on hosts whose /etc/hosts lists both, such as Debian's), while nginx connects to {ip}: there every request gets 502 Bad Gateway (`connect() failed (111: Connection refused)`)", l.describe(cx.ws)),
+            format!("{} listens on `localhost`, and PHP-FPM binds only the first address the resolver returns ({bound}), while nginx connects to {ip}: there every request gets 502 Bad Gateway (`connect() failed (111: Connection refused)`)", l.describe(cx.ws)),
         )
         .with_related(first.arg_location(0), format!("nginx connects to {ip} here"));
         // One address for every site: listen exactly there.
