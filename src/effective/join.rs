@@ -54,7 +54,7 @@ pub struct Join<'w> {
     pub listeners: Vec<Listener<'w>>,
     pub sites: Vec<PassSite<'w>>,
     /// Some pool's `listen` comes from the environment or a template (`${PHP_LISTEN}`,
-    /// `{{ listen }}`): it may be where any `fastcgi_pass` goes.
+    /// `{{ listen }}`, `%domain%`): it may be where any `fastcgi_pass` goes.
     pub unknown_listen: bool,
 }
 
@@ -65,7 +65,7 @@ impl<'w> Join<'w> {
             .into_iter()
             .filter_map(|pool| {
                 let listen = pool.get(crate::pool_key!("listen"))?;
-                if listen.value.is_deferred() {
+                if listen.value.is_deferred() || super::placeholder::placeholder(&listen.value.text).is_some() {
                     unknown_listen = true;
                     return None;
                 }
