@@ -161,7 +161,13 @@ fn every_rules_fix_is_declared_as_the_definition_requires_and_is_what_it_makes()
     for (rule, (_, change)) in rules.iter().zip(FIXES) {
         let want = required(*change);
         if rule.fix != want {
-            problems.push(format!("{}: rules/{}.toml declares fix = {:?}, the definition requires {want:?} ({change:?})", rule.code, rule.code, rule.fix));
+            let why = match change {
+                Change::Nothing => "it keeps what the server does".to_string(),
+                Change::RefusedToMeant => "it turns a refused config into what it plainly means".to_string(),
+                Change::Runtime(what) => format!("it changes {what}"),
+                Change::NoFix => "it has no fix".to_string(),
+            };
+            problems.push(format!("{}: rules/{}.toml declares fix = {:?}, the definition requires {want:?}: {why}", rule.code, rule.code, rule.fix));
         }
         let made = produced.get(&rule.code).map(Vec::as_slice).unwrap_or_default();
         let as_declared = |a: &Applicability| matches!((a, rule.fix), (Applicability::Safe, FixKind::Safe) | (Applicability::Unsafe, FixKind::Unsafe));

@@ -9,6 +9,7 @@ use super::meta::{CheckSpec, FixKind, ScopeKind, ValueKind, When};
 use super::options::OptionValue;
 use crate::effective::fpm::{misspelling, PoolView};
 use crate::fpm::directives::Place;
+use crate::fpm::resolve::Setting;
 use crate::fpm::numbers::fpm_time;
 use crate::effective::nginx::{Placed, ScopeId};
 use crate::effective::values::{parse_size, parse_time, TimeKind};
@@ -203,9 +204,7 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let limit_text = lim.as_ref().map_or(String::new(), |l| l.1.clone());
     let global = check.scope == Some(ScopeKind::Global);
     let applicability = applicability(cx.rule.fix).unwrap_or(Applicability::Safe);
-    // Each target: the setting (if set), where a missing one is reported, and its pool
-    // (none for `[global]`).
-    let targets: Vec<(Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>, Option<&[crate::fpm::resolve::Setting]>)> = if global {
+    let targets: Vec<Target> = if global {
         cx.ws
             .fpm
             .iter()
@@ -214,14 +213,14 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));
                 let header = global_header(cx, c).unwrap_or(at);
-                Some((setting, header, None, Some(c.global.as_slice())))
+                Some(Target { setting, header, pool: None, global: Some(&c.global) })
             })
             .collect()
     } else {
         let scalar = crate::effective::fpm::Scalar::resolve(name);
-        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (p.get(scalar), p.pool.header, Some(p), None)).collect()
+        PoolView::all(&cx.ws.fpm).into_iter().map(|p| Target { setting: p.get(scalar), header: p.pool.header, pool: Some(p), global: None }).collect()
     };
-    for (setting, header, pool, global_settings) in targets {
+    for Target { setting, header, pool, global: global_settings } in targets {
         if setting.is_some_and(|s| s.value.is_deferred()) {
             continue;
         }
@@ -265,6 +264,15 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         }
         out.push(f);
     }
+}
+
+/// Where a PHP-FPM check looks: the setting (if set), where a missing one is reported, and
+/// its pool, or the `[global]` settings.
+struct Target<'w> {
+    setting: Option<&'w Setting>,
+    header: Location,
+    pool: Option<PoolView<'w>>,
+    global: Option<&'w [Setting]>,
 }
 
 /// The `[global]` header of a configuration, if it has one.
