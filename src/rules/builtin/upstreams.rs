@@ -305,6 +305,10 @@ register!(buffers_invalid);
 /// what a login shell and most container runtimes give).
 const DEFAULT_NOFILE: u64 = 1024;
 
+/// A shortfall of at most this many descriptors costs only the last few connections of a
+/// fully loaded worker (1024 connections and two log files at the default limit): info.
+const SMALL_SHORTFALL: u64 = 32;
+
 /// NGX401: the descriptors a worker needs — `worker_connections` (which already counts
 /// the upstream side of proxied requests) plus the log files and cached open files the
 /// tree names — against the limit it really has: `worker_rlimit_nofile`, else the default
@@ -367,13 +371,17 @@ pub fn worker_rlimit_nofile_low(cx: &RuleContext, out: &mut Vec<Finding>) {
                 vec![edit::insert_line_after(cx.ws.source(anchor.file), anchor.location(), &format!("worker_rlimit_nofile {want};"))]
             }
         };
-        let mut f = cx.finding(
-            at,
-            format!(
-                "each worker may need {needed} file descriptors ({}) but {has}: under load nginx logs `socket() failed (24: Too many open files)` or `accept4() failed (24: Too many open files)` and requests fail with 500",
-                parts.join("; ")
-            ),
-        );
+        let short = needed - limit;
+        let errors = "`socket() failed (24: Too many open files)` or `accept4() failed (24: Too many open files)`";
+        let impact = if short <= SMALL_SHORTFALL {
+            format!("only a fully loaded worker runs short, by {short}: its last connections fail with {errors} (500)")
+        } else {
+            format!("under load nginx logs {errors} and requests fail with 500")
+        };
+        let mut f = cx.finding(at, format!("each worker may need {needed} file descriptors ({}) but {has}: {impact}", parts.join("; ")));
+        if short <= SMALL_SHORTFALL {
+            f.severity = Severity::Info;
+        }
         if let Some(p) = rlimit {
             f = f.with_related(p.location(), "the limit in effect");
         }
