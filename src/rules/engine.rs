@@ -63,7 +63,8 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
     let mut findings: Vec<Finding> = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
     let templated = placeholders::Templated::find(ws);
     findings.retain(|f| !templated.judged_by(f));
-    slips::fold(&mut findings, |code| rules.iter().any(|r| r.slip && r.code == code));
+    let slip_codes: Vec<&str> = rules.iter().filter(|r| r.slip).map(|r| r.code.as_str()).collect();
+    slips::fold(&mut findings, |code| slip_codes.contains(&code));
     let mut notes = templated.notes(ws);
     if rules.iter().any(|r| r.code.starts_with("XFP")) {
         let join = resolved.join();

@@ -13,16 +13,15 @@ fn cites(at: Location, slip: Location) -> bool {
 }
 
 pub fn fold(findings: &mut Vec<Finding>, is_slip: impl Fn(&str) -> bool) {
-    let slips: Vec<usize> = (0..findings.len()).filter(|&i| is_slip(&findings[i].code)).collect();
-    if slips.is_empty() {
+    let slip: Vec<bool> = findings.iter().map(|f| is_slip(&f.code)).collect();
+    if !slip.contains(&true) {
         return;
     }
     let mut absorbed = vec![false; findings.len()];
-    for &s in &slips {
+    for s in (0..findings.len()).filter(|&i| slip[i]) {
         let at = findings[s].location;
-        let code = findings[s].code.clone();
         let folded: Vec<usize> = (0..findings.len())
-            .filter(|&i| !absorbed[i] && findings[i].code != code && !is_slip(&findings[i].code))
+            .filter(|&i| !absorbed[i] && !slip[i])
             .filter(|&i| cites(findings[i].location, at) || findings[i].related.iter().any(|r| cites(r.location, at)))
             .collect();
         if folded.is_empty() {
@@ -31,19 +30,19 @@ pub fn fold(findings: &mut Vec<Finding>, is_slip: impl Fn(&str) -> bool) {
         let mut codes: Vec<String> = folded.iter().map(|&i| findings[i].code.clone()).collect();
         codes.sort();
         codes.dedup();
-        let severity = folded.iter().map(|&i| findings[i].severity).max().into_iter().chain([findings[s].severity]).max().unwrap_or(findings[s].severity);
+        let severity = folded.iter().map(|&i| findings[i].severity).chain([findings[s].severity]).max().unwrap_or(findings[s].severity);
         for &i in &folded {
             absorbed[i] = true;
         }
-        let slip = &mut findings[s];
-        slip.severity = severity;
+        let it = &mut findings[s];
+        it.severity = severity;
         let note = format!("the same mistake also trips {}, not reported separately", codes.join(", "));
-        slip.help = Some(match slip.help.take() {
+        it.help = Some(match it.help.take() {
             Some(h) if h.ends_with(['?', '.']) => format!("{h} The{}.", &note[3..]),
             Some(h) => format!("{h}; {note}"),
             None => note,
         });
-        slip.folded.extend(codes);
+        it.folded.extend(codes);
     }
     let mut i = 0;
     findings.retain(|_| {
