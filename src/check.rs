@@ -76,7 +76,7 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
     let run = engine::run(&workspace, &enabled, &settings.config.rule_options, &settings.config.host).map_err(Error::Rules)?;
     findings.extend(run.findings);
     let mut notes = workspace.notes.clone();
-    notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: String::new(), message }));
+    notes.extend(run.notes);
     findings.retain(|f| !per_file_ignored(&settings.config, &workspace, f));
     let mut findings = crate::suppress::apply(&workspace, findings, &|code| settings.selection.enables(code));
     if !workspace.unreported.is_empty() {

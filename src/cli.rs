@@ -417,9 +417,11 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         report_nothing_linted(&args)?;
     }
 
+    // `--statistics` prints the XFP note beside its counts, on stdout: not twice.
+    let in_statistics = |n: &crate::workspace::Note| args.statistics && n.message.starts_with("nginx ↔ PHP-FPM");
     if !args.quiet {
         let mut err = std::io::stderr().lock();
-        for note in &linted.notes {
+        for note in linted.notes.iter().filter(|n| !in_statistics(n)) {
             match note.path.as_str() {
                 "" => writeln!(err, "conflint: {}", note.message)?,
                 path => writeln!(err, "conflint: {path}: {}", note.message)?,
@@ -434,7 +436,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     };
     if args.statistics {
         write_statistics(findings, &settings.registry, &mut sink)?;
-        for note in linted.notes.iter().filter(|n| n.message.starts_with("nginx ↔ PHP-FPM")) {
+        for note in linted.notes.iter().filter(|n| in_statistics(n)) {
             writeln!(sink, "note: {}", note.message)?;
         }
     } else {

@@ -75,6 +75,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// Codes of other rules' findings on the same slipped value, folded into this one
+    /// (see `rules::slips`).
+    pub folded: Vec<String>,
 }
 
 impl Finding {
@@ -87,6 +90,7 @@ impl Finding {
             related: Vec::new(),
             help: None,
             fix: None,
+            folded: Vec::new(),
         }
     }
 

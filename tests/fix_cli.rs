@@ -14,7 +14,8 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// A PHP location with a 30s read timeout (NGX101, fixed to 300s), lines ending in `eol`.
+/// A PHP location with a 30s read timeout (NGX101, fixed to 300s by its unsafe fix), lines
+/// ending in `eol`.
 fn site(eol: &str, final_newline: bool) -> String {
     let lines = ["server {", "    listen 8080;", "    location ~ \\.php$ {", "        fastcgi_pass 127.0.0.1:9000;", "        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;", "        fastcgi_read_timeout 30s;", "    }", "}"];
     let mut s = lines.join(eol);
@@ -40,7 +41,7 @@ fn diff_applies_with_git_apply_and_patch() {
     let files = [("nginx/sites/a.conf", site("\n", true)), ("nginx/sites/b.conf", site("\r\n", false))];
     for tool in [&["git", "apply"][..], &["patch", "-p1", "-s"][..]] {
         let dir = tree(&files);
-        let o = conflint(dir.path(), &["check", "nginx", "--diff"]);
+        let o = conflint(dir.path(), &["check", "nginx", "--unsafe-fixes", "--diff"]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         let diff = o.stdout.clone();
         assert!(String::from_utf8_lossy(&diff).contains("--- a/nginx/sites/a.conf\n+++ b/nginx/sites/a.conf\n"));
@@ -53,7 +54,7 @@ fn diff_applies_with_git_apply_and_patch() {
             let got = std::fs::read_to_string(dir.path().join(name)).unwrap();
             assert_eq!(got, original.replace("30s;", "300s;"), "{tool:?} {name}");
         }
-        let again = conflint(dir.path(), &["check", "nginx", "--diff"]);
+        let again = conflint(dir.path(), &["check", "nginx", "--unsafe-fixes", "--diff"]);
         assert_eq!(again.status.code(), Some(0), "{}", text(&again));
         assert!(again.stdout.is_empty());
     }
@@ -70,7 +71,7 @@ fn fix_keeps_line_endings_links_and_modes_and_is_idempotent() {
     let d = dir.path();
     symlink("../available/linked.conf", d.join("nginx/sites/linked.conf")).unwrap();
     std::fs::set_permissions(d.join("nginx/sites/readonly.conf"), std::fs::Permissions::from_mode(0o444)).unwrap();
-    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let o = conflint(d, &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("Fixed 4 problems in 4 files"), "{out}");
@@ -88,7 +89,7 @@ fn fix_keeps_line_endings_links_and_modes_and_is_idempotent() {
         v
     };
     let before = snapshot(d);
-    let second = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let second = conflint(d, &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
     assert!(!text(&second).contains("Fixed"), "{}", text(&second));
     assert_eq!(snapshot(d), before);
@@ -112,9 +113,9 @@ fn validate_always_without_a_validator_writes_nothing() {
     // Debian's sbin directories are searched besides PATH, so where nginx is installed an
     // unusable --nginx stands for a missing one.
     let o = if Path::new("/usr/sbin/nginx").exists() {
-        conflint(dir.path(), &["check", "nginx", "--fix", "--validate", "always", "--nginx", "/nonexistent/nginx"])
+        conflint(dir.path(), &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "always", "--nginx", "/nonexistent/nginx"])
     } else {
-        Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "nginx", "--fix", "--validate", "always"]).current_dir(dir.path()).env("PATH", "/nonexistent").output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "always"]).current_dir(dir.path()).env("PATH", "/nonexistent").output().unwrap()
     };
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot validate") && text(&o).contains("nothing was written"), "{}", text(&o));
@@ -132,7 +133,7 @@ fn fixed_files_no_validator_reads_fail_validate_always_and_are_named_under_auto(
     ];
     let dir = tree(&files);
     std::fs::create_dir_all(dir.path().join("nginx/sites-enabled")).unwrap();
-    let o = conflint(dir.path(), &["check", "nginx", "--fix", "--validate", "always"]);
+    let o = conflint(dir.path(), &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "always"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
     for name in ["nginx/sites-available/lone.conf", "nginx/snippets/php.conf"] {
@@ -143,7 +144,7 @@ fn fixed_files_no_validator_reads_fail_validate_always_and_are_named_under_auto(
         assert_eq!(&std::fs::read_to_string(dir.path().join(name)).unwrap(), content, "{name}");
     }
 
-    let o = conflint(dir.path(), &["check", "nginx", "--fix"]);
+    let o = conflint(dir.path(), &["check", "nginx", "--fix", "--unsafe-fixes"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     for name in ["nginx/sites-available/lone.conf", "nginx/snippets/php.conf"] {
@@ -172,7 +173,7 @@ fn the_next_fix_removes_what_a_killed_one_left_behind() {
     let mut running = Command::new(env!("CARGO_BIN_EXE_conflint")).arg("server").stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     let live = d.join(format!("nginx/sites/.b.conf.conflint-{}.tmp", running.id()));
     std::fs::write(&live, "in progress").unwrap();
-    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let o = conflint(d, &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"]);
     drop(running.stdin.take());
     let _ = running.kill();
     running.wait().unwrap();
@@ -210,7 +211,7 @@ fn a_second_fix_on_the_same_tree_waits_for_the_first() {
     let d = dir.path();
     let held = Held::on(&d.join("nginx"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_conflint"))
-        .args(["check", "nginx", "--fix", "--validate", "never"])
+        .args(["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"])
         .current_dir(d)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -233,7 +234,7 @@ fn a_second_fix_on_the_same_tree_waits_for_the_first() {
     // pm.max_requests is an inserted line, so a second application would show.
     for _ in 0..4 {
         let dir = tree(&[("php/www.conf", "[www]\nlisten = /run/php/x.sock\npm = static\npm.max_children = 10\n".into())]);
-        let runs: Vec<_> = (0..2).map(|_| Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "php", "--fix", "--validate", "never", "--select", "FPM103"]).current_dir(dir.path()).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap()).collect();
+        let runs: Vec<_> = (0..2).map(|_| Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "php", "--fix", "--unsafe-fixes", "--validate", "never", "--select", "FPM103"]).current_dir(dir.path()).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap()).collect();
         let outs: Vec<String> = runs.into_iter().map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stderr).into_owned()).collect();
         let pool = std::fs::read_to_string(dir.path().join("php/www.conf")).unwrap();
         assert_eq!(pool.matches("pm.max_requests").count(), 1, "{pool}\n{outs:?}");
@@ -253,7 +254,7 @@ fn hard_links_are_written_through() {
     std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o640)).unwrap();
     let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
     let before = inode(&other);
-    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let o = conflint(d, &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(inode(&d.join("nginx/sites/a.conf")), before, "the link was split");
     assert!(std::fs::read_to_string(&other).unwrap().contains("300s;"));
@@ -264,7 +265,7 @@ fn hard_links_are_written_through() {
     let dir = tree(&[("nginx/sites/a.conf", site("\n", true))]);
     let d = dir.path();
     std::fs::hard_link(d.join("nginx/sites/a.conf"), d.join("nginx/sites/b.conf")).unwrap();
-    let o = conflint(d, &["check", "nginx", "--fix", "--validate", "never"]);
+    let o = conflint(d, &["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(inode(&d.join("nginx/sites/a.conf")), inode(&d.join("nginx/sites/b.conf")));
     assert_eq!(std::fs::read_to_string(d.join("nginx/sites/b.conf")).unwrap(), site("\n", true).replace("30s;", "300s;"));

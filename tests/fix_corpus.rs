@@ -9,7 +9,8 @@
 //! `/etc/nginx` (the nginx package's files, in the corpus as oerdnj/nginx `debian/conf/`),
 //! the way they are deployed; files the repository leaves to the nginx package (mime.types,
 //! fastcgi_params) come from the same place. Each tree was checked to pass nginx -t /
-//! php-fpm -t through the staged validator before any fix, and each has fixes to apply.
+//! php-fpm -t through the staged validator before any fix. Half of them have fixes to apply
+//! (the others had only NGX401's, which judged Debian's 768 connections too many: false).
 
 mod common;
 
@@ -201,6 +202,7 @@ fn fixes_on_real_trees_stay_accepted_change_only_their_lines_and_are_idempotent(
     let sources = sources(&corpus);
     let mut problems = Vec::new();
     let mut total = 0;
+    let mut with_fixes = 0;
     for tree in TREES {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(tree.name);
@@ -212,10 +214,14 @@ fn fixes_on_real_trees_stay_accepted_change_only_their_lines_and_are_idempotent(
         let fixed = fixed_count(&err);
         total += fixed;
         let what = format!("{} (exit {code}):\n{err}", tree.name);
-        if code != 0 || fixed == 0 {
-            problems.push(format!("{what}\nexpected fixes, validated and written"));
+        if code != 0 {
+            problems.push(format!("{what}\nexpected the fixes validated and written"));
             continue;
         }
+        if fixed == 0 {
+            continue;
+        }
+        with_fixes += 1;
         if validate && (!err.contains("conflint: validated ") || err.contains("NOT VALIDATED")) {
             problems.push(format!("{what}\nthe fixed tree was not validated"));
         }
@@ -242,7 +248,8 @@ fn fixes_on_real_trees_stay_accepted_change_only_their_lines_and_are_idempotent(
             problems.push(format!("{}: a second --fix changed more (exit {code}):\n{err}", tree.name));
         }
     }
-    eprintln!("{} trees, {total} fixes applied", TREES.len());
+    eprintln!("{} trees, {with_fixes} with fixes, {total} fixes applied", TREES.len());
     assert_eq!(TREES.len(), 20);
+    assert!(with_fixes >= 10, "only {with_fixes} trees had fixes to check");
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }

@@ -180,7 +180,7 @@ fn xfp002_nginx_giving_up_first_is_a_504_until_fixed() {
         let log = site.error_log();
         assert!(log.contains("upstream timed out (110: Connection timed out) while reading response header from upstream"), "{log}");
     }
-    let fixed = site.conflint(&["check", "--select", "XFP002", "--fix", "--validate", "never"]);
+    let fixed = site.conflint(&["check", "--select", "XFP002", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert!(fixed.contains("Fixed 1 problem"), "{fixed}");
     let _nginx = site.start_nginx();
     assert_eq!(site.get(2), 200, "{}", site.logs());
@@ -203,7 +203,7 @@ fn xfp003_socket_nginx_may_not_open_is_a_502_until_fixed() {
         let line = format!("connect() to unix:{}/php.sock failed (13: Permission denied)", site.root().display());
         assert!(log.contains(&line), "{log}");
     }
-    let fixed = site.conflint(&["check", "--select", "XFP003", "--fix", "--validate", "never"]);
+    let fixed = site.conflint(&["check", "--select", "XFP003", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert!(fixed.contains("Fixed 1 problem"), "{fixed}");
     let _fpm = site.start_fpm();
     let _nginx = site.start_nginx();

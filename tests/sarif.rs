@@ -220,7 +220,7 @@ fn fingerprints_survive_unrelated_edits_and_follow_the_flagged_text() {
         assert_eq!(hashes(was), hashes(now), "{key:?} changed its fingerprint after an edit elsewhere");
         moved += was.iter().zip(now).filter(|(a, b)| a.1 != b.1).count();
     }
-    assert!(moved >= 6, "the edits moved the findings of both files ({moved} moved)");
+    assert!(moved >= 5, "the edits moved the findings of both files ({moved} moved)");
 
     // Editing the flagged line itself is a different finding to GitHub.
     let conf = demo.join("nginx/nginx.conf");

@@ -166,6 +166,9 @@ const SITE: &str = "server {
 }
 ";
 
+/// An unused suppression: the one safe fix a site can have here.
+const STALE_SUPPRESSION: &str = "# conflint: ignore[NGX204] left from an old zone\n";
+
 const POOL: &str = "[www]
 user = www-data
 group = www-data
@@ -229,11 +232,12 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     assert_eq!(caps["hoverProvider"], true);
     assert_eq!(init["serverInfo"]["name"], "conflint");
 
-    c.open(&site, SITE);
+    let opened = format!("{SITE}{STALE_SUPPRESSION}");
+    c.open(&site, &opened);
     let published = c.diagnostics(&site);
     assert_eq!(published["version"], 1);
     let diags = &published["diagnostics"];
-    assert_eq!(codes(diags), ["XFP001", "NGX101", "XFP002"]);
+    assert_eq!(codes(diags), ["XFP001", "NGX101", "XFP002", "CFL001"]);
 
     // `location /café/😀 { fastcgi_pass ` is 36 characters but 37 UTF-16 code units.
     let xfp001 = find(diags, "XFP001");
@@ -278,11 +282,11 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     );
     let fixes = actions["result"].as_array().unwrap();
     assert_eq!(fixes.len(), 1, "only quick fixes were asked for: {actions:#}");
-    assert_eq!(fixes[0]["isPreferred"], true);
+    assert_eq!(fixes[0]["isPreferred"], false, "raising a timeout is an unsafe fix");
     assert_eq!(fixes[0]["edit"]["changes"], json!({&site: [{"range": range(7, 29, 7, 32), "newText": "300s"}]}));
 
-    // Fix all: the safe fixes of this document only; NGX101 and XFP002 both rewrite `30s`,
-    // so one edit; the unsafe XFP001 fix is left out.
+    // Fix all: the safe fixes of this document only — removing the unused suppression; the
+    // unsafe fixes (XFP001, NGX101 and XFP002 raising `30s`) are left out.
     let actions = c.request(
         "textDocument/codeAction",
         json!({
@@ -294,7 +298,7 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     let all = actions["result"].as_array().unwrap();
     assert_eq!(all.len(), 1, "{actions:#}");
     assert_eq!(all[0]["kind"], "source.fixAll.conflint");
-    assert_eq!(all[0]["edit"]["changes"], json!({&site: [{"range": range(7, 29, 7, 32), "newText": "300s"}]}));
+    assert_eq!(all[0]["edit"]["changes"], json!({&site: [{"range": range(11, 0, 12, 0), "newText": ""}]}));
 
     // Hover on a diagnostic: its rule's page; elsewhere nothing.
     let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": {"line": 4, "character": 50}}));

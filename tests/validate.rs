@@ -50,7 +50,7 @@ fn write(path: &Path, content: &str) {
 fn debian_tree(site_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let n = dir.path().join("nginx");
-    write(&n.join("nginx.conf"), "user www-data;\nworker_processes 1;\npid /run/nginx.pid;\nerror_log /var/log/nginx/error.log;\ninclude /etc/nginx/modules-enabled/*.conf;\nevents { worker_connections 64; }\nhttp {\n    access_log /var/log/nginx/access.log;\n    include /etc/nginx/sites-enabled/*;\n}\n");
+    write(&n.join("nginx.conf"), "user www-data;\nworker_processes 1;\npid /run/nginx.pid;\nerror_log /var/log/nginx/error.log;\ninclude /etc/nginx/modules-enabled/*.conf;\nevents { worker_connections 2048; }\nhttp {\n    access_log /var/log/nginx/access.log;\n    include /etc/nginx/sites-enabled/*;\n}\n");
     write(
         &n.join("sites-available/shop"),
         &format!(
@@ -74,7 +74,7 @@ fn namespace_validation_leaves_the_live_server_untouched() {
     }
     let tree = debian_tree("");
     let before = live_state();
-    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]);
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--validate", "always"]);
     let after = live_state();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(before, after, "the live system changed:\n{}", text(&o));
@@ -101,7 +101,7 @@ fn a_rewritten_copy_run_as_root_leaves_the_live_server_untouched() {
     }
     let tree = debian_tree("    access_log /conflint-test-absent/shop.log;\n");
     let before = live_state();
-    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]);
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--validate", "always"]);
     let out = text(&o);
     assert_eq!(live_state(), before, "the live system changed:\n{out}");
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -153,7 +153,7 @@ fn unsafe_configs_are_refused_before_anything_runs_and_nothing_outside_is_printe
         break_it(&n);
         let site = n.join("sites-available/shop");
         let before = std::fs::read(&site).unwrap();
-        let o = conflint(tree.path(), &["check", "nginx", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+        let o = conflint(tree.path(), &["check", "nginx", "--fix", "--unsafe-fixes", "--nginx", "/bin/false-nginx-must-not-run"]);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(2), "{what}: {out}");
         assert!(out.contains("validation refused"), "{what}: {out}");
@@ -189,7 +189,7 @@ fn without_namespaces_a_rewritten_copy_is_checked() {
         let o = Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"])
             .arg(env!("CARGO_BIN_EXE_conflint"))
-            .args(["check", "nginx", "--fix", "--validate", "always"])
+            .args(["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "always"])
             .current_dir(tree.path())
             .output()
             .unwrap();
@@ -230,7 +230,7 @@ fn php_fpm_validation_in_the_stage() {
     }
     let tree = fpm_tree("");
     let log = std::fs::metadata("/var/log/php8.2-fpm.log").ok().map(|m| (m.mtime(), m.ctime(), m.len()));
-    let o = conflint(tree.path(), &["check", "php", "--fix", "--validate", "always", "--php-fpm", "/usr/sbin/php-fpm8.2"]);
+    let o = conflint(tree.path(), &["check", "php", "--fix", "--unsafe-fixes", "--validate", "always", "--php-fpm", "/usr/sbin/php-fpm8.2"]);
     let out = text(&o);
     assert!(out.contains("validated php/php-fpm.conf with /usr/sbin/php-fpm8.2"), "{out}");
     assert!(out.contains("Fixed"), "{out}");
@@ -240,7 +240,7 @@ fn php_fpm_validation_in_the_stage() {
     // theirs.
     let broken = fpm_tree("pm.status_path = no-leading-slash\n");
     let pool = broken.path().join("php/pool.d/www.conf");
-    let o = conflint(broken.path(), &["check", "php", "--fix", "--validate", "always"]);
+    let o = conflint(broken.path(), &["check", "php", "--fix", "--unsafe-fixes", "--validate", "always"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("php-fpm8.2 -t already fails before any fix: [pool www] the status path 'no-leading-slash' must start with a '/'"), "{out}");
@@ -269,7 +269,7 @@ fn user_namespace_validation_as_an_unprivileged_user() {
     let o = Command::new("setpriv")
         .args([&format!("--reuid={user}"), &format!("--regid={user}"), "--clear-groups", "env", "HOME=/tmp"])
         .arg(env!("CARGO_BIN_EXE_conflint"))
-        .args(["check", "nginx", "--fix", "--validate", "always"])
+        .args(["check", "nginx", "--fix", "--unsafe-fixes", "--validate", "always"])
         .current_dir(tree.path())
         .output()
         .unwrap();
@@ -330,7 +330,7 @@ fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
         let before = std::fs::read(&path).unwrap();
         let start = std::time::Instant::now();
         let o = Command::new(env!("CARGO_BIN_EXE_conflint"))
-            .args(["check", "--fix", flag])
+            .args(["check", "--fix", "--unsafe-fixes", flag])
             .arg(fake)
             .current_dir(tree.path())
             .env("NO_COLOR", "1")
@@ -346,7 +346,7 @@ fn a_validator_that_hangs_is_stopped_and_nothing_is_written() {
         assert_eq!(processes_left(&marker, std::time::Duration::from_secs(10)), Vec::<String>::new(), "the hung validator is still running");
     }
 
-    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--fix"]).current_dir(nginx.path()).env("CONFLINT_VALIDATE_TIMEOUT", "soon").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--fix", "--unsafe-fixes"]).current_dir(nginx.path()).env("CONFLINT_VALIDATE_TIMEOUT", "soon").output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("CONFLINT_VALIDATE_TIMEOUT=soon is not a number of seconds greater than 0"), "{}", text(&o));
 }
@@ -378,7 +378,7 @@ fn compose_service_names_resolve_to_the_stand_in() {
             }
             None => Command::new(env!("CARGO_BIN_EXE_conflint")),
         };
-        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree.path()).env("NO_COLOR", "1").output().unwrap();
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--validate", "always"]).current_dir(tree.path()).env("NO_COLOR", "1").output().unwrap();
         let out = text(&o);
         assert_eq!(o.status.code(), Some(0), "{how}: {out}");
         assert!(out.contains(&format!("on a {how}")) || (how == "namespace" && out.contains("in a private namespace")), "{how}: {out}");

@@ -71,12 +71,11 @@ fn tcp(v: &str) -> Option<Addr> {
         (Host::Ip(IpAddr::V6(h.parse::<Ipv6Addr>().ok()?)), p)
     } else {
         let (h, p) = v.rsplit_once(':')?;
-        let host = match h {
-            "" | "*" => Host::Any,
-            _ => match h.parse::<IpAddr>() {
-                Ok(ip) => Host::Ip(ip),
-                Err(_) => Host::Name(h.to_ascii_lowercase()),
-            },
+        // PHP-FPM hands anything that is not an IP literal to getaddrinfo, `*` included
+        // (it binds the first address that returns, like for any name).
+        let host = match h.parse::<IpAddr>() {
+            Ok(ip) => Host::Ip(ip),
+            Err(_) => Host::Name(h.to_ascii_lowercase()),
         };
         (host, p)
     };
@@ -150,8 +149,11 @@ impl Host {
     }
 }
 
-/// Would a client connecting to `target` reach a socket bound to `listen`?
-/// `localhost` is resolved to its loopback addresses on either side.
+/// Could a client connecting to `target` reach a socket bound to `listen`? `[::]` takes
+/// IPv4 too (Linux's default `bindv6only = 0`; verified with php-fpm 8.2), `0.0.0.0` only
+/// IPv4, a bare port both. `localhost` stands for its loopback addresses on either side; a
+/// `listen` host name other than `localhost` is resolved where PHP-FPM runs and may be
+/// anything.
 pub fn reaches(target: &Addr, listen: &Addr) -> bool {
     match (target, listen) {
         (Addr::Unix(a), Addr::Unix(b)) => a == b,
@@ -162,7 +164,10 @@ pub fn reaches(target: &Addr, listen: &Addr) -> bool {
             let t = addresses(th);
             match lh {
                 Host::Any => true,
-                Host::Ip(ip) if ip.is_unspecified() => t.iter().any(|a| a.is_ipv4() == ip.is_ipv4() || a.is_unspecified()),
+                Host::Ip(IpAddr::V6(ip)) if ip.is_unspecified() => true,
+                // A target host name (a container's) usually resolves to IPv4.
+                Host::Ip(IpAddr::V4(ip)) if ip.is_unspecified() => t.is_empty() || t.iter().any(IpAddr::is_ipv4),
+                Host::Name(n) if n != "localhost" => true,
                 _ => {
                     let l = addresses(lh);
                     t.iter().any(|a| l.contains(a))
@@ -170,6 +175,31 @@ pub fn reaches(target: &Addr, listen: &Addr) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// Is `target` on the host the tree describes, so that the tree can tell whether anything
+/// listens there? Unix sockets, loopback addresses, `localhost`, and the IP addresses its
+/// pools bind explicitly are; other hosts (a Compose service `php:9000`, a remote
+/// address) are not in the files.
+pub fn is_local<'a>(target: &Addr, mut bound: impl Iterator<Item = &'a Addr>) -> bool {
+    match target {
+        Addr::Unix(_) => true,
+        Addr::Tcp { host: Host::Ip(ip), .. } => ip.is_loopback() || ip.is_unspecified() || bound.any(|l| matches!(l, Addr::Tcp { host: Host::Ip(b), .. } if b == ip)),
+        Addr::Tcp { host: Host::Name(n), .. } => n == "localhost",
+        Addr::Tcp { host: Host::Any, .. } => true,
+    }
+}
+
+/// The loopback families a `listen` address accepts connections on: (IPv4, IPv6).
+pub fn loopback_families(listen: &Addr) -> (bool, bool) {
+    match listen {
+        Addr::Tcp { host: Host::Any, .. } => (true, true),
+        Addr::Tcp { host: Host::Ip(IpAddr::V6(ip)), .. } if ip.is_unspecified() => (true, true),
+        Addr::Tcp { host: Host::Ip(IpAddr::V4(ip)), .. } => (ip.is_unspecified() || ip.is_loopback(), false),
+        Addr::Tcp { host: Host::Ip(IpAddr::V6(ip)), .. } => (false, ip.is_loopback()),
+        // `localhost` binds one of the two, depending on the host's resolver.
+        _ => (false, false),
     }
 }
 
@@ -205,6 +235,7 @@ mod tests {
         assert_eq!(fpm_listen("php.sock", p), Some(Addr::Unix("/usr/php.sock".into())));
         assert_eq!(fpm_listen("[::1]:9000", p), Some(Addr::Tcp { host: Host::Ip("::1".parse().unwrap()), port: 9000 }));
         assert_eq!(fpm_listen("localhost:9000", p), Some(Addr::Tcp { host: Host::Name("localhost".into()), port: 9000 }));
+        assert_eq!(fpm_listen("*:9000", p), Some(Addr::Tcp { host: Host::Name("*".into()), port: 9000 }), "getaddrinfo(\"*\")");
     }
 
     #[test]
@@ -217,8 +248,28 @@ mod tests {
         assert!(reaches(&t("unix:/run/php/php8.2-fpm.sock"), &l("/run/php/php8.2-fpm.sock")));
         assert!(!reaches(&t("unix:/run/php/php8.1-fpm.sock"), &l("/run/php/php8.2-fpm.sock")));
         assert!(reaches(&t("localhost:9000"), &l("127.0.0.1:9000")));
+        assert!(reaches(&t("127.0.0.1:9000"), &l("[::]:9000")), "[::] is dual-stack on Linux");
+        assert!(reaches(&t("[::1]:9000"), &l("[::]:9000")));
+        assert!(reaches(&t("127.0.0.1:9000"), &l("0.0.0.0:9000")));
+        assert!(!reaches(&t("[::1]:9000"), &l("0.0.0.0:9000")), "0.0.0.0 is IPv4 only");
+        assert!(reaches(&t("[::1]:9000"), &l("9000")), "a bare port is both families");
+        assert!(reaches(&t("127.0.0.1:9000"), &l("php:9000")), "a listen host name resolves where PHP-FPM runs");
         assert_eq!(nginx_target("php_backend"), None);
         assert_eq!(nginx_target("$backend"), None);
+    }
+
+    #[test]
+    fn only_the_trees_own_host_can_be_judged() {
+        let p = Path::new("/usr");
+        let bound = [fpm_listen("10.0.0.5:9000", p).unwrap()];
+        let local = |s| is_local(&nginx_target(s).unwrap(), bound.iter());
+        assert!(local("unix:/run/php/fpm.sock"));
+        assert!(local("127.0.0.1:9000"));
+        assert!(local("[::1]:9000"));
+        assert!(local("localhost:9000"));
+        assert!(local("10.0.0.5:9001"), "a pool of the tree binds that address");
+        assert!(!local("php:9000"), "a Compose service name");
+        assert!(!local("192.168.1.20:9000"), "another host");
     }
 
     #[test]

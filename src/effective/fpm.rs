@@ -51,6 +51,22 @@ impl<'w> PoolView<'w> {
     pub fn name(&self) -> &'w str {
         &self.pool.name
     }
+
+    /// The misspelling of pool directive `name` this pool has, if any (see [`misspelling`]).
+    pub fn misspelled(&self, name: &str) -> Option<&'w Setting> {
+        misspelling(&self.pool.settings, name, Place::Pool)
+    }
+}
+
+/// A name PHP-FPM does not know among `settings` whose only known name within edit
+/// distance 2 is `name`: the typo PHP-FPM refuses (FPM002) where `name` was meant. A rule
+/// that misses `name` cites it, and its finding folds into the typo's.
+pub fn misspelling<'w>(settings: &'w [Setting], name: &str, place: Place) -> Option<&'w Setting> {
+    settings.iter().find(|s| {
+        s.array_key.is_none()
+            && directives::index(&s.name, place).is_none()
+            && matches!(directives::suggestions(&s.name, place, 2).as_slice(), [(_, n)] if n.eq_ignore_ascii_case(name))
+    })
 }
 
 /// A scalar pool setting asked for: by a key found at compile time (`pool_key!`), or by

@@ -53,14 +53,22 @@ pub struct PassSite<'w> {
 pub struct Join<'w> {
     pub listeners: Vec<Listener<'w>>,
     pub sites: Vec<PassSite<'w>>,
+    /// Some pool's `listen` comes from the environment or a template (`${PHP_LISTEN}`,
+    /// `{{ listen }}`, `%domain%`): it may be where any `fastcgi_pass` goes.
+    pub unknown_listen: bool,
 }
 
 impl<'w> Join<'w> {
     pub fn build(ws: &'w Workspace, view: &NginxView<'w>) -> Join<'w> {
+        let mut unknown_listen = false;
         let listeners: Vec<Listener<'w>> = PoolView::all(&ws.fpm)
             .into_iter()
             .filter_map(|pool| {
                 let listen = pool.get(crate::pool_key!("listen"))?;
+                if listen.value.is_deferred() || super::placeholder::placeholder(&listen.value.text).is_some() {
+                    unknown_listen = true;
+                    return None;
+                }
                 let prefix = pool.get(crate::pool_key!("prefix")).map(|p| PathBuf::from(&*p.value.text)).unwrap_or_else(|| ws.fpm_prefix.clone());
                 let addr = fpm_listen(&listen.value.text, Path::new(&prefix))?;
                 Some(Listener { pool, listen, addr })
@@ -99,7 +107,7 @@ impl<'w> Join<'w> {
             hit.dedup();
             site.reached = hit;
         }
-        Join { listeners, sites }
+        Join { listeners, sites, unknown_listen }
     }
 
     /// The pools a site reaches.

@@ -5,4 +5,5 @@ pub mod address;
 pub mod fpm;
 pub mod join;
 pub mod nginx;
+pub mod placeholder;
 pub mod values;

@@ -194,7 +194,11 @@ pub fn render(
         let d = diag(f, &mut texts, rules);
         let mut s = String::new();
         handler.render_report(&mut s, &d).map_err(std::io::Error::other)?;
-        writeln!(out, "{s}")?;
+        // miette leaves a space after the heading of related locations (`Advice: `).
+        for line in s.lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

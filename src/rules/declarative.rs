@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::context::RuleContext;
-use super::meta::{CheckSpec, ScopeKind, ValueKind, When};
+use super::meta::{CheckSpec, FixKind, ScopeKind, ValueKind, When};
 use super::options::OptionValue;
-use crate::effective::fpm::PoolView;
+use crate::effective::fpm::{misspelling, PoolView};
+use crate::fpm::directives::Place;
+use crate::fpm::resolve::Setting;
 use crate::fpm::numbers::fpm_time;
 use crate::effective::nginx::{Placed, ScopeId};
 use crate::effective::values::{parse_size, parse_time, TimeKind};
@@ -15,9 +17,13 @@ use crate::finding::{Applicability, Finding, Location};
 use crate::rules::edit;
 use crate::workspace::Context;
 
-/// Check a rule file's `[check]` table; the message names what is missing or wrong.
-pub fn validate(check: &CheckSpec, options: &[&str]) -> Result<(), String> {
+/// Check a rule file's `[check]` table against the rule's declared `fix`; the message
+/// names what is missing or wrong.
+pub fn validate(check: &CheckSpec, fix: FixKind, options: &[&str]) -> Result<(), String> {
     match (&check.builtin, check.scope) {
+        (Some(_), None) if check.fix_set.is_some() || check.fix_delete || check.fix_applicability.is_some() => {
+            return Err("`check.fix-set`, `check.fix-delete` and `check.fix-applicability` are for checks without `builtin`".into())
+        }
         (Some(_), None) => return Ok(()),
         (Some(_), Some(_)) => return Err("`check.builtin` and `check.where` exclude each other".into()),
         (None, None) => return Err("`check` needs `builtin` or `where`".into()),
@@ -40,7 +46,30 @@ pub fn validate(check: &CheckSpec, options: &[&str]) -> Result<(), String> {
             return Err(format!("`check.fix-set` names option `{opt}`, which the rule does not declare"));
         }
     }
+    if check.fix_delete && (check.fix_set.is_some() || !matches!(check.scope, Some(ScopeKind::Pool | ScopeKind::Global))) {
+        return Err("`check.fix-delete` is for `where = \"pool\"` or `\"global\"` checks without `fix-set`".into());
+    }
+    let fixes = check.fix_set.is_some() || check.fix_delete;
+    match (fix, fixes) {
+        (FixKind::None, true) => return Err("the check has a fix (`fix-set`/`fix-delete`) but the rule declares `fix = \"none\"`".into()),
+        (FixKind::Safe | FixKind::Unsafe, false) => return Err("the rule declares a fix but the check has none (`check.fix-set` or `check.fix-delete`)".into()),
+        _ => {}
+    }
+    if let Some(a) = check.fix_applicability {
+        if applicability(fix) != Some(a) {
+            return Err(format!("`check.fix-applicability = \"{}\"` disagrees with the rule's `fix`", if a == Applicability::Safe { "safe" } else { "unsafe" }));
+        }
+    }
     Ok(())
+}
+
+/// The applicability of the fixes a rule declaring `fix` makes.
+pub fn applicability(fix: FixKind) -> Option<Applicability> {
+    match fix {
+        FixKind::Safe => Some(Applicability::Safe),
+        FixKind::Unsafe => Some(Applicability::Unsafe),
+        FixKind::None => None,
+    }
 }
 
 /// A comparable reading of a value.
@@ -108,7 +137,7 @@ fn evaluate_nginx(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         _ => Context::Http,
     };
     let lim = limit(cx, check);
-    let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
+    let applicability = applicability(cx.rule.fix).unwrap_or(Applicability::Safe);
     // Findings at the same definition are one finding naming every scope it affects.
     let mut by_definition: BTreeMap<Location, (Placed, String, Vec<ScopeId>)> = BTreeMap::new();
     // With `having`, only the scopes that have that directive, anchored at its first one.
@@ -174,10 +203,8 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
     let lim = limit(cx, check);
     let limit_text = lim.as_ref().map_or(String::new(), |l| l.1.clone());
     let global = check.scope == Some(ScopeKind::Global);
-    let applicability = check.fix_applicability.unwrap_or(Applicability::Safe);
-    // Each target: the setting (if set), where a missing one is reported, and its pool
-    // (none for `[global]`).
-    let targets: Vec<(Option<&crate::fpm::resolve::Setting>, Location, Option<PoolView>)> = if global {
+    let applicability = applicability(cx.rule.fix).unwrap_or(Applicability::Safe);
+    let targets: Vec<Target> = if global {
         cx.ws
             .fpm
             .iter()
@@ -186,14 +213,14 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 let at = c.root.map(|f| Location { file: f, span: crate::source::Span::empty(0) })?;
                 let setting = c.global.iter().rev().find(|s| s.array_key.is_none() && s.name.eq_ignore_ascii_case(name));
                 let header = global_header(cx, c).unwrap_or(at);
-                Some((setting, header, None))
+                Some(Target { setting, header, pool: None, global: Some(&c.global) })
             })
             .collect()
     } else {
         let scalar = crate::effective::fpm::Scalar::resolve(name);
-        PoolView::all(&cx.ws.fpm).into_iter().map(|p| (p.get(scalar), p.pool.header, Some(p))).collect()
+        PoolView::all(&cx.ws.fpm).into_iter().map(|p| Target { setting: p.get(scalar), header: p.pool.header, pool: Some(p), global: None }).collect()
     };
-    for (setting, header, pool) in targets {
+    for Target { setting, header, pool, global: global_settings } in targets {
         if setting.is_some_and(|s| s.value.is_deferred()) {
             continue;
         }
@@ -213,6 +240,16 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         let scope = pool.as_ref().map_or_else(|| "[global]".to_string(), |p| format!("pool `{}`", p.name()));
         let at = setting.map_or(header, |s| s.value_location());
         let mut f = cx.finding(at, render(check.message.as_deref(), name, shown, &scope, &limit_text));
+        // Unset because misspelled: the typo's finding (FPM002) says it, and takes this one in.
+        if setting.is_none() {
+            let typo = match &pool {
+                Some(p) => p.misspelled(name),
+                None => global_settings.and_then(|g| misspelling(g, name, Place::Global)),
+            };
+            if let Some(t) = typo {
+                f = f.with_related(t.name_location(), format!("`{}` is refused here; `{name}` was probably meant", t.name));
+            }
+        }
         if let Some(v) = fix_text(cx, check) {
             let edit = match setting {
                 Some(s) => crate::finding::Edit { location: s.value_location(), content: v.clone() },
@@ -222,9 +259,20 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
                 }
             };
             f = f.with_fix(edit::fix(applicability, format!("set {name} = {v}"), vec![edit]));
+        } else if let (true, Some(s)) = (check.fix_delete, setting) {
+            f = f.with_fix(edit::fix(applicability, format!("delete `{name}` (PHP-FPM's default applies)"), vec![edit::delete_line(cx.ws.source(s.location.file), s.location)]));
         }
         out.push(f);
     }
+}
+
+/// Where a PHP-FPM check looks: the setting (if set), where a missing one is reported, and
+/// its pool, or the `[global]` settings.
+struct Target<'w> {
+    setting: Option<&'w Setting>,
+    header: Location,
+    pool: Option<PoolView<'w>>,
+    global: Option<&'w [Setting]>,
 }
 
 /// The `[global]` header of a configuration, if it has one.

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use super::context::{Resolved, RuleContext};
 use super::options::OptionValue;
-use super::{builtin, declarative, RuleMeta};
+use super::{builtin, declarative, placeholders, slips, RuleMeta};
 use crate::host::Host;
 use crate::finding::Finding;
-use crate::workspace::Workspace;
+use crate::workspace::{Note, Workspace};
 
 /// conflint.toml's `[rules.CODE]` option values, by code and option name.
 pub type RuleOptions = BTreeMap<String, BTreeMap<String, OptionValue>>;
@@ -29,8 +29,8 @@ pub fn options_for(rule: &RuleMeta, overrides: &RuleOptions) -> Result<BTreeMap<
 /// What the rules found, and what they could not look at.
 pub struct Run {
     pub findings: Vec<Finding>,
-    /// e.g. the nginx ↔ PHP-FPM join was not possible.
-    pub notes: Vec<String>,
+    /// e.g. the nginx ↔ PHP-FPM join was not possible, or a file's templated values.
+    pub notes: Vec<Note>,
 }
 
 pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host: &Host) -> Result<Run, String> {
@@ -60,8 +60,12 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
         },
         || crate::parallel::map(&order, |i| run_one(rules[i])),
     );
-    let findings = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
-    let mut notes = Vec::new();
+    let mut findings: Vec<Finding> = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
+    let templated = placeholders::Templated::find(ws);
+    findings.retain(|f| !templated.judged_by(f));
+    let slip_codes: Vec<&str> = rules.iter().filter(|r| r.slip).map(|r| r.code.as_str()).collect();
+    slips::fold(&mut findings, |code| slip_codes.contains(&code));
+    let mut notes = templated.notes(ws);
     if rules.iter().any(|r| r.code.starts_with("XFP")) {
         let join = resolved.join();
         let why = match (join.sites.is_empty(), join.listeners.is_empty(), ws.nginx.is_empty()) {
@@ -70,7 +74,7 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
             (true, false, false) => Some("the nginx configuration has no `fastcgi_pass` to an address or upstream"),
             _ => None,
         };
-        notes.extend(why.map(|w| format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}")));
+        notes.extend(why.map(|w| Note { path: String::new(), message: format!("nginx ↔ PHP-FPM rules (XFP) not checked: {w}") }));
     }
     Ok(Run { findings, notes })
 }

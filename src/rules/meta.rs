@@ -19,6 +19,11 @@ pub struct RuleMeta {
     pub summary: String,
     /// `safe`, `unsafe` or `none`.
     pub fix: FixKind,
+    /// The rule reports values that do not mean what they say (a unit slip, a value
+    /// PHP-FPM misreads or refuses): other rules' findings on the same value are folded
+    /// into its finding (`rules::slips`).
+    #[serde(default)]
+    pub slip: bool,
     #[serde(default)]
     pub options: BTreeMap<String, OptionSpec>,
     pub check: CheckSpec,
@@ -53,7 +58,11 @@ pub struct CheckSpec {
     pub fix_set: Option<String>,
     /// PHP-FPM: a new line goes after this key of the pool (else after the section header).
     pub fix_after: Option<String>,
-    /// `safe` (default) or `unsafe`.
+    /// Fix (PHP-FPM): delete the line that sets the value, so PHP-FPM's default applies.
+    #[serde(default)]
+    pub fix_delete: bool,
+    /// `safe` or `unsafe`; when given it must agree with the rule's `fix`, which is what
+    /// the fix's applicability is taken from.
     pub fix_applicability: Option<crate::finding::Applicability>,
 }
 
@@ -147,8 +156,9 @@ impl RuleMeta {
             FixKind::None => "none",
         };
         let d = &self.docs;
+        let slip = if self.slip { "\n- One mistake, one finding: other rules' findings on a value it reports are folded into its finding" } else { "" };
         format!(
-            "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}\n\n\
+            "# {code} {name}\n\n{summary}\n\n- Severity: {sev}\n- Family: {family}\n- Fix: {fix}{slip}\n\n\
              ## What it finds\n\n{what}\n\n## Why it breaks\n\n{why}\n\nLog line:\n\n```text\n{log}\n```\n\n\
              What the user sees: {status}\n\n## Example\n\n```{lang}\n{example}\n```\n\n## Fix\n\n{fixdoc}\n\n\
              ## Options\n\n{options}\n\n## Suppression\n\n`{comment} conflint: ignore[{code}] reason` on the line or the line above.\n",

@@ -7,6 +7,8 @@ pub mod builtin;
 pub mod context;
 pub mod declarative;
 pub mod engine;
+mod placeholders;
+mod slips;
 
 use std::sync::OnceLock;
 
@@ -75,7 +77,7 @@ pub fn parse_rule(text: &str) -> Result<RuleMeta, String> {
     for (name, spec) in &rule.options {
         spec.kind.parse(&spec.default).map_err(|e| format!("line {}: options.{name}.default: {e}", key_line(text, "default")))?;
     }
-    declarative::validate(&rule.check, &options).map_err(|e| format!("line {}: {e}", key_line(text, "[check]")))?;
+    declarative::validate(&rule.check, rule.fix, &options).map_err(|e| format!("line {}: {e}", key_line(text, "[check]")))?;
     if let Some(name) = rule.check.builtin.as_deref() {
         if name != WORKSPACE_CHECK && builtin::get(name).is_none() {
             return Err(format!("line {}: `check.builtin = \"{name}\"` names no built-in check", key_line(text, "[check]")));

@@ -11,20 +11,86 @@ use crate::rules::context::RuleContext;
 use crate::rules::edit;
 use crate::workspace::Context;
 
-/// What losing the parent's entries of `name` does to a request.
-fn consequence(name: &str) -> &'static str {
-    match name {
-        "fastcgi_param" => "PHP-FPM no longer gets them (without SCRIPT_FILENAME: 404 \"Primary script unknown\"; without REQUEST_METHOD: an empty 200 page)",
-        "proxy_set_header" => "the backend no longer gets them (Host falls back to $proxy_host, X-Forwarded-For/X-Real-IP are gone)",
-        "add_header" => "responses here no longer carry them",
-        "limit_req" | "limit_conn" => "those limits no longer apply here",
-        "error_page" => "errors here get nginx's default pages instead",
-        _ => "they no longer apply here",
+/// What an entry sets: the param or header name, the zone, or the status codes an
+/// `error_page` covers. A child that sets a key itself loses nothing by dropping it.
+fn keys(p: &Placed) -> Vec<String> {
+    match p.name() {
+        "proxy_set_header" | "add_header" => p.arg(0).map(str::to_ascii_lowercase).into_iter().collect(),
+        "limit_req" => p.directive.args.iter().find_map(|a| a.value.strip_prefix("zone=")).map(str::to_string).into_iter().collect(),
+        "error_page" => {
+            let n = p.directive.args.len().saturating_sub(1);
+            p.directive.args[..n].iter().map(|a| a.value.clone()).filter(|v| !v.starts_with('=')).collect()
+        }
+        _ => p.arg(0).map(str::to_string).into_iter().collect(),
     }
 }
 
-fn values(p: &Placed) -> Vec<String> {
-    std::iter::once(p.name().to_string()).chain(p.directive.args.iter().map(|a| a.value.clone())).collect()
+/// `a, b, c and 2 more`.
+fn list(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+    match names.len() {
+        n if n > SHOWN => format!("{} and {} more", shown.join(", "), n - SHOWN),
+        _ => shown.join(", "),
+    }
+}
+
+/// What losing `lost` (the keys the child no longer gets) does to a request.
+fn consequence(name: &str, lost: &[String], spelled: &[String]) -> String {
+    let has = |k: &str| lost.iter().any(|l| l.eq_ignore_ascii_case(k));
+    match name {
+        "fastcgi_param" => {
+            let mut s = format!("PHP-FPM no longer gets {}", list(spelled));
+            let why: Vec<&str> = [("SCRIPT_FILENAME", "without SCRIPT_FILENAME: 404 \"Primary script unknown\""), ("REQUEST_METHOD", "without REQUEST_METHOD: an empty 200 page")]
+                .iter()
+                .filter(|(k, _)| has(k))
+                .map(|(_, w)| *w)
+                .collect();
+            if !why.is_empty() {
+                s += &format!(" ({})", why.join("; "));
+            }
+            s
+        }
+        "proxy_set_header" => {
+            // nginx puts its own Host and Connection back when they are not set.
+            let others: Vec<String> = spelled.iter().filter(|k| !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("connection")).cloned().collect();
+            let mut parts = Vec::new();
+            if !others.is_empty() {
+                parts.push(format!("the backend no longer gets {}", list(&others)));
+            }
+            if has("host") {
+                parts.push("Host falls back to $proxy_host".to_string());
+            }
+            if has("connection") {
+                parts.push("Connection falls back to close".to_string());
+            }
+            parts.join("; ")
+        }
+        "add_header" => format!("responses here no longer carry {}", list(spelled)),
+        "limit_req" | "limit_conn" => format!("the limits of zone {} no longer apply here", list(spelled)),
+        "error_page" => format!("errors {} here get nginx's default pages instead", list(spelled)),
+        _ => format!("{} no longer apply here", list(spelled)),
+    }
+}
+
+/// A level that sets `name` over a parent level that sets it too.
+struct Override<'w> {
+    scope: ScopeId,
+    /// The level's first entry of `name`.
+    first: Placed<'w>,
+    parent_level: ScopeId,
+    /// The parent's entries, and those of them the level loses.
+    parent: Vec<Placed<'w>>,
+    dropped: Vec<Dropped<'w>>,
+    /// The keys the level sets itself.
+    own: HashSet<String>,
+    name: &'static str,
+}
+
+/// A parent entry and the keys of it the child does not set.
+pub(crate) struct Dropped<'w> {
+    entry: Placed<'w>,
+    lost: Vec<String>,
 }
 
 pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -50,47 +116,56 @@ pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>
                     }
                 }
             }
-            // Repeating the parent's entries (the same snippet included again) drops nothing.
-            let child_values: HashSet<Vec<String>> = here.iter().map(values).collect();
-            let dropped: Vec<Placed> = parent_entries.iter().copied().filter(|p| !child_values.contains(&values(p))).collect();
+            let own: HashSet<String> = here.iter().flat_map(keys).collect();
+            let dropped: Vec<Dropped> = parent_entries
+                .iter()
+                .map(|&entry| Dropped { entry, lost: keys(&entry).into_iter().filter(|k| !own.contains(k)).collect() })
+                .filter(|d| !d.lost.is_empty())
+                .collect();
             if dropped.is_empty() || !seen.insert(first.location()) {
                 continue;
             }
-            out.push(finding(cx, s, first, plevel, &dropped, name));
+            out.push(finding(cx, &Override { scope: s, first, parent_level: plevel, parent: parent_entries, dropped, own, name }));
         }
     }
 }
 register!(array_directive_overrides_parent);
 
-fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed], name: &str) -> Finding {
+fn finding(cx: &RuleContext, o: &Override) -> Finding {
     let view = cx.nginx();
-    let n = dropped.len();
-    let entries = if n == 1 { format!("the {name} set") } else { format!("all {n} {name} entries set") };
+    let name = o.name;
+    let mut lost: Vec<String> = Vec::new();
+    // The names as the parent spells them (`X-Forwarded-For`), once each.
+    let mut spelled: Vec<String> = Vec::new();
+    for d in &o.dropped {
+        for k in &d.lost {
+            if !lost.contains(k) {
+                lost.push(k.clone());
+                let as_written = match name {
+                    "proxy_set_header" | "add_header" => d.entry.arg(0).unwrap_or(k).to_string(),
+                    _ => k.clone(),
+                };
+                spelled.push(as_written);
+            }
+        }
+    }
     let mut f = cx.finding(
-        first.location(),
-        format!(
-            "this {name} in {} replaces {entries} in {}: {}",
-            view.describe(s),
-            view.describe(plevel),
-            consequence(name)
-        ),
+        o.first.location(),
+        format!("this {name} in {} replaces the {name} entries of {}: {}", view.describe(o.scope), view.describe(o.parent_level), consequence(name, &lost, &spelled)),
     );
-    for p in dropped {
-        let shown: Vec<&str> = p.directive.args.iter().take(2).map(|a| a.value.as_str()).collect();
-        f = f.with_related(p.location(), format!("dropped here: {name} {}", shown.join(" ")));
+    for d in &o.dropped {
+        let shown: Vec<&str> = d.entry.directive.args.iter().take(2).map(|a| a.value.as_str()).collect();
+        f = f.with_related(d.entry.location(), format!("dropped here: {name} {}", shown.join(" ")));
     }
     f = f.with_help(format!(
         "nginx never merges {name}: a level that sets one drops every one it would inherit; repeat the parent's entries (or its include) here"
     ));
-    if let Some(fx) = repeat_fix(cx, s, first, plevel, dropped) {
+    if let Some(fx) = repeat_fix(cx, o) {
         f = f.with_fix(fx);
     }
     f
 }
 
-/// Lines that repeat the parent's dropped entries: its `include` for entries that came from
-/// an included file holding nothing else, the directive itself otherwise; inserted before
-/// the child's first entry (or before the include that brought it), in the child's own file.
 /// Whether all the `include` at `file` brings, through nested includes too, is `name`
 /// entries. Only then is repeating the include the same as repeating the entries: other
 /// directives may not be allowed in the child (`server_tokens`, `ssl_*` in a location), and
@@ -111,22 +186,81 @@ fn brings_only(ws: &Workspace, file: FileId, include: &Directive, name: &str) ->
     })
 }
 
-fn repeat_fix(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed]) -> Option<crate::finding::Fix> {
+/// Whether every entry of the parent that the include at `inc` brings in is dropped
+/// whole: repeating the include then adds nothing the child sets itself (no header sent
+/// twice).
+fn brings_only_dropped(cx: &RuleContext, inc: Placed, plevel: ScopeId, parent: &[Placed], own: &HashSet<String>) -> bool {
+    let view = cx.nginx();
+    parent
+        .iter()
+        .filter(|e| view.include_bringing(cx.ws, plevel, e.file).is_some_and(|i| i.location() == inc.location()))
+        .all(|e| keys(e).iter().all(|k| !own.contains(k)))
+}
+
+/// The dropped entry written out again, with only the status codes the child does not
+/// cover (`error_page 500 502 /50x.html;` → `error_page 500 /50x.html;`).
+fn repeat_line(cx: &RuleContext, d: &Dropped) -> String {
+    let whole = edit::directive_text(cx.ws.source(d.entry.file), d.entry);
+    if d.entry.name() != "error_page" || d.lost.len() == keys(&d.entry).len() {
+        return whole;
+    }
+    let src = cx.ws.source(d.entry.file);
+    let args = &d.entry.directive.args;
+    let words: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i + 1 == args.len() || a.value.starts_with('=') || d.lost.contains(&a.value))
+        .map(|(_, a)| String::from_utf8_lossy(src.slice(a.span)).into_owned())
+        .collect();
+    format!("error_page {};", words.join(" "))
+}
+
+/// Lines that write the inherited `entries` of `plevel` again at a child level: the
+/// parent's `include` for entries brought by an include holding only such entries (and
+/// none the child sets itself, `own`), else each directive as written.
+pub(crate) fn repeat_lines(cx: &RuleContext, plevel: ScopeId, parent: &[Placed], entries: &[Dropped], own: &HashSet<String>) -> Vec<String> {
     let view = cx.nginx();
     let pown = view.own_file(plevel);
     let mut lines: Vec<String> = Vec::new();
-    for p in dropped {
+    for d in entries {
+        let p = &d.entry;
         let inc = (p.file != pown).then(|| view.include_bringing(cx.ws, plevel, p.file)).flatten();
-        let line = match inc.filter(|inc| brings_only(cx.ws, inc.file, inc.directive, p.name())) {
+        let line = match inc.filter(|inc| brings_only(cx.ws, inc.file, inc.directive, p.name()) && brings_only_dropped(cx, *inc, plevel, parent, own)) {
             Some(inc) => edit::directive_text(cx.ws.source(inc.file), inc),
-            None => edit::directive_text(cx.ws.source(p.file), *p),
+            None => repeat_line(cx, d),
         };
         if !lines.contains(&line) {
             lines.push(line);
         }
     }
-    let own = view.own_file(s);
-    let anchor = if first.file == own { first } else { view.include_bringing(cx.ws, s, first.file)? };
+    lines
+}
+
+/// Every inherited entry of `name` at `scope`, ready to be written again there before a
+/// new one of key `adding` is added at that level (adding one drops them all). `None` when
+/// the level sets its own entries (nothing is inherited), or when an inherited entry sets
+/// `adding` already.
+pub(crate) fn inherited_for_addition(cx: &RuleContext, scope: ScopeId, name: &str, adding: &str) -> Option<Vec<String>> {
+    let view = cx.nginx();
+    let Some((level, entries)) = view.effective_array(scope, name) else { return Some(Vec::new()) };
+    if level == scope {
+        return Some(Vec::new());
+    }
+    if entries.iter().any(|e| keys(e).iter().any(|k| k.eq_ignore_ascii_case(adding))) {
+        return None;
+    }
+    let own: HashSet<String> = HashSet::from([adding.to_ascii_lowercase()]);
+    let all: Vec<Dropped> = entries.iter().map(|&entry| Dropped { entry, lost: keys(&entry) }).collect();
+    Some(repeat_lines(cx, level, &entries, &all, &own))
+}
+
+/// The lost entries written again (see [`repeat_lines`]) before the child's first entry (or
+/// before the include that brought it), in the child's own file.
+fn repeat_fix(cx: &RuleContext, o: &Override) -> Option<crate::finding::Fix> {
+    let view = cx.nginx();
+    let lines = repeat_lines(cx, o.parent_level, &o.parent, &o.dropped, &o.own);
+    let own_file = view.own_file(o.scope);
+    let anchor = if o.first.file == own_file { o.first } else { view.include_bringing(cx.ws, o.scope, o.first.file)? };
     let src = cx.ws.source(anchor.file);
     Some(edit::fix(
         Applicability::Unsafe,

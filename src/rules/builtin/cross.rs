@@ -1,19 +1,22 @@
 //! nginx ↔ PHP-FPM: XFP001–XFP006. Each finding names the other side in `related`.
 
-use crate::effective::address::{Addr, Host};
+use crate::effective::address::{is_local, loopback_families, Addr, Host};
 use crate::fpm::numbers::fpm_time;
 use crate::effective::join::{Listener, PassSite};
 use crate::effective::values::{parse_time, Millis, TimeKind};
-use crate::finding::{Applicability, Edit, Finding};
-use crate::rules::builtin::sockets::nginx_user;
+use crate::finding::{Applicability, Edit, Finding, Severity};
+use crate::rules::builtin::sockets::{master_is_root, nginx_user, NGINX_USER_UNKNOWN};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
+use std::net::IpAddr;
 
-/// How nginx spells an address in `fastcgi_pass`.
+/// How nginx spells an address in `fastcgi_pass`: a pool on every address is reached on
+/// 127.0.0.1.
 fn nginx_spelling(addr: &Addr) -> String {
     match addr {
         Addr::Unix(p) => format!("unix:{}", p.display()),
         Addr::Tcp { host: Host::Any, port } => format!("127.0.0.1:{port}"),
+        Addr::Tcp { host: Host::Ip(ip), port } if ip.is_unspecified() => format!("127.0.0.1:{port}"),
         other => other.to_string(),
     }
 }
@@ -28,11 +31,16 @@ fn connect_error(addr: &Addr) -> String {
 /// XFP001: a `fastcgi_pass` no pool listens on.
 pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
     let join = cx.join();
-    if !join.possible() {
+    if !join.possible() || join.unknown_listen {
         return;
     }
     for site in &join.sites {
         if site.targets.is_empty() || !join.reached(site).is_empty() {
+            continue;
+        }
+        // Another host (`php:9000`, a remote address) may well listen there: the files
+        // cannot tell.
+        if !site.targets.iter().all(|(a, _)| is_local(a, join.listeners.iter().map(|l| &l.addr))) {
             continue;
         }
         let shown: Vec<String> = site.targets.iter().map(|(a, _)| nginx_spelling(a)).collect();
@@ -45,7 +53,13 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
             ),
         );
         for l in join.listeners.iter().take(5) {
-            f = f.with_related(l.listen.value_location(), format!("{} listens on {}", l.describe(cx.ws), nginx_spelling(&l.addr)));
+            // As nginx would write it, but a pool on every address as PHP-FPM does.
+            let shown = match &l.addr {
+                Addr::Tcp { host: Host::Any, .. } => l.listen.value.text.to_string(),
+                Addr::Tcp { host: Host::Ip(ip), .. } if ip.is_unspecified() => l.listen.value.text.to_string(),
+                a => nginx_spelling(a),
+            };
+            f = f.with_related(l.listen.value_location(), format!("{} listens on {shown}", l.describe(cx.ws)));
         }
         let mut distinct: Vec<&Addr> = join.listeners.iter().map(|l| &l.addr).collect();
         distinct.dedup();
@@ -89,7 +103,7 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
                 out.push(
                     cx.finding(at, format!("nginx waits {read} for PHP but {pool} lets requests run {terminate}: slower requests end in 504 Gateway Timeout while PHP keeps working"))
                         .with_related(term.value_location(), format!("request_terminate_timeout of {pool}"))
-                        .with_fix(edit::fix(Applicability::Safe, format!("raise fastcgi_read_timeout to {terminate}"), fix)),
+                        .with_fix(edit::fix(Applicability::Unsafe, format!("raise fastcgi_read_timeout to {terminate}"), fix)),
                 );
             } else if terminate < read {
                 let mut f = cx.finding(
@@ -108,18 +122,15 @@ register!(read_timeout_below_terminate);
 pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
     for site in &cx.join().sites {
-        let (user, group, known) = nginx_user(cx, Some(site.scope));
+        let user = nginx_user(cx, Some(site.scope));
         for l in cx.join().reached(site) {
             if !matches!(l.addr, Addr::Unix(_)) || seen.contains(&l.listen.location) {
                 continue;
             }
-            if let Some(mut f) = socket_finding(cx, l, &user, &group, known) {
-                if !known {
-                    f.severity = crate::finding::Severity::Warning;
-                    f = f.with_help("nginx's user is not set in the linted nginx.conf: assuming Debian's www-data (set `[host] nginx-user` in conflint.toml)");
-                }
+            if let Some(f) = socket_finding(cx, l, user.as_ref()) {
                 seen.push(l.listen.location);
-                out.push(f.with_related(site.pass.arg_location(0), format!("nginx ({user}) connects here")));
+                let who = user.as_ref().map_or("nginx".to_string(), |(u, _)| format!("nginx ({u})"));
+                out.push(f.with_related(site.pass.arg_location(0), format!("{who} connects here")));
             }
         }
     }
@@ -129,20 +140,29 @@ register!(socket_permission_denied);
 /// Accounts web servers run as; a socket owned by one of them was made for the web server.
 const WEB_ACCOUNTS: &[&str] = &["www-data", "nginx", "www", "http", "apache", "_www", "nobody", "wwwrun"];
 
-fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_known: bool) -> Option<Finding> {
+/// `user` is `None` when the tree does not say who runs nginx: then only a socket made for
+/// someone else than a web server account is worth a word, as info and without a fix.
+fn socket_finding(cx: &RuleContext, l: &Listener, user: Option<&(String, String)>) -> Option<Finding> {
     let get = |k: &str| l.pool.get(k).map(|s| s.value.text.trim().to_string()).filter(|v| !v.is_empty());
     let acl_users = get("listen.acl_users");
     let acl_groups = get("listen.acl_groups");
     let owner = get("listen.owner");
     let grp = get("listen.group");
     let pool = l.describe(cx.ws);
+    let web = |v: &str| WEB_ACCOUNTS.contains(&v);
+    let unknown = |mut f: Finding| {
+        f.severity = Severity::Info;
+        f.with_help(NGINX_USER_UNKNOWN)
+    };
     if acl_users.is_some() || acl_groups.is_some() {
-        let listed = |v: &Option<String>, name: &str| v.as_deref().is_some_and(|s| s.split(',').any(|x| x.trim() == name));
-        if listed(&acl_users, user) || listed(&acl_groups, group) {
-            return None;
-        }
+        let listed = |v: &Option<String>, pred: &dyn Fn(&str) -> bool| v.as_deref().is_some_and(|s| s.split(',').any(|x| pred(x.trim())));
         let at = l.pool.get(crate::pool_key!("listen.acl_users")).or(l.pool.get(crate::pool_key!("listen.acl_groups"))).map_or(l.listen.location, |s| s.value_location());
-        return Some(cx.finding(at, format!("the ACL of {pool}'s socket does not include nginx's user `{user}` or group `{group}`: nginx gets `(13: Permission denied)` and answers 502")));
+        return match user {
+            Some((u, g)) if listed(&acl_users, &|x| x == u) || listed(&acl_groups, &|x| x == g) => None,
+            Some((u, g)) => Some(cx.finding(at, format!("the ACL of {pool}'s socket does not include nginx's user `{u}` or group `{g}`: nginx gets `(13: Permission denied)` and answers 502"))),
+            None if listed(&acl_users, &web) || listed(&acl_groups, &web) => None,
+            None => Some(unknown(cx.finding(at, format!("the ACL of {pool}'s socket names no web server account: unless nginx runs as one of them it gets `(13: Permission denied)` and answers 502")))),
+        };
     }
     // No owner, group or ACL at all is FPM202's finding.
     if owner.is_none() && grp.is_none() {
@@ -154,12 +174,16 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_
     let mode = u32::from_str_radix(mode_text.trim_start_matches("0o"), 8).unwrap_or(0);
     let owner = owner.unwrap_or_else(|| "root".into());
     let grp = grp.unwrap_or_else(|| owner.clone());
-    if !user_known && (WEB_ACCOUNTS.contains(&owner.as_str()) || WEB_ACCOUNTS.contains(&grp.as_str())) {
-        return None;
-    }
-    let writable = if owner == user {
+    let at = l.pool.get(crate::pool_key!("listen.owner")).or(l.pool.get(crate::pool_key!("listen.group"))).map_or(l.listen.location, |s| s.location);
+    let Some((user, group)) = user else {
+        if mode & 0o002 != 0 || web(&owner) || web(&grp) {
+            return None;
+        }
+        return Some(unknown(cx.finding(at, format!("{pool}'s socket is {owner}:{grp} mode {mode:04o}: unless nginx's workers run as `{owner}` or in group `{grp}`, they get `(13: Permission denied)` and answer 502"))));
+    };
+    let writable = if owner == *user {
         mode & 0o200 != 0
-    } else if grp == group {
+    } else if grp == *group {
         mode & 0o020 != 0
     } else {
         mode & 0o002 != 0
@@ -167,49 +191,105 @@ fn socket_finding(cx: &RuleContext, l: &Listener, user: &str, group: &str, user_
     if writable {
         return None;
     }
-    let at = l.pool.get(crate::pool_key!("listen.owner")).or(l.pool.get(crate::pool_key!("listen.group"))).map_or(l.listen.location, |s| s.location);
-    let mut edits = Vec::new();
-    for (key, want) in [("listen.owner", user), ("listen.group", group)] {
-        match l.pool.get(key) {
-            Some(s) if *s.value.text != *want => edits.push(Edit { location: s.value_location(), content: want.to_string() }),
-            Some(_) => {}
-            None => edits.push(edit::insert_line_after(cx.ws.source(l.listen.location.file), l.listen.location, &format!("{key} = {want}"))),
-        }
-    }
     let mut f = cx.finding(
         at,
         format!("{pool}'s socket is {owner}:{grp} mode {mode:04o}: nginx's user `{user}` (group `{group}`) may not write to it, gets `(13: Permission denied)` and answers 502"),
     );
-    if mode & 0o220 != 0 {
-        f = f.with_fix(edit::fix(Applicability::Safe, format!("set listen.owner/listen.group to {user}/{group}"), edits));
+    // Only a root master can hand the socket to nginx's user.
+    if mode & 0o220 != 0 && master_is_root(&l.pool) {
+        let mut edits = Vec::new();
+        for (key, want) in [("listen.owner", user), ("listen.group", group)] {
+            match l.pool.get(key) {
+                Some(s) if *s.value.text != **want => edits.push(Edit { location: s.value_location(), content: want.to_string() }),
+                Some(_) => {}
+                None => edits.push(edit::insert_line_after(cx.ws.source(l.listen.location.file), l.listen.location, &format!("{key} = {want}"))),
+            }
+        }
+        f = f.with_fix(edit::fix(Applicability::Unsafe, format!("set listen.owner/listen.group to {user}/{group}"), edits));
     }
     Some(f)
 }
 
-/// XFP004: `localhost` on either side.
+fn is_localhost(addr: &Addr) -> bool {
+    matches!(addr, Addr::Tcp { host: Host::Name(n), .. } if n == "localhost")
+}
+
+/// XFP004: `localhost` on either side, where the two families do not meet.
+///
+/// nginx resolves a `localhost` target to every address /etc/hosts gives (127.0.0.1 and ::1
+/// on Debian) and uses each as a server: a refused connect is logged and retried on the
+/// next (verified with nginx 1.22), so it costs an error line, not a 502 — unless
+/// `fastcgi_next_upstream off` forbids the retry. PHP-FPM's `listen = localhost:9000`
+/// binds only the first address getaddrinfo returns (::1 where /etc/hosts lists it; verified
+/// with php-fpm 8.2): nginx connecting to 127.0.0.1 is refused every time.
 pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
-    for site in &cx.join().sites {
-        for (addr, placed) in &site.targets {
-            if let Addr::Tcp { host: Host::Name(n), .. } = addr {
-                if n == "localhost" {
-                    let value = placed.arg(0).unwrap_or("");
-                    out.push(
-                        cx.finding(placed.arg_location(0), "`localhost` resolves to both 127.0.0.1 and ::1; nginx tries both and PHP-FPM listens on one: intermittent 502 (`connect() failed (111: Connection refused)`)")
-                            .with_fix(edit::fix(Applicability::Safe, "use 127.0.0.1", vec![edit::replace_arg(*placed, 0, value.replacen("localhost", "127.0.0.1", 1))])),
-                    );
-                }
+    let join = cx.join();
+    let mut seen = std::collections::HashSet::new();
+    for site in &join.sites {
+        let reached = join.reached(site);
+        for (addr, placed) in site.targets.iter().filter(|(a, _)| is_localhost(a)) {
+            let Addr::Tcp { port, .. } = addr else { continue };
+            let on_port: Vec<&&Listener> = reached.iter().filter(|l| matches!(l.addr, Addr::Tcp { port: p, .. } if p == *port)).collect();
+            let (v4, v6) = on_port.iter().map(|l| loopback_families(&l.addr)).fold((false, false), |a, b| (a.0 || b.0, a.1 || b.1));
+            if on_port.is_empty() || (v4 && v6) || !seen.insert(placed.arg_location(0)) {
+                continue;
             }
+            let listens = on_port.iter().map(|l| format!("{} listens on {} only", l.describe(cx.ws), l.listen.value.text)).collect::<Vec<_>>().join(", ");
+            let next_off = cx.nginx().effective(site.scope, "fastcgi_next_upstream").is_some_and(|(_, p)| p.directive.args.iter().any(|a| a.value == "off"));
+            let (severity, outcome) = if next_off {
+                (Severity::Warning, "with `fastcgi_next_upstream off` the refused connection is not retried: requests get 502 Bad Gateway until nginx marks that address down, again after every `fail_timeout`")
+            } else {
+                (Severity::Info, "nginx retries on the other address, so requests succeed, but it logs `connect() failed (111: Connection refused)` and `upstream server temporarily disabled` again after every `fail_timeout`")
+            };
+            let mut f = cx.finding(
+                placed.arg_location(0),
+                format!("`localhost` is both 127.0.0.1 and ::1 where /etc/hosts lists both (Debian's default), and nginx connects to each in turn, but {listens}: {outcome}"),
+            );
+            f.severity = severity;
+            for l in &on_port {
+                f = f.with_related(l.listen.value_location(), format!("{} listens here", l.describe(cx.ws)));
+            }
+            // Pass to the address the pool really accepts.
+            let literal = match (v4, v6) {
+                (true, _) => Some("127.0.0.1"),
+                (false, true) => Some("[::1]"),
+                _ => None,
+            };
+            if let Some(ip) = literal {
+                let value = placed.arg(0).unwrap_or("");
+                f = f.with_fix(edit::fix(Applicability::Unsafe, format!("use {ip}"), vec![edit::replace_arg(*placed, 0, value.replacen("localhost", ip, 1))]));
+            }
+            out.push(f);
         }
     }
-    for l in &cx.join().listeners {
-        if let Addr::Tcp { host: Host::Name(n), .. } = &l.addr {
-            if n == "localhost" {
-                out.push(
-                    cx.finding(l.listen.value_location(), format!("{} listens on `localhost`: PHP-FPM binds only the first address it resolves to, nginx may connect to the other: intermittent 502", l.describe(cx.ws)))
-                        .with_fix(edit::fix(Applicability::Safe, "use 127.0.0.1", vec![Edit { location: l.listen.value_location(), content: l.listen.value.text.replacen("localhost", "127.0.0.1", 1) }])),
-                );
+    for (i, l) in join.listeners.iter().enumerate().filter(|(_, l)| is_localhost(&l.addr)) {
+        let Addr::Tcp { port, .. } = l.addr else { continue };
+        // The literal addresses nginx connects to this pool on (a `localhost` target tries
+        // both, which the nginx side reports).
+        let mut literal: Vec<(&str, crate::effective::nginx::Placed)> = Vec::new();
+        for site in join.sites.iter().filter(|s| join.reached(s).iter().any(|r| std::ptr::eq(*r, &join.listeners[i]))) {
+            for (addr, placed) in &site.targets {
+                let ip = match addr {
+                    Addr::Tcp { host: Host::Ip(IpAddr::V4(ip)), port: p } if ip.is_loopback() && *p == port => "127.0.0.1",
+                    Addr::Tcp { host: Host::Ip(IpAddr::V6(ip)), port: p } if ip.is_loopback() && *p == port => "[::1]",
+                    _ => continue,
+                };
+                literal.push((ip, *placed));
             }
         }
+        let Some(&(ip, first)) = literal.first() else { continue };
+        // getaddrinfo puts ::1 first when /etc/hosts lists it.
+        let bound = if ip == "127.0.0.1" { "[::1] on hosts whose /etc/hosts lists both, such as Debian's" } else { "127.0.0.1 on hosts whose /etc/hosts gives localhost no ::1" };
+        let mut f = cx.finding(
+            l.listen.value_location(),
+            format!("{} listens on `localhost`, and PHP-FPM binds only the first address the resolver returns ({bound}), while nginx connects to {ip}: there every request gets 502 Bad Gateway (`connect() failed (111: Connection refused)`)", l.describe(cx.ws)),
+        )
+        .with_related(first.arg_location(0), format!("nginx connects to {ip} here"));
+        // One address for every site: listen exactly there.
+        if literal.iter().all(|(a, _)| *a == ip) {
+            f = f.with_fix(edit::fix(Applicability::Unsafe, format!("listen on {ip}"), vec![Edit { location: l.listen.value_location(), content: l.listen.value.text.replacen("localhost", ip, 1) }]));
+        }
+        out.push(f);
     }
 }
 register!(localhost_ambiguity);
@@ -279,7 +359,7 @@ pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) 
             )
             .with_related(site.pass.arg_location(0), "nginx connects here");
             if !keep.is_empty() {
-                f = f.with_fix(edit::fix(Applicability::Safe, format!("allow {}", keep.join(",")), vec![Edit { location: allowed.value_location(), content: keep.join(",") }]));
+                f = f.with_fix(edit::fix(Applicability::Unsafe, format!("allow {}", keep.join(",")), vec![Edit { location: allowed.value_location(), content: keep.join(",") }]));
             }
             out.push(f);
         }

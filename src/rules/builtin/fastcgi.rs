@@ -200,7 +200,7 @@ fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective,
     if let Some(anchor) = anchors.filter(|a| fixed.insert(*a)) {
         let src = cx.ws.source(anchor.file);
         f = f.with_fix(edit::fix(
-            Applicability::Safe,
+            Applicability::Unsafe,
             "add `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;`",
             vec![edit::insert_line_after(src, anchor, SCRIPT_FILENAME_LINE)],
         ));

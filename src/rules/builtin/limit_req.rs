@@ -199,7 +199,7 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
         out.push(
             f.with_help("429 Too Many Requests tells clients (and retry logic) to slow down, and keeps rate limiting apart from backend failures")
                 .with_fix(edit::fix(
-                    Applicability::Safe,
+                    Applicability::Unsafe,
                     "add `limit_req_status 429;`",
                     vec![edit::insert_line_after(src, last.location(), "limit_req_status 429;")],
                 )),
@@ -312,7 +312,7 @@ fn zone_findings(cx: &RuleContext, z: &ZoneDef, zone_directive: &str, out: &mut 
         ),
         Some((_, Some(size))) if size < MIN_ZONE_SIZE => out.push(
             cx.finding(zone_loc, format!("zone \"{}\" is too small: nginx refuses to start (minimum 32k)", p.arg(z.zone_arg).unwrap_or_default()))
-                .with_fix(edit::fix(Applicability::Safe, "set the size to 1m", vec![edit::replace_arg(p, z.zone_arg, format!("zone={}:1m", z.name))])),
+                .with_fix(edit::fix(Applicability::Unsafe, "set the size to 1m", vec![edit::replace_arg(p, z.zone_arg, format!("zone={}:1m", z.name))])),
         ),
         Some((written, Some(size))) if size < PUBLIC_ZONE_SIZE && z.key.is_some_and(|k| k.contains("remote_addr")) => {
             let directive = if zone_directive == "limit_conn_zone" { "limit_conn" } else { "limit_req" };
@@ -328,7 +328,7 @@ fn zone_findings(cx: &RuleContext, z: &ZoneDef, zone_directive: &str, out: &mut 
             f.severity = Severity::Warning;
             out.push(
                 f.with_help("1m holds about 16000 client addresses")
-                    .with_fix(edit::fix(Applicability::Safe, "set the size to 1m", vec![edit::replace_arg(p, z.zone_arg, format!("zone={}:1m", z.name))])),
+                    .with_fix(edit::fix(Applicability::Unsafe, "set the size to 1m", vec![edit::replace_arg(p, z.zone_arg, format!("zone={}:1m", z.name))])),
             );
         }
         _ => {}
@@ -350,7 +350,7 @@ fn zone_findings(cx: &RuleContext, z: &ZoneDef, zone_directive: &str, out: &mut 
     if let Some(per_hour) = rate.strip_suffix("r/h").and_then(|n| n.parse::<u64>().ok()).filter(|&n| n > 0) {
         let per_minute = per_hour.div_ceil(60);
         f = f.with_fix(edit::fix(
-            Applicability::Safe,
+            Applicability::Unsafe,
             format!("use rate={per_minute}r/m"),
             vec![edit::replace_arg(p, ri, format!("rate={per_minute}r/m"))],
         ));

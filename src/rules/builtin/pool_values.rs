@@ -25,21 +25,22 @@ impl std::fmt::Display for Section<'_> {
 /// Calls `visit` with every setting, where it stands (`[global]` or a pool) and its
 /// directive (`None`: an array or a name PHP-FPM does not know). Pool settings' directives
 /// come from the pool's key array: most checks then skip a setting without reading it.
-fn each_setting<'w>(cx: &RuleContext<'_, 'w>, mut visit: impl FnMut(Place, Section<'w>, &'w Setting, Option<&'static Directive>)) {
+/// `siblings` are all the settings of the same section.
+fn each_setting<'w>(cx: &RuleContext<'_, 'w>, mut visit: impl FnMut(Place, Section<'w>, &'w Setting, Option<&'static Directive>, &'w [Setting])) {
     for config in &cx.ws.fpm {
         for s in &config.global {
-            visit(Place::Global, Section::Global, s, s.directive);
+            visit(Place::Global, Section::Global, s, s.directive, &config.global);
         }
     }
     for pool in cx.ws.fpm.iter().flat_map(|config| &config.pools) {
         for (s, &key) in pool.settings.iter().zip(pool.keys()) {
-            visit(Place::Pool, Section::Pool(&pool.name), s, (key != Pool::UNKNOWN).then(|| &DIRECTIVES[usize::from(key)]));
+            visit(Place::Pool, Section::Pool(&pool.name), s, (key != Pool::UNKNOWN).then(|| &DIRECTIVES[usize::from(key)]), &pool.settings);
         }
     }
 }
 
 pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
-    each_setting(cx, |place, section, s, directive| {
+    each_setting(cx, |place, section, s, directive, siblings| {
         if directive.is_some() {
             return;
         }
@@ -61,8 +62,13 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
                 f = f.with_help(format!("did you mean `{best}`?"));
             }
             let within_two: Vec<&str> = close.iter().filter(|(d, _)| *d <= 2).map(|(_, n)| *n).collect();
-            if let [only] = within_two.as_slice() {
-                f = f.with_fix(edit::fix(Applicability::Safe, format!("rename to `{only}`"), vec![Edit { location: s.name_location(), content: only.to_string() }]));
+            // A section that already sets the right name: renaming would set it twice and
+            // change its value; which one was meant is not plain.
+            let taken = |name: &str| siblings.iter().any(|o| o.array_key.is_none() && o.name.eq_ignore_ascii_case(name));
+            match within_two.as_slice() {
+                [only] if taken(only) => f = f.with_help(format!("did you mean `{only}`? It is already set in {section}: keep one of the two")),
+                [only] => f = f.with_fix(edit::fix(Applicability::Safe, format!("rename to `{only}`"), vec![Edit { location: s.name_location(), content: only.to_string() }])),
+                _ => {}
             }
         }
         out.push(f);
@@ -71,7 +77,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
 register!(unknown_directive);
 
 pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
-    each_setting(cx, |_, section, s, directive| {
+    each_setting(cx, |_, section, s, directive, _| {
         // Any string is a valid string: most settings end here, unread.
         let Some(d) = directive.filter(|d| d.kind != Kind::Str) else { return };
         if s.value.is_deferred() {
@@ -83,21 +89,36 @@ pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
             return;
         }
         if d.kind == Kind::Time {
-            if let Some((seconds, why)) = misread_time(text) {
-                let mut f = cx.finding(s.value_location(), format!("{} = {text} in {section} is read as {why}: PHP-FPM only looks at the last character for a unit", d.name));
+            if let Some(misread) = misread_time(text) {
+                let mut f = cx.finding(s.value_location(), format!("{} = {text} in {section} is read as {}: PHP-FPM only looks at the last character for a unit", d.name, misread.why));
                 f.severity = Severity::Warning;
-                out.push(f.with_fix(edit::fix(Applicability::Safe, format!("write {seconds}s"), vec![Edit { location: s.value_location(), content: format!("{seconds}s") }])));
+                // The safe fix writes what PHP-FPM does today; what was meant is a guess.
+                let read = format!("{}s", misread.read);
+                out.push(
+                    f.with_help(format!("if {} was meant, write {}s: PHP-FPM counts whole seconds", misread.meant_text, misread.meant))
+                        .with_fix(edit::fix(Applicability::Safe, format!("write {read}, what PHP-FPM uses"), vec![Edit { location: s.value_location(), content: read }])),
+                );
             }
         }
     });
 }
 register!(invalid_value);
 
-/// `500ms` (500 seconds to PHP-FPM) and `1.5m` (60 seconds): what the writer meant, in
-/// whole seconds, and what PHP-FPM reads.
-fn misread_time(text: &str) -> Option<(u64, String)> {
+/// A time PHP-FPM reads otherwise than it is written.
+struct Misread {
+    /// Seconds PHP-FPM uses.
+    read: i64,
+    /// What the text seems to mean, in whole seconds, and in words.
+    meant: u64,
+    meant_text: String,
+    why: String,
+}
+
+/// `500ms` (500 seconds to PHP-FPM) and `1.5m` (60 seconds).
+fn misread_time(text: &str) -> Option<Misread> {
+    let read = crate::fpm::numbers::fpm_time(text)?;
     if let Some(ms) = text.strip_suffix("ms").and_then(|n| n.parse::<u64>().ok()) {
-        return Some((ms.div_ceil(1000).max(1), format!("{ms} seconds, not {ms} milliseconds")));
+        return Some(Misread { read, meant: ms.div_ceil(1000).max(1), meant_text: format!("{ms} milliseconds"), why: format!("{read} seconds, not {ms} milliseconds") });
     }
     let (number, unit) = text.split_at(text.len() - 1);
     let scale = match unit {
@@ -110,7 +131,6 @@ fn misread_time(text: &str) -> Option<(u64, String)> {
     if !number.contains('.') {
         return None;
     }
-    let meant: f64 = number.parse().ok()?;
-    let read = crate::fpm::numbers::fpm_time(text)?;
-    Some(((meant * scale).round() as u64, format!("{read} seconds, not {}", (meant * scale).round())))
+    let meant = (number.parse::<f64>().ok()? * scale).round() as u64;
+    Some(Misread { read, meant, meant_text: format!("{meant} seconds"), why: format!("{read} seconds, not {meant}") })
 }

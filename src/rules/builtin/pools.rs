@@ -13,14 +13,19 @@ use crate::rules::options::parse_host_size;
 pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
+        // Missing because misspelled: the typo's finding (FPM002) takes this one in.
+        let typo = |f: Finding, directive: &str| match pool.misspelled(directive) {
+            Some(t) => f.with_related(t.name_location(), format!("`{}` is refused here; `{directive}` was probably meant", t.name)),
+            None => f,
+        };
         for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
             if pool.get(key).is_none() {
                 let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
-                out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")));
+                out.push(typo(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")), directive));
             }
         }
         match pool.get(pool_key!("pm.max_children")) {
-            None => out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)"))),
+            None => out.push(typo(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)")), "pm.max_children")),
             Some(s) if !s.value.is_deferred() && atoi(&s.value.text) < 1 => out.push(cx.finding(
                 s.value_location(),
                 format!("pm.max_children = {} in pool `{name}`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)", shown(s)),
@@ -84,7 +89,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             out.push(
                 cx.finding(at(culprit), format!("[pool {name}] pm.min_spare_servers({min}) and pm.max_spare_servers({max}) cannot be greater than pm.max_children({children}): PHP-FPM refuses to start"))
                     .with_related(children_s.value_location(), "pm.max_children")
-                    .with_fix(edit::fix(Applicability::Safe, format!("clamp the spare servers to pm.max_children ({children})"), edits)),
+                    .with_fix(edit::fix(Applicability::Unsafe, format!("clamp the spare servers to pm.max_children ({children})"), edits)),
             );
             continue;
         }
@@ -98,7 +103,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                 let good = min + (max - min) / 2;
                 out.push(
                     cx.finding(start_s.value_location(), format!("[pool {name}] pm.start_servers({start}) must not be less than pm.min_spare_servers({min}) and not greater than pm.max_spare_servers({max}): PHP-FPM refuses to start"))
-                        .with_fix(edit::fix(Applicability::Safe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location(), content: good.to_string() }])),
+                        .with_fix(edit::fix(Applicability::Unsafe, format!("set pm.start_servers to {good}, PHP-FPM's own default"), vec![Edit { location: start_s.value_location(), content: good.to_string() }])),
                 );
                 continue;
             }
@@ -143,11 +148,20 @@ fn human(bytes: u64) -> String {
     }
 }
 
-/// FPM101: `pm.max_children` below `min`, or below half of what the host's memory allows.
+/// FPM101: `pm.max_children` below `min`, or below half of what the host's memory allows
+/// this pool beside the others (the memory they may use at their own `pm.max_children`).
 pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
     let min = cx.integer("min");
     let share = cx.float("share");
-    for pool in PoolView::all(&cx.ws.fpm) {
+    let pools = PoolView::all(&cx.ws.fpm);
+    // What every pool may use, as FPM102 counts it.
+    let usage: Vec<u64> = pools.iter().map(|p| p.int(pool_key!("pm.max_children")).unwrap_or(0).max(0) as u64 * worker_memory(cx, p).0).collect();
+    let total: u64 = usage.iter().sum();
+    let budget = cx.host.memory.map(|m| (m as f64 * share) as u64);
+    // The pools this rule raises, and what the others keep: those split what is left, so
+    // that all fixes together stay within the budget (no FPM102).
+    let mut flagged = Vec::new();
+    for (i, pool) in pools.iter().enumerate() {
         let Some(s) = pool.get(pool_key!("pm.max_children")) else { continue };
         if s.value.is_deferred() {
             continue;
@@ -156,25 +170,34 @@ pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
         if children < 1 {
             continue; // FPM004
         }
+        let capacity = budget.map(|b| (b.saturating_sub(total - usage[i]) / worker_memory(cx, pool).0) as i64);
+        if children < min || capacity.is_some_and(|c| children * 2 < c) {
+            flagged.push((i, s, children, capacity));
+        }
+    }
+    let kept: u64 = (0..pools.len()).filter(|i| !flagged.iter().any(|(j, ..)| j == i)).map(|i| usage[i]).sum();
+    let n = flagged.len() as u64;
+    for &(i, s, children, capacity) in &flagged {
+        let pool = &pools[i];
         let name = pool.name();
         let consequence = format!("when all {children} are busy PHP-FPM logs `[pool {name}] server reached pm.max_children setting ({children})` and requests queue into 502/504");
-        match cx.host.memory {
-            Some(memory) => {
-                let (per_worker, why) = worker_memory(cx, &pool);
-                let capacity = ((memory as f64 * share) / per_worker as f64).floor() as i64;
-                if children < min || children * 2 < capacity {
-                    out.push(
-                        cx.finding(s.value_location(), format!("pm.max_children = {children} in pool `{name}`; the host could run {capacity} ({} × {share} ÷ {why}); {consequence}", human(memory)))
-                            .with_fix(edit::fix(Applicability::Unsafe, format!("set pm.max_children to {capacity}"), vec![Edit { location: s.value_location(), content: capacity.to_string() }])),
-                    );
-                }
-            }
-            None if children < min => out.push(
+        let (Some(memory), Some(capacity), Some(budget)) = (cx.host.memory, capacity, budget) else {
+            out.push(
                 cx.finding(s.value_location(), format!("pm.max_children = {children} in pool `{name}` (below {min}); {consequence}"))
                     .with_help("size it from the host's memory: pass --host-memory or set [host] memory in conflint.toml to get a number"),
-            ),
-            None => {}
+            );
+            continue;
+        };
+        let (per_worker, why) = worker_memory(cx, pool);
+        let others = total - usage[i];
+        let room = if others > 0 { format!("({} × {share} − {} for the other pools) ÷ {why}", human(memory), human(others)) } else { format!("{} × {share} ÷ {why}", human(memory)) };
+        let mut f = cx.finding(s.value_location(), format!("pm.max_children = {children} in pool `{name}`; the host could run {capacity} ({room}); {consequence}"));
+        let target = (budget.saturating_sub(kept) / n / per_worker) as i64;
+        if target > children {
+            let why = if n > 1 { format!("set pm.max_children to {target}, its share of the memory beside the other pools") } else { format!("set pm.max_children to {target}") };
+            f = f.with_fix(edit::fix(Applicability::Unsafe, why, vec![Edit { location: s.value_location(), content: target.to_string() }]));
         }
+        out.push(f);
     }
 }
 register!(max_children_undersized);

@@ -3,7 +3,7 @@
 
 use crate::effective::nginx::Placed;
 use crate::effective::values::{parse_offset, parse_size, parse_time, Millis, TimeKind};
-use crate::finding::{Applicability, Edit, Finding, Severity};
+use crate::finding::{Applicability, Finding, Severity};
 use crate::fpm::directives::edit_distance;
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
@@ -19,7 +19,7 @@ pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
             if v > limit {
                 out.push(
                     cx.finding(p.arg_location(0), format!("{name} {v}: the kernel gives up on a TCP connect first (about 75s on BSD, 127s on Linux), so a dead backend ends in 502 `connect() failed (110: Connection timed out)`, not this timeout"))
-                        .with_fix(edit::fix(Applicability::Safe, "set 75s", vec![edit::replace_arg(p, 0, "75s")])),
+                        .with_fix(edit::fix(Applicability::Unsafe, "set 75s", vec![edit::replace_arg(p, 0, "75s")])),
                 );
             }
         }
@@ -37,7 +37,9 @@ pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
     for &name in MSEC_TIMEOUTS {
         for (_, p) in cx.nginx().named(name) {
             let Some(v) = p.arg(0) else { continue };
-            if v.contains('y') || v.contains('M') {
+            // A time nginx reads on second-valued directives but refuses here: only `y`/`M`
+            // make the difference (anything else unreadable is not a unit slip).
+            if parse_time(v, TimeKind::Msec).is_none() && parse_time(v, TimeKind::Sec).is_some() {
                 let mut f = cx.finding(p.arg_location(0), format!("{name} {v}: `y` and `M` are not allowed on millisecond timeouts; nginx refuses the configuration (\"{name}\" directive invalid value)"));
                 f.severity = Severity::Error;
                 out.push(f.with_help("write days: `30d`"));
@@ -189,9 +191,17 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
             let Some(keepalive) = view.first_here(up, "keepalive") else { continue };
             let effective = |n: &str| view.effective(scope, n).and_then(|(_, d)| d.arg(0).map(str::to_string));
             let mut missing = Vec::new();
+            // Lines the fix writes: the missing ones, and the inherited headers that must
+            // come along when a `proxy_set_header` is added at this level.
+            let mut lines = Vec::new();
+            // Why there is no fix, when there is none.
+            let mut no_fix = None;
             if pass == "fastcgi_pass" {
                 if !effective("fastcgi_keep_conn").is_some_and(|v| v.eq_ignore_ascii_case("on")) {
                     missing.push("fastcgi_keep_conn on;".to_string());
+                    if pins_children(cx, p, keepalive) {
+                        no_fix = Some("with `fastcgi_keep_conn on` the idle connections kept by `keepalive` would hold every PHP-FPM worker of the pool (XFP005): lower `keepalive` first");
+                    }
                 }
             } else {
                 if effective("proxy_http_version").as_deref() != Some("1.1") {
@@ -200,24 +210,49 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
                 let headers = view.effective_array(scope, "proxy_set_header").map(|(_, v)| v).unwrap_or_default();
                 if !headers.iter().any(|h| h.arg(0).is_some_and(|n| n.eq_ignore_ascii_case("connection")) && h.arg(1) == Some("")) {
                     missing.push("proxy_set_header Connection \"\";".to_string());
+                    match super::arrays::inherited_for_addition(cx, scope, "proxy_set_header", "Connection") {
+                        Some(inherited) => lines.extend(inherited),
+                        None => no_fix = Some("a `Connection` header set for this location (for WebSocket upgrades?) keeps connections from being reused; use a `map` that sends an empty Connection header for plain requests"),
+                    }
                 }
             }
             if missing.is_empty() || !seen.insert(p.location()) {
                 continue;
             }
-            let src = cx.ws.source(p.file);
-            let edits: Vec<Edit> = missing.iter().map(|line| edit::insert_line_before(src, p.location(), line)).collect();
-            out.push(
-                cx.finding(
+            // `proxy_set_header`, `proxy_http_version` and `fastcgi_keep_conn` are not
+            // allowed inside `if`.
+            if view.block_name(scope) != Some("location") {
+                no_fix = no_fix.or(Some("the pass is inside a block where these directives are not allowed: add them to the enclosing location"));
+            }
+            lines.extend(missing.iter().cloned());
+            let mut f = cx
+                .finding(
                     p.arg_location(0),
                     format!("upstream `{name}` has `keepalive`, but this location lacks `{}`: every request opens a new connection", missing.iter().map(|m| m.trim_end_matches(';')).collect::<Vec<_>>().join("` and `")),
                 )
-                    .with_related(keepalive.location(), "keepalive")
-                    .with_help("assumes nginx < 1.29.7 (Debian 12 ships 1.22), where HTTP/1.0 and `Connection: close` are the proxy defaults")
-                    .with_fix(edit::fix(Applicability::Safe, format!("add {}", missing.join(" ")), edits)),
-            );
+                .with_related(keepalive.location(), "keepalive");
+            let assumes = "assumes nginx < 1.29.7 (Debian 12 ships 1.22), where HTTP/1.0 and `Connection: close` are the proxy defaults";
+            match no_fix {
+                Some(why) => f = f.with_help(format!("{assumes}; {why}")),
+                None => {
+                    f = f.with_help(assumes);
+                    let src = cx.ws.source(p.file);
+                    f = f.with_fix(edit::fix(Applicability::Unsafe, format!("add {}", missing.join(" ")), vec![edit::insert_lines_before(src, p.location(), &lines)]));
+                }
+            }
+            out.push(f);
         }
     }
+}
+
+/// Would `fastcgi_keep_conn on` at this `fastcgi_pass` let the upstream's idle cached
+/// connections hold every worker of a pool it reaches (XFP005's finding)?
+fn pins_children(cx: &RuleContext, pass: Placed, keepalive: Placed) -> bool {
+    let Some(n) = keepalive.arg(0).and_then(|v| v.parse::<i64>().ok()) else { return false };
+    let join = cx.join();
+    let Some(site) = join.sites.iter().find(|s| s.pass.location() == pass.location()) else { return false };
+    let workers = cx.nginx().main_directive(site.scope, "worker_processes").and_then(|p| p.arg(0)).and_then(|v| v.parse::<i64>().ok()).unwrap_or(1);
+    join.reached(site).iter().any(|l| l.pool.int(crate::pool_key!("pm.max_children")).is_some_and(|c| c > 0 && n * workers >= c))
 }
 register!(upstream_keepalive_ineffective);
 
@@ -266,38 +301,91 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
 }
 register!(buffers_invalid);
 
-/// NGX401: each proxied request holds two connections, so the open-file limit must cover
-/// twice `worker_connections`.
+/// The soft RLIMIT_NOFILE a service gets when nothing raises it (systemd's default, and
+/// what a login shell and most container runtimes give).
+const DEFAULT_NOFILE: u64 = 1024;
+
+/// A shortfall of at most this many descriptors costs only the last few connections of a
+/// fully loaded worker (1024 connections and two log files at the default limit): info.
+const SMALL_SHORTFALL: u64 = 32;
+
+/// NGX401: the descriptors a worker needs — `worker_connections` (which already counts
+/// the upstream side of proxied requests) plus the log files and cached open files the
+/// tree names — against the limit it really has: `worker_rlimit_nofile`, else the default
+/// soft limit.
 pub fn worker_rlimit_nofile_low(cx: &RuleContext, out: &mut Vec<Finding>) {
     let view = cx.nginx();
     for &top in &view.tops {
         if view.scope(top).context != Context::Main {
             continue;
         }
-        let proxies = view.tree_of(top).iter().any(|&s| view.first_here(s, "proxy_pass").is_some() || view.first_here(s, "fastcgi_pass").is_some());
-        if !proxies {
+        let connections_at = view.events_directive(top, "worker_connections");
+        let Some(connections) = connections_at.map_or(Some(512), |p| p.arg(0).and_then(|v| v.parse::<u64>().ok())) else { continue };
+        let rlimit = view.first_here(top, "worker_rlimit_nofile");
+        let limit = match rlimit {
+            Some(p) => match p.arg(0).and_then(|v| v.parse::<u64>().ok()) {
+                Some(v) => v,
+                None => continue,
+            },
+            None => DEFAULT_NOFILE,
+        };
+        // Log files are opened once and held by every worker; paths with variables are
+        // opened per request and not counted.
+        let mut logs: Vec<&str> = ["error_log", "access_log"]
+            .iter()
+            .flat_map(|d| view.all_in_tree(top, d))
+            .filter_map(|(_, p)| p.arg(0))
+            .filter(|a| !matches!(*a, "off" | "stderr") && !a.contains('$') && !a.starts_with("syslog:") && !a.starts_with("memory:"))
+            .collect();
+        logs.sort_unstable();
+        logs.dedup();
+        let cached = view
+            .all_in_tree(top, "open_file_cache")
+            .into_iter()
+            .filter_map(|(_, p)| p.directive.args.iter().find_map(|a| a.value.strip_prefix("max=")).and_then(|m| m.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0);
+        let needed = connections + logs.len() as u64 + cached;
+        if needed <= limit {
             continue;
         }
-        let connections = view.events_directive(top, "worker_connections").and_then(|p| p.arg(0)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(512);
-        let want = connections * 2;
-        let current = view.first_here(top, "worker_rlimit_nofile");
-        let value = current.and_then(|p| p.arg(0)).and_then(|v| v.parse::<u64>().ok());
-        if value.is_some_and(|v| v >= want) {
-            continue;
+        let mut parts = vec![format!("{connections} worker_connections, client and upstream together")];
+        if !logs.is_empty() {
+            parts.push(format!("{} log file{}", logs.len(), if logs.len() == 1 { "" } else { "s" }));
         }
-        let (at, edits) = match current {
-            Some(p) => (p.arg_location(0), vec![edit::replace_arg(p, 0, want.to_string())]),
+        if cached > 0 {
+            parts.push(format!("open_file_cache max={cached}"));
+        }
+        let has = match rlimit {
+            Some(_) => format!("worker_rlimit_nofile is {limit}"),
+            None => format!("worker_rlimit_nofile is not set, so workers keep the process's soft limit (assumed {DEFAULT_NOFILE}, the default for services)"),
+        };
+        let at = connections_at.map(|p| p.arg_location(0)).or(rlimit.map(|p| p.arg_location(0))).or(view.scope(top).directives.first().map(|p| p.location()));
+        let Some(at) = at else { continue };
+        // Never below the limit in effect; a round number with room above the need.
+        let want = needed.div_ceil(1024) * 1024;
+        let edits = match rlimit {
+            Some(p) => vec![edit::replace_arg(p, 0, want.to_string())],
             None => {
-                let anchor = view.first_here(top, "worker_processes").or_else(|| view.scope(top).directives.first().copied());
-                let Some(anchor) = anchor else { continue };
-                (anchor.location(), vec![edit::insert_line_after(cx.ws.source(anchor.file), anchor.location(), &format!("worker_rlimit_nofile {want};"))])
+                let Some(anchor) = view.first_here(top, "worker_processes").or_else(|| view.scope(top).directives.first().copied()) else { continue };
+                vec![edit::insert_line_after(cx.ws.source(anchor.file), anchor.location(), &format!("worker_rlimit_nofile {want};"))]
             }
         };
-        let now = value.map_or("unset (the process's own limit, often 1024)".to_string(), |v| v.to_string());
-        out.push(
-            cx.finding(at, format!("worker_rlimit_nofile is {now} but {connections} worker_connections need {want} files when proxying (client + upstream): nginx logs `Too many open files` and requests fail with 500/502"))
-                .with_fix(edit::fix(Applicability::Safe, format!("set worker_rlimit_nofile {want}"), edits)),
-        );
+        let short = needed - limit;
+        let errors = "`socket() failed (24: Too many open files)` or `accept4() failed (24: Too many open files)`";
+        let impact = if short <= SMALL_SHORTFALL {
+            format!("only a fully loaded worker runs short, by {short}: its last connections fail with {errors} (500)")
+        } else {
+            format!("under load nginx logs {errors} and requests fail with 500")
+        };
+        let mut f = cx.finding(at, format!("each worker may need {needed} file descriptors ({}) but {has}: {impact}", parts.join("; ")));
+        if short <= SMALL_SHORTFALL {
+            f.severity = Severity::Info;
+        }
+        if let Some(p) = rlimit {
+            f = f.with_related(p.location(), "the limit in effect");
+        }
+        out.push(f.with_fix(edit::fix(Applicability::Unsafe, format!("set worker_rlimit_nofile {want}"), edits)));
     }
 }
 register!(worker_rlimit_nofile_low);
