@@ -303,7 +303,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     opts.context = context;
     opts.prefix = args.prefix.clone().or(opts.prefix.take());
     if let Some(p) = &args.fpm_prefix {
-        opts.fpm_prefix = p.clone();
+        opts.fpm_prefix = Some(p.clone());
     }
     opts.allow_outside = args.allow_outside;
     opts.force_exclude = args.force_exclude;

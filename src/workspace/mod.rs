@@ -36,8 +36,9 @@ pub struct Options {
     pub prefix: Option<PathBuf>,
     /// Explicit `--map-root SYSTEM=LOCAL` pairs.
     pub map_roots: Vec<(PathBuf, PathBuf)>,
-    /// PHP-FPM prefix for relative `include=` (`php-fpm -p`; Debian's build: `/usr`).
-    pub fpm_prefix: PathBuf,
+    /// PHP-FPM prefix for relative `include=` (`php-fpm -p`). When not given, inferred
+    /// from where the tree places php-fpm.conf, else Debian's build's `/usr`.
+    pub fpm_prefix: Option<PathBuf>,
     pub allow_outside: bool,
     /// `[check] exclude`: never walked, findings in them not shown.
     pub excludes: Excludes,
@@ -71,7 +72,7 @@ impl Default for Options {
             context: None,
             prefix: None,
             map_roots: Vec::new(),
-            fpm_prefix: PathBuf::from("/usr"),
+            fpm_prefix: None,
             allow_outside: false,
             excludes: Excludes::default(),
             force_exclude: false,
@@ -107,6 +108,11 @@ pub struct Workspace {
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
     pub includes: rustc_hash::FxHashMap<(FileId, usize), Vec<FileId>>,
+    /// The `include` directives (as in `includes`) that name something conflint did not
+    /// read: outside the tree, missing, unreadable. Rules that need the whole
+    /// configuration stop there; a glob that matches nothing is not among them (nginx
+    /// loads nothing there, so nothing is unknown).
+    pub unread_includes: rustc_hash::FxHashSet<(FileId, usize)>,
     pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
@@ -146,11 +152,12 @@ impl Workspace {
                 nginx_roots: Vec::new(),
                 nginx_snippets: Vec::new(),
                 includes: Default::default(),
+                unread_includes: Default::default(),
                 fpm_files: HashMap::new(),
                 fpm: Vec::new(),
                 findings: Vec::new(),
                 notes: candidates.notes,
-                fpm_prefix: opts.fpm_prefix.clone(),
+                fpm_prefix: opts.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from(fpm_tree::ASSUMED_PREFIX)),
                 confinement: Confinement::default(),
                 unreported: HashSet::new(),
                 report_related: opts.in_project,

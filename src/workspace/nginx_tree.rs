@@ -258,6 +258,9 @@ impl Builder<'_> {
         };
         let (shown, targets) = &*expansion;
         let mut reached = Vec::new();
+        if targets.iter().any(|t| !matches!(t, Target::File(_))) {
+            self.ws.unread_includes.insert((file, include.span.start));
+        }
         for target in targets {
             match target {
                 Target::File(path) => {
@@ -271,6 +274,7 @@ impl Builder<'_> {
                         None => match self.read_included(path) {
                             Ok(id) => id,
                             Err(reason) => {
+                                self.ws.unread_includes.insert((file, include.span.start));
                                 self.ws.findings.push(Finding::new(
                                     "NGX007",
                                     Severity::Error,

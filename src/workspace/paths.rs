@@ -256,6 +256,13 @@ fn conventional_dir(path: &Path) -> Option<(PathBuf, ConfDir)> {
             return Some((PathBuf::from(format!("/etc/php/{version}/fpm")), ConfDir::Fpm));
         }
     }
+    // Alpine's packages: `/etc/php82/php-fpm.conf` includes `/etc/php82/php-fpm.d/*.conf`.
+    if let Some(rest) = s.strip_prefix("/etc/php") {
+        let (version, _) = rest.split_once('/')?;
+        if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) {
+            return Some((PathBuf::from(format!("/etc/php{version}")), ConfDir::Fpm));
+        }
+    }
     for dir in ["/usr/local/etc", "/etc"] {
         if s.starts_with(&format!("{dir}/php-fpm.d/")) || s == format!("{dir}/php-fpm.conf") {
             return Some((PathBuf::from(dir), ConfDir::Fpm));

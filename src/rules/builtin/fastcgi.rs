@@ -67,7 +67,7 @@ fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Ef
     for level in view.chain(id) {
         let params: Vec<Placed<'w>> = view.here(level, "fastcgi_param").collect();
         let mut unread = Vec::new();
-        for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
+        for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.unread) {
             match known_by_name(cx, &inc) {
                 Known::Unknown => return Err(()),
                 k => unread.push((inc, k)),

@@ -3,24 +3,50 @@
 use crate::effective::fpm::PoolView;
 use crate::fpm::numbers::atoi;
 use crate::pool_key;
-use crate::finding::{Applicability, Edit, Finding};
+use crate::finding::{Applicability, Edit, Finding, Severity};
 use crate::fpm::resolve::Setting;
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 use crate::rules::options::parse_host_size;
 
+/// Every distribution's package and the official Docker image define their pool `[www]`
+/// in a `www.conf` of their own: a tree that does not hold all PHP-FPM reads, and no
+/// `www.conf` replacing theirs, may only add to it (a `php-fpm.d/zz-docker.conf` that
+/// sets `listen` alone).
+const STOCK_POOL: &str = "www";
+
+fn adds_to_stock_pool(cx: &RuleContext, pool: &PoolView) -> bool {
+    let is_www_conf = |file| cx.ws.source(file).display.rsplit('/').next() == Some("www.conf");
+    !pool.config.complete
+        && pool.name().eq_ignore_ascii_case(STOCK_POOL)
+        && !is_www_conf(pool.pool.header.file)
+        && !pool.pool.settings.iter().any(|s| is_www_conf(s.location.file))
+}
+
 /// FPM004: `listen`, `pm` and a positive `pm.max_children` are mandatory.
 pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
+        let missing = |directive: &str, what: &str| {
+            let refuses = format!("PHP-FPM refuses to start ([pool {name}] {what})");
+            if !adds_to_stock_pool(cx, &pool) {
+                return cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: {refuses}"));
+            }
+            let mut f = cx.finding(
+                pool.pool.header,
+                format!("pool `{name}` has no `{directive}` here: assumed to add to the `[{name}]` pool of the PHP-FPM package's or image's own www.conf, which is not in the linted tree and sets it (if this is all PHP-FPM reads, {refuses})"),
+            );
+            f.severity = Severity::Info;
+            f.with_help("lint the whole PHP-FPM configuration (php-fpm.conf and every file it includes) to check the pool as PHP-FPM reads it")
+        };
         for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
             if pool.get(key).is_none() {
                 let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
-                out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")));
+                out.push(missing(directive, what));
             }
         }
         match pool.get(pool_key!("pm.max_children")) {
-            None => out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)"))),
+            None => out.push(missing("pm.max_children", "pm.max_children must be a positive value")),
             Some(s) if !s.value.is_deferred() && atoi(&s.value.text) < 1 => out.push(cx.finding(
                 s.value_location(),
                 format!("pm.max_children = {} in pool `{name}`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)", shown(s)),
