@@ -28,13 +28,12 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
         let missing = |directive: &str, what: &str| {
-            let refuses = format!("PHP-FPM refuses to start ([pool {name}] {what})");
             if !adds_to_stock_pool(cx, &pool) {
-                return cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: {refuses}"));
+                return cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})"));
             }
             let mut f = cx.finding(
                 pool.pool.header,
-                format!("pool `{name}` has no `{directive}` here: assumed to add to the `[{name}]` pool of the PHP-FPM package's or image's own www.conf, which is not in the linted tree and sets it (if this is all PHP-FPM reads, {refuses})"),
+                format!("pool `{name}` has no `{directive}` here: assumed to add to the `[{name}]` pool of the package's or image's own www.conf (not in the linted tree), which sets it; were this all PHP-FPM reads, it would refuse to start ([pool {name}] {what})"),
             );
             f.severity = Severity::Info;
             f.with_help("lint the whole PHP-FPM configuration (php-fpm.conf and every file it includes) to check the pool as PHP-FPM reads it")
