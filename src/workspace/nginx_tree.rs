@@ -102,6 +102,9 @@ pub fn infer_context(config: &Config) -> Context {
 struct Prefix<'p> {
     dir: Option<&'p Path>,
     known: bool,
+    /// The directory that stands for the live system's `/etc/nginx` in this tree, when
+    /// several trees stand side by side (each nginx.conf is its own `/etc/nginx`).
+    home: Option<&'p Path>,
 }
 
 /// Files the distributions' nginx packages install beside nginx.conf: a repository that
@@ -132,30 +135,58 @@ impl Builder<'_> {
         } else {
             files.iter().copied().filter(|id| self.is_root(*id)).collect()
         };
+        let mut root_dirs: Vec<PathBuf> = Vec::new();
         for &root in &roots {
             if let Some(dir) = self.conf_prefix_of(root) {
-                self.confinement.add_anchor(dir, ConfDir::Nginx);
+                self.confinement.add_anchor(dir.clone(), ConfDir::Nginx);
+                if !root_dirs.contains(&dir) {
+                    root_dirs.push(dir);
+                }
             }
         }
+        // Alternative trees in one repository (`magento1/nginx.conf`, `magento2/nginx.conf`):
+        // each is the `/etc/nginx` of its own server.
+        let several = root_dirs.len() > 1 && self.virtual_files.is_none();
+        self.confinement.nginx_per_tree = several;
         self.learn_maps(&files);
         for &root in &roots {
             let prefix = self.opts.prefix.clone().or_else(|| self.conf_prefix_of(root));
+            let home = if several { self.conf_prefix_of(root) } else { None };
             self.ws.nginx_roots.push(root);
-            self.visit(root, Context::Main, Prefix { dir: prefix.as_deref(), known: true }, &mut vec![root]);
+            self.visit(root, Context::Main, Prefix { dir: prefix.as_deref(), known: true, home: home.as_deref() }, &mut vec![root]);
         }
-        let single_prefix = match roots.as_slice() {
-            [only] => self.conf_prefix_of(*only),
-            _ => None,
-        };
         for id in files {
             if self.ws.nginx.get(&id).is_some_and(|f| f.context.is_some()) {
                 continue;
             }
             let ctx = self.opts.context.unwrap_or_else(|| infer_context(&self.ws.nginx[&id].config));
-            let known = self.opts.prefix.clone().or_else(|| single_prefix.clone());
-            let prefix = known.clone().or_else(|| self.guess_prefix(id));
+            let (known, home) = match &self.opts.prefix {
+                Some(p) => (Some(p.clone()), None),
+                None => self.snippet_prefix(id, &root_dirs, several),
+            };
+            if let (None, Some(elsewhere), [only]) = (&known, &home, root_dirs.as_slice()) {
+                let message = format!(
+                    "not under {} (the directory of the tree's only nginx.conf), and its includes are found from {}: linted as part of another tree, its includes resolved there",
+                    self.display_for(only),
+                    self.display_for(elsewhere)
+                );
+                self.ws.notes.push(super::Note { path: self.ws.sources.get(id).display.clone(), message });
+            }
+            let prefix = known.clone().or_else(|| home.clone()).or_else(|| self.guess_prefix(id));
             self.ws.nginx_snippets.push(id);
-            self.visit(id, ctx, Prefix { dir: prefix.as_deref(), known: known.is_some() }, &mut vec![id]);
+            self.visit(id, ctx, Prefix { dir: prefix.as_deref(), known: known.is_some(), home: home.as_deref() }, &mut vec![id]);
+        }
+        if several {
+            let shown: Vec<String> = root_dirs.iter().take(5).map(|d| self.display_for(d)).collect();
+            let more = if root_dirs.len() > 5 { format!(" and {} more", root_dirs.len() - 5) } else { String::new() };
+            self.ws.notes.push(super::Note {
+                path: "/etc/nginx".into(),
+                message: format!(
+                    "the linted tree holds {} nginx trees, each linted on its own with /etc/nginx standing for its own directory: {}{more} (use --map-root to choose one)",
+                    root_dirs.len(),
+                    shown.join(", ")
+                ),
+            });
         }
         for m in self.confinement.learned() {
             self.ws.notes.push(super::Note {
@@ -196,29 +227,58 @@ impl Builder<'_> {
         self.path_of(id).parent().map(Path::to_path_buf)
     }
 
-    /// For a snippet with no root: the nearest ancestor directory in which its first
-    /// relative include exists (`sites-available/x` including `snippets/php.conf` → the
-    /// directory holding `snippets/`), else its own directory.
-    fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
-        let own = self.path_of(id).to_path_buf();
-        let rel: Vec<String> = self.ws.nginx[&id]
+    /// The conf prefix of a snippet no nginx.conf reaches, when it is known, and the
+    /// directory standing for `/etc/nginx` in its tree: the nearest nginx.conf's directory
+    /// above it; else, with one nginx.conf in the tree, that one's (a repository's `sites/`
+    /// beside its `nginx/`) — unless the snippet's includes are found from a directory
+    /// above it and not there: then it belongs to another tree of the repository
+    /// (`magento2/` beside `magento1/nginx.conf`), linted with its own guessed prefix.
+    fn snippet_prefix(&self, id: FileId, root_dirs: &[PathBuf], several: bool) -> (Option<PathBuf>, Option<PathBuf>) {
+        let own = self.path_of(id);
+        if let Some(above) = root_dirs.iter().filter(|d| own.starts_with(d)).max_by_key(|d| d.components().count()) {
+            return (Some(above.clone()), several.then(|| above.clone()));
+        }
+        let [only] = root_dirs else { return (None, None) };
+        match self.found_prefix(id).filter(|_| !self.resolves_in(id, only)) {
+            Some(elsewhere) => (None, Some(elsewhere)),
+            None => (Some(only.clone()), None),
+        }
+    }
+
+    /// The snippet's relative include patterns.
+    fn relative_includes(&self, id: FileId) -> Vec<String> {
+        self.ws.nginx[&id]
             .config
             .walk()
             .into_iter()
             .filter(|(_, d)| d.name.value == "include" && d.args.len() == 1 && !d.args[0].value.starts_with('/'))
             .map(|(_, d)| d.args[0].value.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Does the include pattern `inc` name something below `dir` (for a glob: its
+    /// directory)?
+    fn exists_under(dir: &Path, inc: &str) -> bool {
+        if is_glob(Path::new(inc)) { dir.join(literal_dir(Path::new(inc))).is_dir() } else { dir.join(inc).exists() }
+    }
+
+    fn resolves_in(&self, id: FileId, dir: &Path) -> bool {
+        self.relative_includes(id).iter().any(|inc| Self::exists_under(dir, inc))
+    }
+
+    /// The nearest ancestor directory of a snippet in which its first relative include
+    /// exists (`sites-available/x` including `snippets/php.conf` → the directory holding
+    /// `snippets/`).
+    fn found_prefix(&self, id: FileId) -> Option<PathBuf> {
+        let own = self.path_of(id).to_path_buf();
+        let rel = self.relative_includes(id);
         let dirs: Vec<&Path> = own.ancestors().skip(1).collect();
-        for inc in &rel {
-            for dir in &dirs {
-                let p = dir.join(inc);
-                let hit = if is_glob(Path::new(inc)) { dir.join(literal_dir(Path::new(inc))).is_dir() } else { p.exists() };
-                if hit {
-                    return Some(dir.to_path_buf());
-                }
-            }
-        }
-        own.parent().map(Path::to_path_buf)
+        rel.iter().find_map(|inc| dirs.iter().find(|dir| Self::exists_under(dir, inc)).map(|d| d.to_path_buf()))
+    }
+
+    /// For a snippet with no root: [`Self::found_prefix`], else its own directory.
+    fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
+        self.found_prefix(id).or_else(|| self.path_of(id).parent().map(Path::to_path_buf))
     }
 
     /// Walk `file` in `ctx`, following its includes depth first.
@@ -245,14 +305,19 @@ impl Builder<'_> {
             _ => pattern.to_path_buf(),
         };
         let arg_at = Location { file, span: arg.span };
-        // The same pattern is often included from every site: expanded once.
-        let full = full.into_os_string();
-        let expansion = match self.expanded.get(&full) {
+        // The same pattern is often included from every site: expanded once (per tree,
+        // when several trees each have their own `/etc/nginx`).
+        let mut key = full.clone().into_os_string();
+        if let Some(home) = prefix.home {
+            key.push("\0");
+            key.push(home);
+        }
+        let expansion = match self.expanded.get(&key) {
             Some(known) => std::rc::Rc::clone(known),
             None => {
-                let path = Path::new(&full);
-                let known = std::rc::Rc::new((self.shown_include(path), self.expand(path)));
-                self.expanded.insert(full, std::rc::Rc::clone(&known));
+                let shown = if prefix.home.is_some() && self.confinement.in_unmapped_nginx_dir(&full) { full.clone() } else { self.shown_include(&full) };
+                let known = std::rc::Rc::new((shown, self.expand(&full, prefix.home)));
+                self.expanded.insert(key, std::rc::Rc::clone(&known));
                 known
             }
         };
@@ -364,21 +429,22 @@ impl Builder<'_> {
         );
     }
 
-    /// The files an include pattern names, in nginx's order.
-    fn expand(&mut self, full: &Path) -> Vec<Target> {
+    /// The files an include pattern names, in nginx's order; `home` stands for the live
+    /// system's nginx directory when several trees stand side by side.
+    fn expand(&mut self, full: &Path, home: Option<&Path>) -> Vec<Target> {
         if let Some(virtual_files) = &self.virtual_files {
             return expand_virtual(virtual_files, full);
         }
-        let mapped = self.confinement.map(full);
+        let mapped = self.confinement.map_in(home, full);
         if !is_glob(&mapped) {
-            return vec![match self.confinement.locate(&mapped) {
+            return vec![match self.confinement.locate_in(home, &mapped) {
                 Located::Inside(p) if p.is_dir() => Target::Unreadable(full.to_path_buf(), "21: Is a directory".into()),
                 Located::Inside(p) => Target::File(p),
                 Located::Outside(p) => Target::Outside(p),
                 Located::Missing(p) => Target::Missing(p),
             }];
         }
-        match self.confinement.locate(&literal_dir(&mapped)) {
+        match self.confinement.locate_in(home, &literal_dir(&mapped)) {
             Located::Inside(_) => {}
             Located::Outside(p) => return vec![Target::Outside(p)],
             Located::Missing(_) => return Vec::new(),
@@ -388,7 +454,7 @@ impl Builder<'_> {
         matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
         matches
             .into_iter()
-            .filter_map(|m| match self.confinement.locate(&m) {
+            .filter_map(|m| match self.confinement.locate_in(home, &m) {
                 Located::Inside(p) if p.is_dir() => None,
                 Located::Inside(p) => Some(Target::File(p)),
                 Located::Outside(p) => Some(Target::Outside(p)),

@@ -50,13 +50,16 @@ pub struct Confinement {
     learned: Mutex<Vec<MapRoot>>,
     /// Paths already located: thousands of sites include the same snippet.
     located: Mutex<std::collections::HashMap<PathBuf, Located>>,
+    /// Several nginx trees stand side by side: the live system's nginx directory means
+    /// each one's own ([`Self::map_in`]), so no mapping of it is learned or guessed.
+    pub nginx_per_tree: bool,
 }
 
 impl Confinement {
     pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
         maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
         let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
-        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), located: Default::default() }
+        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), located: Default::default(), nginx_per_tree: false }
     }
 
     pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
@@ -87,7 +90,7 @@ impl Confinement {
                 return m.local.join(rest);
             }
         }
-        if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) {
+        if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) || (self.nginx_per_tree && self.in_unmapped_nginx_dir(path)) {
             return path.to_path_buf();
         }
         self.conventional(path).or_else(|| self.discover(path)).unwrap_or_else(|| path.to_path_buf())
@@ -151,19 +154,48 @@ impl Confinement {
         None
     }
 
+    /// Is `path` under a live-system nginx directory (`/etc/nginx`) that no `--map-root`
+    /// covers? Such a path means the directory of whichever nginx.conf is read.
+    pub fn in_unmapped_nginx_dir(&self, path: &Path) -> bool {
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && matches!(conventional_dir(path), Some((_, ConfDir::Nginx)))
+    }
+
+    /// [`Self::map`], except that with a `home` (the directory of the nginx.conf being
+    /// read, when several trees stand side by side) the live system's nginx directory is
+    /// that tree's own, never one learned from another tree.
+    pub fn map_in(&self, home: Option<&Path>, path: &Path) -> PathBuf {
+        if let Some(home) = home.filter(|_| self.in_unmapped_nginx_dir(path)) {
+            if let Some((system, _)) = conventional_dir(path) {
+                if let Ok(rest) = path.strip_prefix(&system) {
+                    return home.join(rest);
+                }
+            }
+        }
+        self.map(path)
+    }
+
     /// Resolve `path` (absolute) the way the live system would, with map-roots applied to
     /// the path and to every absolute symlink target on the way.
     pub fn locate(&self, path: &Path) -> Located {
         if let Some(hit) = lock(&self.located).get(path) {
             return hit.clone();
         }
-        let found = self.locate_uncached(path);
+        let found = self.locate_uncached(None, path);
         lock(&self.located).insert(path.to_path_buf(), found.clone());
         found
     }
 
-    fn locate_uncached(&self, path: &Path) -> Located {
-        let mapped = self.map(&lexical_normalize(path));
+    /// [`Self::locate`] within the tree whose nginx directory is `home` (see
+    /// [`Self::map_in`]); not cached, as the same path means different files in two trees.
+    pub fn locate_in(&self, home: Option<&Path>, path: &Path) -> Located {
+        match home {
+            None => self.locate(path),
+            Some(_) => self.locate_uncached(home, path),
+        }
+    }
+
+    fn locate_uncached(&self, home: Option<&Path>, path: &Path) -> Located {
+        let mapped = self.map_in(home, &lexical_normalize(path));
         let mut todo: Vec<PathBuf> =
             mapped.components().rev().map(|c| PathBuf::from(c.as_os_str())).collect();
         let mut current = PathBuf::new();
@@ -191,7 +223,7 @@ impl Confinement {
                         return Located::Missing(next);
                     }
                     let target = if target.is_absolute() {
-                        self.map(&lexical_normalize(&target))
+                        self.map_in(home, &lexical_normalize(&target))
                     } else {
                         current.join(target)
                     };
