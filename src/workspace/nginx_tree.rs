@@ -162,9 +162,11 @@ impl Builder<'_> {
             let ctx = self.opts.context.unwrap_or_else(|| infer_context(&self.ws.nginx[&id].config));
             let (known, home) = match &self.opts.prefix {
                 Some(p) => (Some(p.clone()), None),
-                None => self.snippet_prefix(id, &root_dirs, several),
+                None => self.snippet_prefix(id, &root_dirs, roots.len()),
             };
-            if let (None, Some(elsewhere), [only]) = (&known, &home, root_dirs.as_slice()) {
+            // With one nginx.conf, a home without a known prefix is the other tree in which
+            // the snippet's includes were found.
+            if let (None, Some(elsewhere), [only], false) = (&known, &home, root_dirs.as_slice(), several) {
                 let message = format!(
                     "not under {} (the directory of the tree's only nginx.conf), and its includes are found from {}: linted as part of another tree, its includes resolved there",
                     self.display_for(only),
@@ -228,15 +230,24 @@ impl Builder<'_> {
     }
 
     /// The conf prefix of a snippet no nginx.conf reaches, when it is known, and the
-    /// directory standing for `/etc/nginx` in its tree: the nearest nginx.conf's directory
-    /// above it; else, with one nginx.conf in the tree, that one's (a repository's `sites/`
-    /// beside its `nginx/`) — unless the snippet's includes are found from a directory
-    /// above it and not there: then it belongs to another tree of the repository
-    /// (`magento2/` beside `magento1/nginx.conf`), linted with its own guessed prefix.
-    fn snippet_prefix(&self, id: FileId, root_dirs: &[PathBuf], several: bool) -> (Option<PathBuf>, Option<PathBuf>) {
+    /// directory standing for `/etc/nginx` in its tree (also its guessed prefix): the
+    /// nearest nginx.conf's directory above it; else, with one nginx.conf in the tree, that
+    /// one's (a repository's `sites/` beside its `nginx/`) — unless the snippet's includes
+    /// are found from a directory above it and not there: then it belongs to another tree
+    /// of the repository (`magento2/` beside `magento1/nginx.conf`), linted there.
+    fn snippet_prefix(&self, id: FileId, root_dirs: &[PathBuf], roots: usize) -> (Option<PathBuf>, Option<PathBuf>) {
         let own = self.path_of(id);
         if let Some(above) = root_dirs.iter().filter(|d| own.starts_with(d)).max_by_key(|d| d.components().count()) {
-            return (Some(above.clone()), several.then(|| above.clone()));
+            // Among several nginx.conf, which one includes it is a guess (as it is for a
+            // snippet of no tree): a missing include of it is not certain to stop nginx.
+            return match (roots, root_dirs.len()) {
+                (1, _) => (Some(above.clone()), None),
+                (_, 1) => (None, None),
+                _ => (None, Some(above.clone())),
+            };
+        }
+        if roots > 1 {
+            return (None, None);
         }
         let [only] = root_dirs else { return (None, None) };
         match self.found_prefix(id).filter(|_| !self.resolves_in(id, only)) {

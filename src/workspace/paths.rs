@@ -163,12 +163,23 @@ impl Confinement {
     /// [`Self::map`], except that with a `home` (the directory of the nginx.conf being
     /// read, when several trees stand side by side) the live system's nginx directory is
     /// that tree's own, never one learned from another tree.
+    ///
+    /// As [`Self::discover`] does for one tree, a path whose place under `home` does not
+    /// exist may name a file the repository keeps higher up (`/etc/nginx/conf.d/x.inc`
+    /// installed from the repository's `nginx/x.inc`); nothing is learned from it.
     pub fn map_in(&self, home: Option<&Path>, path: &Path) -> PathBuf {
         if let Some(home) = home.filter(|_| self.in_unmapped_nginx_dir(path)) {
-            if let Some((system, _)) = conventional_dir(path) {
-                if let Ok(rest) = path.strip_prefix(&system) {
-                    return home.join(rest);
-                }
+            if let Some(rest) = conventional_dir(path).and_then(|(system, _)| path.strip_prefix(system).ok().map(Path::to_path_buf)) {
+                let parts: Vec<_> = rest.components().collect();
+                let found = (0..parts.len()).map(|skip| parts[skip..].iter().collect::<PathBuf>()).find(|suffix| {
+                    if is_glob(suffix) {
+                        let literal = literal_dir(suffix);
+                        !literal.as_os_str().is_empty() && home.join(literal).is_dir()
+                    } else {
+                        std::fs::symlink_metadata(home.join(suffix)).is_ok()
+                    }
+                });
+                return home.join(found.unwrap_or(rest));
             }
         }
         self.map(path)
