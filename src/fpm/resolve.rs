@@ -32,8 +32,17 @@ pub enum PrefixOrigin {
 }
 
 impl Prefix {
+    /// What PHP-FPM's prefix is taken to be when nothing says: Debian's build's.
+    pub const ASSUMED: &'static str = "/usr";
+
     pub fn given(dir: &str) -> Prefix {
         Prefix { dir: dir.to_string(), origin: PrefixOrigin::Given }
+    }
+}
+
+impl Default for Prefix {
+    fn default() -> Self {
+        Prefix { dir: Prefix::ASSUMED.into(), origin: PrefixOrigin::Assumed }
     }
 }
 
@@ -126,6 +135,8 @@ pub struct FpmConfig {
     /// Everything PHP-FPM would read for it is in the tree: the root is a main file and
     /// every `include=` was followed. Set by the workspace, which knows the files' names.
     pub complete: bool,
+    /// The prefix (`-p`) its relative `include=` were resolved against.
+    pub prefix: Prefix,
     /// Settings of a pool fragment read on its own (no `php-fpm.conf` in the tree includes
     /// it) that stand before any section: their section is decided by the includer.
     pub unplaced: Vec<Setting>,
@@ -185,7 +196,7 @@ pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &Pre
         pool_index: Default::default(),
         prefix: Prefix { dir: prefix.dir.trim_end_matches('/').to_string(), origin: prefix.origin },
         unfollowed: false,
-        config: FpmConfig { root: roots.first().copied(), fragment, ..Default::default() },
+        config: FpmConfig { root: roots.first().copied(), fragment, prefix: prefix.clone(), ..Default::default() },
         section,
     };
     for &root in roots {

@@ -14,9 +14,6 @@ use crate::fpm::resolve::{self, Expanded, FpmFiles, Prefix, PrefixOrigin};
 use crate::fpm::FpmFile;
 use crate::source::{FileId, Sources};
 
-/// PHP-FPM's prefix when neither the user nor the tree's layout says: Debian's build.
-pub(crate) const ASSUMED_PREFIX: &str = "/usr";
-
 /// Directories whose files a php-fpm.conf includes (`include = …/php-fpm.d/*.conf`): what
 /// stands in them is a fragment, whatever sections it has (the official Docker image's
 /// `php-fpm.d/docker.conf` has a `[global]` and a `[www]` that adds to `www.conf`'s).
@@ -123,7 +120,7 @@ impl Builder<'_> {
         }
         match layout_prefix(&conf_dir, &self.ws.fpm_files[&file]) {
             Some(dir) => Prefix { dir, origin: PrefixOrigin::Layout },
-            None => Prefix { dir: ASSUMED_PREFIX.into(), origin: PrefixOrigin::Assumed },
+            None => Prefix::default(),
         }
     }
 

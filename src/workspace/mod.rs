@@ -157,7 +157,7 @@ impl Workspace {
                 fpm: Vec::new(),
                 findings: Vec::new(),
                 notes: candidates.notes,
-                fpm_prefix: opts.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from(fpm_tree::ASSUMED_PREFIX)),
+                fpm_prefix: opts.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from(crate::fpm::resolve::Prefix::ASSUMED)),
                 confinement: Confinement::default(),
                 unreported: HashSet::new(),
                 report_related: opts.in_project,

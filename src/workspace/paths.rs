@@ -128,8 +128,27 @@ impl Confinement {
         local.to_path_buf()
     }
 
+    /// Where the tree mirrors the file system (`<R>/usr/local/etc/php-fpm.conf`,
+    /// `<R>/etc/nginx/nginx.conf`): the `<R>` of each config directory that sits at its
+    /// live-system place.
+    fn mirror_roots(&self) -> Vec<PathBuf> {
+        self.anchors
+            .iter()
+            .filter_map(|(dir, _)| {
+                let system = Path::new("/").join(mirrored_tail(dir)?);
+                let depth = system.components().count() - 1;
+                let mut root = dir.clone();
+                for _ in 0..depth {
+                    root.pop();
+                }
+                Some(root)
+            })
+            .collect()
+    }
+
     fn discover(&self, path: &Path) -> Option<PathBuf> {
         let anchors: Vec<&PathBuf> = self.anchors.iter().map(|(d, _)| d).collect();
+        let mirrors = self.mirror_roots();
         let parts: Vec<_> = path.components().collect();
         // The system prefix keeps at least two names (`/etc/nginx`, never `/etc`), and the
         // suffix must name something that exists below the anchor: a file, or for a glob a
@@ -144,8 +163,11 @@ impl Confinement {
                 } else {
                     std::fs::symlink_metadata(&candidate).is_ok()
                 };
-                if found {
-                    let system: PathBuf = parts[..split].iter().collect();
+                let system: PathBuf = parts[..split].iter().collect();
+                // A tree that has its own copy of that directory (`/usr/local` beside its
+                // `usr/local/etc/`) means it there, not at another directory's place.
+                let mirrored = || mirrors.iter().any(|r| r.join(system.strip_prefix("/").unwrap_or(&system)).is_dir());
+                if found && !mirrored() {
                     lock(&self.learned).push(MapRoot { system, local: (*anchor).clone() });
                     return Some(candidate);
                 }
@@ -276,6 +298,17 @@ impl Confinement {
         }
         true
     }
+}
+
+/// The trailing components of `dir` that name a well-known config directory at its
+/// live-system place (`…/usr/local/etc`, `…/etc/nginx`, `…/etc/php/8.2/fpm`), if any.
+fn mirrored_tail(dir: &Path) -> Option<PathBuf> {
+    let names: Vec<&str> = dir.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    (1..=names.len().min(4)).rev().map(|n| names[names.len() - n..].iter().collect::<PathBuf>()).find(|tail| {
+        let system = Path::new("/").join(tail);
+        // Probed with a file each kind of directory holds.
+        ["nginx.conf", "php-fpm.conf"].iter().any(|f| conventional_dir(&system.join(f)).is_some_and(|(s, _)| s == system))
+    })
 }
 
 /// Which program a config directory belongs to.

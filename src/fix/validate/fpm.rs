@@ -15,7 +15,7 @@ use super::{run_error, Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
 use crate::fix::stage::{Stage, Unit};
 use crate::fpm::ast::LineKind;
-use crate::fpm::resolve::FpmConfig;
+use crate::fpm::resolve::{FpmConfig, Prefix, PrefixOrigin};
 use crate::workspace::paths::display_path;
 use crate::workspace::Workspace;
 
@@ -69,12 +69,22 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     let shown = display_path(&unit.local.join(&name), cwd);
     let scratch = stage.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io)?;
-    let mut writes: Vec<PathBuf> = vec!["/run/php/x".into(), "/var/log/x".into()];
+    // With a php.ini, `-t` loads its extensions: opcache creates its lock file in /tmp
+    // (`opcache.lockfile_path`), which fails on the read-only mounts of the namespace.
+    let mut writes: Vec<PathBuf> = vec!["/run/php/x".into(), "/var/log/x".into(), "/tmp/x".into()];
     for s in config.global.iter().chain(config.pools.iter().flat_map(|p| &p.settings)) {
         if WRITTEN.contains(&s.name.as_ref()) && s.value.text.starts_with('/') && !s.value.is_deferred() {
             let pool = config.pools.iter().find(|p| p.settings.iter().any(|x| x.location == s.location)).map_or("", |p| p.name.as_str());
             writes.push(PathBuf::from(s.value.text.replace("$pool", pool)));
         }
+    }
+    // The prefix the tree's layout (or the user) gives, not the validator's compiled-in
+    // one: the official Docker image's `include=etc/php-fpm.d/*.conf` means /usr/local/etc.
+    let differs = config.prefix.origin != PrefixOrigin::Assumed && config.prefix.dir != Prefix::ASSUMED;
+    let prefix = (differs && Path::new(&config.prefix.dir).is_dir() && !ws.confinement.is_inside(Path::new(&config.prefix.dir))).then(|| PathBuf::from(&config.prefix.dir));
+    if let Some(p) = &prefix {
+        // Under `-p`, the default error_log is `<prefix>/log/php-fpm.log`.
+        writes.push(p.join("log/x"));
     }
     let staged_conf = stage.units[0].staged.clone();
     let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
@@ -82,6 +92,9 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
     let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
     let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: accounts.files, hosts: None };
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
+    if let Some(p) = &prefix {
+        cmd.extend(["-p".into(), p.into()]);
+    }
     cmd.extend(ini.iter().cloned());
     let mut substitutions = Vec::new();
     let (out, isolation) = match sandbox::run(&sb, &scratch, &cmd, limit) {
@@ -97,11 +110,14 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
             for &f in &config.files {
                 let Some(staged) = ws.source(f).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
                 let text = std::fs::read(&staged).map_err(io)?;
-                std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root)).map_err(io)?;
+                std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root, prefix.as_deref())).map_err(io)?;
             }
             // Without the namespace the live php.ini would be read: use the staged one or none.
             let mut c = Command::new(binary);
             c.arg("-t").arg("-y").arg(staged_conf.join(&name));
+            if let Some(p) = &prefix {
+                c.arg("-p").arg(p);
+            }
             match ini.is_empty() {
                 true => c.arg("-c").arg(staged_conf.join("php.ini")),
                 false => c.arg("-n"),
@@ -133,9 +149,10 @@ fn accounts_of(config: &FpmConfig) -> (BTreeSet<String>, BTreeSet<String>) {
     (users, groups)
 }
 
-/// Point `error_log`, `pid`, pool logs and absolute includes into the stage; a main file
-/// without `error_log` gets one (the compiled-in default is a live log file).
-fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
+/// Point `error_log`, `pid`, pool logs and includes (relative ones resolved against
+/// `prefix`, when it is passed as `-p`) into the stage; a main file without `error_log`
+/// gets one (the compiled-in default is a live log file).
+fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool, prefix: Option<&Path>) -> Vec<u8> {
     let file = crate::fpm::parse(text);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut has_error_log = false;
@@ -151,6 +168,8 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
                     Some(work.join(format!("{name}-{n}")).to_string_lossy().into_owned())
                 } else if name == "include" && v.text.starts_with('/') {
                     stage.staged_of_system(Path::new(&*v.text)).map(|p| p.to_string_lossy().into_owned())
+                } else if name == "include" {
+                    prefix.and_then(|p| stage.staged_of_system(&p.join(&*v.text))).map(|p| p.to_string_lossy().into_owned())
                 } else {
                     None
                 };
