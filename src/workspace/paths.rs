@@ -428,6 +428,40 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_mirroring_the_file_system_keeps_its_own_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("usr/local/etc/php-fpm.d")).unwrap();
+        let mut c = Confinement::new(vec![root.clone()], vec![], false);
+        c.add_anchor(root.join("usr/local/etc"), ConfDir::Fpm);
+        assert_eq!(c.map(Path::new("/usr/local/etc/php-fpm.d/*.conf")), root.join("usr/local/etc/php-fpm.d/*.conf"));
+        // `/usr/local/php-fpm.d` is not the tree's `usr/local/etc/php-fpm.d` by suffix.
+        assert_eq!(c.map(Path::new("/usr/local/php-fpm.d/*.conf")), PathBuf::from("/usr/local/php-fpm.d/*.conf"));
+    }
+
+    #[test]
+    fn each_tree_has_its_own_etc_nginx() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for tree in ["a", "b"] {
+            std::fs::create_dir_all(root.join(tree).join("snippets")).unwrap();
+        }
+        std::fs::write(root.join("b/extra.inc"), "").unwrap();
+        let mut c = Confinement::new(vec![root.clone()], vec![], false);
+        c.add_anchor(root.join("a"), ConfDir::Nginx);
+        c.add_anchor(root.join("b"), ConfDir::Nginx);
+        c.nginx_per_tree = true;
+        let (a, b) = (root.join("a"), root.join("b"));
+        assert_eq!(c.map_in(Some(&a), Path::new("/etc/nginx/snippets/x.conf")), a.join("snippets/x.conf"));
+        assert_eq!(c.map_in(Some(&b), Path::new("/etc/nginx/snippets/x.conf")), b.join("snippets/x.conf"));
+        // Installed elsewhere from the tree's own directory (hestiacp's conf.d/cloudflare.inc).
+        assert_eq!(c.map_in(Some(&b), Path::new("/etc/nginx/conf.d/extra.inc")), b.join("extra.inc"));
+        // Without a tree, /etc/nginx is nobody's: not mapped, nothing learned.
+        assert_eq!(c.map(Path::new("/etc/nginx/snippets/x.conf")), PathBuf::from("/etc/nginx/snippets/x.conf"));
+        assert!(c.learned().is_empty());
+    }
+
+    #[test]
     fn refuses_paths_and_symlinks_leaving_the_tree() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
