@@ -69,6 +69,18 @@ fn xml(bytes: &[u8]) -> Option<&'static str> {
     })
 }
 
+/// Why a file with template tags is not linted.
+pub(crate) const TEMPLATE: &str = "a template ({{ … }} or {% … %} tags) that nginx cannot read as it is; not linted (lint the configuration it renders)";
+
+/// Jinja, Liquid, Twig or Go template tags outside `#` comments (`{% if … %}`,
+/// `{{ .Env.PORT }}`): never nginx syntax, whose `{` only opens a block.
+pub(crate) fn has_template_tags(bytes: &[u8]) -> bool {
+    String::from_utf8_lossy(bytes).lines().any(|line| {
+        let code = line.trim_start();
+        !code.starts_with('#') && (code.contains("{{") || code.contains("{%"))
+    })
+}
+
 /// NUL bytes or mostly non-text in the first 8 KiB.
 fn looks_binary(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
@@ -226,6 +238,13 @@ mod tests {
         // The path still decides when the content says nothing.
         assert_eq!(classify(Path::new("nginx/conf.d/empty.conf"), b"# nothing yet\n"), Kind::Nginx);
         assert_eq!(classify(Path::new("php/pool.d/www.conf"), b"; nothing yet\n"), Kind::Fpm);
+    }
+
+    #[test]
+    fn template_tags() {
+        assert!(has_template_tags(b"server {\n  listen {{ port }};\n}\n"));
+        assert!(has_template_tags(b"{% if tls %}\nssl_protocols TLSv1.3;\n{% endif %}\n"));
+        assert!(!has_template_tags(b"# {{ not a tag }} in a comment\nlocation ~ ^/a{2,3}$ { return 204; }\n"));
     }
 
     #[test]

@@ -248,6 +248,14 @@ impl Builder<'_> {
         }
         let parsed = parse_all(&kept);
         for ((c, kind), (parsed, lines)) in kept.into_iter().zip(parsed) {
+            // Jinja, Liquid or Go template tags that break nginx's syntax: the file is
+            // rendered into a config before nginx reads it (a `.j2` by another name).
+            if matches!(&parsed, Parsed::Nginx(config) if !config.errors.is_empty()) && !c.dumped && classify::has_template_tags(&c.bytes) {
+                if !self.opts.in_project {
+                    self.ws.notes.push(Note { path: c.display.clone(), message: format!("skipped: {}", classify::TEMPLATE) });
+                }
+                continue;
+            }
             let source = SourceFile::with_lines(c.display, c.on_disk.then(|| c.path.clone()), c.bytes, lines);
             let id = self.register_parsed(c.path.clone(), source, kind, parsed);
             if c.dumped {

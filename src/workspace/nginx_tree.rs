@@ -310,6 +310,15 @@ impl Builder<'_> {
         let Some(arg) = &include.arg else { return };
         let ctx = include.ctx;
         let at = Location { file, span: include.span };
+        if let Some(placeholder) = placeholder_in(&arg.value) {
+            self.ws.unread_includes.insert((file, include.span.start));
+            self.ws.includes.insert((file, include.span.start), Vec::new());
+            self.ws.findings.push(
+                Finding::new("CFL002", Severity::Info, Location { file, span: arg.span }, format!("{} holds the template placeholder `{placeholder}`: the file it names is only known once the template is rendered; not read", arg.value))
+                    .with_help("lint the rendered configuration to check what it brings"),
+            );
+            return;
+        }
         let pattern = Path::new(&arg.value);
         let full = match prefix.dir {
             Some(p) if pattern.is_relative() => p.join(pattern),
@@ -348,7 +357,11 @@ impl Builder<'_> {
                             id
                         }
                         None => match self.read_included(path) {
-                            Ok(id) => id,
+                            Ok(Some(id)) => id,
+                            Ok(None) => {
+                                self.ws.unread_includes.insert((file, include.span.start));
+                                continue;
+                            }
                             Err(reason) => {
                                 self.ws.unread_includes.insert((file, include.span.start));
                                 self.ws.findings.push(Finding::new(
@@ -387,6 +400,27 @@ impl Builder<'_> {
                         format!("{} was not found where this snippet's includes were guessed to resolve ({}); not read", arg.value, self.display_for(prefix.dir.unwrap_or(Path::new(".")))),
                     )
                     .with_help(format!("no nginx.conf in the linted tree includes this file, so nginx's conf directory is unknown: pass --prefix DIR (looked for {})", self.display_for(path))),
+                ),
+                Target::Missing(path) if rendered_from(path).is_some() => {
+                    let template = rendered_from(path).expect("checked");
+                    self.ws.findings.push(
+                        Finding::new(
+                            "CFL002",
+                            Severity::Info,
+                            arg_at,
+                            format!("{} is not in the linted tree, but {} is: assumed to be rendered from it when deployed; not read", shown.display(), self.display_for(&template)),
+                        )
+                        .with_help("lint the rendered configuration to check what it brings"),
+                    );
+                }
+                Target::Missing(path) if pattern.is_absolute() && self.confinement.guessed_by_suffix(pattern) => self.ws.findings.push(
+                    Finding::new(
+                        "CFL002",
+                        Severity::Info,
+                        arg_at,
+                        format!("{} was not found where the tree was guessed to keep it ({}); not read", arg.value, self.display_for(path)),
+                    )
+                    .with_help("nothing in the tree says where that directory is: map it with --map-root SYSTEM=DIR"),
                 ),
                 Target::Missing(path) => self.ws.findings.push(
                     Finding::new(
@@ -474,13 +508,22 @@ impl Builder<'_> {
             .collect()
     }
 
-    fn read_included(&mut self, real: &Path) -> Result<FileId, String> {
+    /// Read and parse a file an include names; `None` for a template whose tags break
+    /// nginx's syntax (as when walked: see `add_candidates`), which is not linted.
+    fn read_included(&mut self, real: &Path) -> Result<Option<FileId>, String> {
         let bytes = self.opts.read(real).map_err(|e| {
             let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
             format!("{errno}{}", super::walk::io_reason(&e))
         })?;
         let display = self.display_for(real);
-        Ok(self.register(real.to_path_buf(), display, bytes, Kind::Nginx, true))
+        if super::classify::has_template_tags(&bytes) && !crate::nginx::parse(&bytes).errors.is_empty() {
+            let message = format!("skipped: {}", super::classify::TEMPLATE);
+            if !self.ws.notes.iter().any(|n| n.path == display && n.message == message) {
+                self.ws.notes.push(super::Note { path: display, message });
+            }
+            return Ok(None);
+        }
+        Ok(Some(self.register(real.to_path_buf(), display, bytes, Kind::Nginx, true)))
     }
 
     /// A walked file classified as something else that nginx includes is nginx after all.
@@ -497,6 +540,32 @@ impl Builder<'_> {
             entry.1 = Kind::Nginx;
         }
     }
+}
+
+/// A template placeholder in an include path (nginx expands no variable there):
+/// `%%TESTDIR%%`, `@NGINX_CONF_PATH@`, `${CONF_DIR}`, `$conf`, `{{ dir }}`, `<CONF_DIR>`.
+fn placeholder_in(path: &str) -> Option<&str> {
+    let enclosed = |open: &str, close: &str| {
+        let start = path.find(open)?;
+        let end = path[start + open.len()..].find(close)? + start + open.len() + close.len();
+        let inner = &path[start + open.len()..end - close.len()];
+        (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b' ' | b'-'))).then(|| &path[start..end])
+    };
+    if let Some(p) = enclosed("%%", "%%").or_else(|| enclosed("@", "@")).or_else(|| enclosed("{{", "}}")).or_else(|| enclosed("${", "}")).or_else(|| enclosed("<", ">")) {
+        return Some(p);
+    }
+    let dollar = path.find('$')?;
+    let name_len = path[dollar + 1..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+    (name_len > 0).then(|| &path[dollar..dollar + 1 + name_len])
+}
+
+/// Suffixes of the templates a deployment renders configs from (`https.conf.template` →
+/// `https.conf`, envsubst in the official nginx image; `.j2`, `.tmpl`, `.erb` …).
+const TEMPLATE_SUFFIXES: &[&str] = &[".template", ".tmpl", ".tpl", ".j2", ".jinja", ".erb", ".in", ".sample", ".dist", ".example"];
+
+/// The template a missing include is rendered from, when the tree holds one beside it.
+fn rendered_from(missing: &Path) -> Option<PathBuf> {
+    TEMPLATE_SUFFIXES.iter().map(|s| PathBuf::from(format!("{}{s}", missing.display()))).find(|t| t.is_file())
 }
 
 fn expand_virtual(files: &[(PathBuf, FileId)], full: &Path) -> Vec<Target> {
@@ -537,3 +606,19 @@ fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<Include>) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_in;
+
+    #[test]
+    fn placeholders_in_include_paths() {
+        assert_eq!(placeholder_in("%%TESTDIR%%/inc.conf"), Some("%%TESTDIR%%"));
+        assert_eq!(placeholder_in("@NGINX_CONF_PATH@/main.conf"), Some("@NGINX_CONF_PATH@"));
+        assert_eq!(placeholder_in("/etc/nginx/${SITE}/*.conf"), Some("${SITE}"));
+        assert_eq!(placeholder_in("forge-conf/{{ SITE }}/before/*"), Some("{{ SITE }}"));
+        assert_eq!(placeholder_in("sites/$site.conf"), Some("$site"));
+        assert_eq!(placeholder_in("/etc/nginx/snippets/fastcgi-php.conf"), None);
+        assert_eq!(placeholder_in("conf.d/[a-z]*.conf"), None);
+    }
+}

@@ -48,6 +48,9 @@ pub struct Confinement {
     anchors: Vec<(PathBuf, ConfDir)>,
     /// Mappings found automatically, first one wins; shown to the user.
     learned: Mutex<Vec<MapRoot>>,
+    /// The system directories among them that were mapped by a file's name alone
+    /// ([`Self::discover`]), not by a config directory's known place.
+    by_suffix: Mutex<Vec<PathBuf>>,
     /// Paths already located: thousands of sites include the same snippet.
     located: Mutex<std::collections::HashMap<PathBuf, Located>>,
     /// Several nginx trees stand side by side: the live system's nginx directory means
@@ -59,7 +62,7 @@ impl Confinement {
     pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
         maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
         let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
-        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), located: Default::default(), nginx_per_tree: false }
+        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), by_suffix: Default::default(), located: Default::default(), nginx_per_tree: false }
     }
 
     pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
@@ -71,6 +74,12 @@ impl Confinement {
     /// Does `path` reach the tree only through an automatic (guessed) mapping?
     pub fn mapped_by_guess(&self, path: &Path) -> bool {
         !self.maps.iter().any(|m| path.starts_with(&m.system)) && lock(&self.learned).iter().any(|m| path.starts_with(&m.system))
+    }
+
+    /// Does `path` reach the tree through a mapping guessed from a file's name alone
+    /// (`/config/nginx/x.conf` mapped where some `x.conf` was found)?
+    pub fn guessed_by_suffix(&self, path: &Path) -> bool {
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && lock(&self.by_suffix).iter().any(|s| path.starts_with(s))
     }
 
     pub fn learned(&self) -> Vec<MapRoot> {
@@ -168,6 +177,7 @@ impl Confinement {
                 // `usr/local/etc/`) means it there, not at another directory's place.
                 let mirrored = || mirrors.iter().any(|r| r.join(system.strip_prefix("/").unwrap_or(&system)).is_dir());
                 if found && !mirrored() {
+                    lock(&self.by_suffix).push(system.clone());
                     lock(&self.learned).push(MapRoot { system, local: (*anchor).clone() });
                     return Some(candidate);
                 }
