@@ -216,13 +216,14 @@ impl Builder<'_> {
         }
     }
 
-    /// A file that holds the main context: named nginx.conf, or with `http`/`events` at
-    /// its top level.
+    /// A file that holds the main context: with `http`/`events` at its top level, or
+    /// named nginx.conf — unless what stands at its top level only belongs in `http{}`
+    /// (a site's `upstream` and `server` blocks saved as nginx.conf).
     fn is_root(&self, id: FileId) -> bool {
         let name_is_main = self.ws.sources.get(id).display.rsplit('/').next() == Some("nginx.conf");
         let config = &self.ws.nginx[&id].config;
-        name_is_main
-            || config.items.iter().any(|i| matches!(i, Item::Directive(d) if matches!(d.name.value.as_str(), "http" | "events")))
+        let top = |names: &[&str]| config.items.iter().any(|i| matches!(i, Item::Directive(d) if names.contains(&d.name.value.as_str())));
+        top(&["http", "events"]) || (name_is_main && (infer_context(config) == Context::Main || !top(&["server", "upstream", "location", "map", "geo"])))
     }
 
     fn conf_prefix_of(&self, id: FileId) -> Option<PathBuf> {
