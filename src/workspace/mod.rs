@@ -104,6 +104,9 @@ pub struct Workspace {
     pub nginx: HashMap<FileId, NginxFile>,
     /// Files evaluated in the main context (nginx.conf and the like), in walk order.
     pub nginx_roots: Vec<FileId>,
+    /// The directories of those roots when several trees stand side by side (see
+    /// [`Workspace::same_tree`]); empty otherwise.
+    pub nginx_trees: Vec<PathBuf>,
     /// Files no root includes, linted in their inferred (or `--context`) context.
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
@@ -150,6 +153,7 @@ impl Workspace {
                 sources: Sources::default(),
                 nginx: HashMap::new(),
                 nginx_roots: Vec::new(),
+                nginx_trees: Vec::new(),
                 nginx_snippets: Vec::new(),
                 includes: Default::default(),
                 unread_includes: Default::default(),
@@ -179,6 +183,32 @@ impl Workspace {
 
     pub fn source(&self, id: FileId) -> &SourceFile {
         self.sources.get(id)
+    }
+
+    /// Can the nginx tree read from `nginx_file` (its root or snippet) and the PHP-FPM
+    /// configuration read from `fpm_file` belong to one server? With several nginx trees
+    /// side by side (a repository of demos), a pool belongs to the nginx.conf that shares
+    /// the deepest directory with it, and joins only that tree; files no tree claims
+    /// more than the others join any.
+    pub fn same_tree(&self, nginx_file: FileId, fpm_file: FileId) -> bool {
+        if self.nginx_trees.len() < 2 {
+            return true;
+        }
+        match (self.tree_owning(nginx_file), self.tree_owning(fpm_file)) {
+            (Some(a), Some(b)) => a == b,
+            (None, Some(_)) => false,
+            _ => true,
+        }
+    }
+
+    /// The directory of the nginx.conf whose tree `file` belongs to (see [`Self::same_tree`]):
+    /// the one sharing more of `file`'s path than it shares with any other tree.
+    fn tree_owning(&self, file: FileId) -> Option<&Path> {
+        let path = self.sources.get(file).disk_path.as_deref()?;
+        let common = |a: &Path, b: &Path| a.components().zip(b.components()).take_while(|(x, y)| x == y).count();
+        let best = self.nginx_trees.iter().max_by_key(|d| common(d, path))?;
+        let depth = common(best, path);
+        self.nginx_trees.iter().filter(|o| *o != best).all(|o| common(best, o) < depth && common(o, path) < depth).then_some(best.as_path())
     }
 
     /// Is the finding shown: in a reported file, or (`--in-project`) with a named file

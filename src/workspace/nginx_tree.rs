@@ -148,6 +148,9 @@ impl Builder<'_> {
         // each is the `/etc/nginx` of its own server.
         let several = root_dirs.len() > 1 && self.virtual_files.is_none();
         self.confinement.nginx_per_tree = several;
+        if several {
+            self.ws.nginx_trees = root_dirs.clone();
+        }
         self.learn_maps(&files);
         for &root in &roots {
             let prefix = self.opts.prefix.clone().or_else(|| self.conf_prefix_of(root));

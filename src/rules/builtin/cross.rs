@@ -32,7 +32,7 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
         return;
     }
     for site in &join.sites {
-        if site.targets.is_empty() || !join.reached(site).is_empty() {
+        if site.targets.is_empty() || !join.reached(site).is_empty() || !join.judged(site) {
             continue;
         }
         let shown: Vec<String> = site.targets.iter().map(|(a, _)| nginx_spelling(a)).collect();
