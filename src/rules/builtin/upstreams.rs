@@ -119,6 +119,16 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
 register!(pass_target_undefined);
 
 /// NGX111: a variable target that is not an upstream name, with no resolver in effect.
+/// An IPv4 or bracketed IPv6 address, with or without a port: nginx needs no resolver.
+fn is_address(host: &str) -> bool {
+    let bare = host.strip_prefix("unix:").map(|_| "").unwrap_or(host);
+    if bare.is_empty() || bare.starts_with('[') {
+        return true;
+    }
+    let ip = bare.rsplit_once(':').map_or(bare, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { bare });
+    ip.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
 pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
         for (scope, p) in cx.nginx().named(pass) {
@@ -129,18 +139,28 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
             if !host.contains('$') || cx.nginx().effective(scope, "resolver").is_some() {
                 continue;
             }
-            // Request-controlled variables never name an upstream on purpose.
-            let request_var = ["$host", "$http_", "$arg_", "$server_name"].iter().any(|v| host.contains(v));
+            // Request-controlled variables never name an upstream on purpose. The Host is a
+            // name; an argument or another header may just as well carry an address, which
+            // needs no resolver.
+            let host_name = ["$host", "$http_host", "$server_name"].iter().any(|v| host.contains(v));
+            let request_var = host_name || ["$http_", "$arg_"].iter().any(|v| host.contains(v));
             // `set $backend api.example.com;` in effect: a host name that needs resolving.
             let set_host = host.split('$').nth(1).map(|v| v.trim_matches(|c| c == '{' || c == '}').split([':', '/']).next().unwrap_or("")).and_then(|var| {
                 cx.nginx().chain(scope).find_map(|s| cx.nginx().here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
             });
-            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && cx.nginx().upstream(scope, v).is_none());
-            if request_var || needs_dns {
+            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && !is_address(v) && cx.nginx().upstream(scope, v).is_none());
+            if host_name || needs_dns {
                 out.push(cx.finding(
                     p.arg_location(0),
                     format!("{pass} {target} resolves its host at request time, and no `resolver` is in effect: nginx logs `no resolver defined to resolve …` and answers 502 Bad Gateway"),
                 ).with_help("add `resolver 127.0.0.53 valid=30s;` (your DNS server) at the http or server level, or pass to an `upstream` block"));
+            } else if request_var {
+                let mut f = cx.finding(
+                    p.arg_location(0),
+                    format!("{pass} {target} takes its host from the request, and no `resolver` is in effect: a request whose value is a host name (not an IP address) gets 502 Bad Gateway (`no resolver defined to resolve …`)"),
+                );
+                f.severity = Severity::Warning;
+                out.push(f.with_help("add `resolver 127.0.0.53 valid=30s;` (your DNS server) at the http or server level, or pass to an `upstream` block"));
             }
         }
     }
