@@ -88,8 +88,10 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
             if cx.nginx().upstream(scope, &name).is_some() || (pass == "proxy_pass" && name == "localhost") {
                 continue;
             }
-            // A snippet linted without its nginx.conf may use upstreams defined there.
-            if cx.nginx().main_of(scope).is_none() {
+            // A snippet linted without its nginx.conf may use upstreams defined there, and so
+            // may a tree whose http{} includes files that were not read or holds a template
+            // placeholder that swallows what follows it.
+            if cx.nginx().main_of(scope).is_none() || super::limit_req::tree_has_unknown_include(cx, scope) {
                 continue;
             }
             let message = if pass == "fastcgi_pass" {
