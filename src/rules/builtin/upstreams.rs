@@ -151,6 +151,9 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
                 cx.nginx().chain(scope).find_map(|s| cx.nginx().here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
             });
             let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && !is_address(v) && cx.nginx().upstream(scope, v).is_none());
+            // A variable the configuration `set`s is judged by its value only (`set $host $2`
+            // is not the request's Host).
+            let (host_name, request_var) = if set_host.is_some() { (false, false) } else { (host_name, request_var) };
             if host_name || needs_dns {
                 out.push(cx.finding(
                     p.arg_location(0),
