@@ -12,13 +12,15 @@ use crate::workspace::Context;
 /// Every directive `name` in the workspace, with its scope.
 /// NGX103: a connect timeout above what the kernel waits for a TCP handshake.
 pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let limit = Millis::secs(75);
+    // Linux's SYN retries (`tcp_syn_retries = 6`) end a connect after 1+2+…+64 = 127s;
+    // below that nginx's own timer fires first (a 504, as configured).
+    let limit = Millis::secs(127);
     for name in ["fastcgi_connect_timeout", "proxy_connect_timeout"] {
         for (_, p) in cx.nginx().named(name) {
             let Some(v) = p.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)) else { continue };
             if v > limit {
                 out.push(
-                    cx.finding(p.arg_location(0), format!("{name} {v}: the kernel gives up on a TCP connect first (about 75s on BSD, 127s on Linux), so a dead backend ends in 502 `connect() failed (110: Connection timed out)`, not this timeout"))
+                    cx.finding(p.arg_location(0), format!("{name} {v}: the kernel gives up on a TCP connect first (after 127s on Linux, 75s on BSD), so a dead backend ends in 502 `connect() failed (110: Connection timed out)`, not this timeout"))
                         .with_fix(edit::fix(Applicability::Safe, "set 75s", vec![edit::replace_arg(p, 0, "75s")])),
                 );
             }
