@@ -59,6 +59,9 @@ pub enum Expanded {
     /// Not followed: outside the linted tree, or absent from it where the live system may
     /// well have it (already reported by the workspace).
     NotFollowed,
+    /// Not followed: the pattern holds a template placeholder (`@php_fpm_sysconfdir@`),
+    /// so what it names is only known once rendered (reported by the workspace).
+    Template,
 }
 
 /// The workspace side of resolution: reading files is its job, never the resolver's.
@@ -418,8 +421,8 @@ impl Resolver<'_> {
         let expanded = self.files.expand_include(&full, at);
         // Where the tree's layout says which prefix it runs with and the include finds its
         // directory there, it means what its writer (often PHP's own php-fpm.conf) meant.
-        let found = matches!(expanded, Expanded::Files(_) | Expanded::NoMatch);
-        if relative && !(found && self.prefix.origin == PrefixOrigin::Layout) {
+        let found = matches!(expanded, Expanded::Files(_) | Expanded::NoMatch | Expanded::Template);
+        if relative && !(found && self.prefix.origin == PrefixOrigin::Layout) && !matches!(expanded, Expanded::Template) {
             self.relative_include(at, pattern, &full);
         }
         match expanded {
@@ -441,7 +444,7 @@ impl Resolver<'_> {
                 });
             }
             Expanded::NoMatch => self.empty_includes.push((at, full)),
-            Expanded::NotFollowed => self.unfollowed = true,
+            Expanded::NotFollowed | Expanded::Template => self.unfollowed = true,
         }
     }
 

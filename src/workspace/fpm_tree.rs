@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::paths::{is_glob, literal_dir, ConfDir, Located};
+use super::paths::{is_glob, literal_dir, placeholder_in, ConfDir, Located};
 use super::{Builder, Kind};
 use crate::finding::Location;
 use crate::fpm::ast::LineKind;
@@ -148,6 +148,18 @@ impl Builder<'_> {
     }
 
     fn expand_fpm(&mut self, pattern: &Path, from: Location) -> Expanded {
+        if let Some(placeholder) = pattern.to_str().and_then(placeholder_in) {
+            self.ws.findings.push(
+                crate::finding::Finding::new(
+                    "CFL002",
+                    crate::finding::Severity::Info,
+                    from,
+                    format!("the include holds the template placeholder `{placeholder}`: the files it names are only known once the template is rendered; not read"),
+                )
+                .with_help("lint the rendered configuration to check what it brings"),
+            );
+            return Expanded::Template;
+        }
         let mapped = self.confinement.map(pattern);
         let dir = if is_glob(&mapped) { literal_dir(&mapped) } else { mapped.parent().map(Path::to_path_buf).unwrap_or_default() };
         match self.confinement.locate(&dir) {

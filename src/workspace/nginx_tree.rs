@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::paths::{is_glob, literal_dir, ConfDir, Located};
+use super::paths::{is_glob, literal_dir, placeholder_in, ConfDir, Located};
 use super::{Builder, Kind};
 use crate::finding::{Finding, Location, Severity};
 use crate::nginx::ast::{Config, Item, Word};
@@ -546,23 +546,6 @@ impl Builder<'_> {
     }
 }
 
-/// A template placeholder in an include path (nginx expands no variable there):
-/// `%%TESTDIR%%`, `@NGINX_CONF_PATH@`, `${CONF_DIR}`, `$conf`, `{{ dir }}`, `<CONF_DIR>`.
-fn placeholder_in(path: &str) -> Option<&str> {
-    let enclosed = |open: &str, close: &str| {
-        let start = path.find(open)?;
-        let end = path[start + open.len()..].find(close)? + start + open.len() + close.len();
-        let inner = &path[start + open.len()..end - close.len()];
-        (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b' ' | b'-'))).then(|| &path[start..end])
-    };
-    if let Some(p) = enclosed("%%", "%%").or_else(|| enclosed("@", "@")).or_else(|| enclosed("{{", "}}")).or_else(|| enclosed("${", "}")).or_else(|| enclosed("<", ">")) {
-        return Some(p);
-    }
-    let dollar = path.find('$')?;
-    let name_len = path[dollar + 1..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
-    (name_len > 0).then(|| &path[dollar..dollar + 1 + name_len])
-}
-
 /// Suffixes of the templates a deployment renders configs from (`https.conf.template` →
 /// `https.conf`, envsubst in the official nginx image; `.j2`, `.tmpl`, `.erb` …).
 const TEMPLATE_SUFFIXES: &[&str] = &[".template", ".tmpl", ".tpl", ".j2", ".jinja", ".erb", ".in", ".sample", ".dist", ".example"];
@@ -613,7 +596,7 @@ fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<Include>) {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholder_in;
+    use super::super::paths::placeholder_in;
 
     #[test]
     fn placeholders_in_include_paths() {

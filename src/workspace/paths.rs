@@ -357,6 +357,23 @@ fn conventional_dir(path: &Path) -> Option<(PathBuf, ConfDir)> {
     None
 }
 
+/// A template placeholder in an include path (nginx expands no variable there):
+/// `%%TESTDIR%%`, `@NGINX_CONF_PATH@`, `${CONF_DIR}`, `$conf`, `{{ dir }}`, `<CONF_DIR>`.
+pub fn placeholder_in(path: &str) -> Option<&str> {
+    let enclosed = |open: &str, close: &str| {
+        let start = path.find(open)?;
+        let end = path[start + open.len()..].find(close)? + start + open.len() + close.len();
+        let inner = &path[start + open.len()..end - close.len()];
+        (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b' ' | b'-'))).then(|| &path[start..end])
+    };
+    if let Some(p) = enclosed("%%", "%%").or_else(|| enclosed("@", "@")).or_else(|| enclosed("{{", "}}")).or_else(|| enclosed("${", "}")).or_else(|| enclosed("<", ">")) {
+        return Some(p);
+    }
+    let dollar = path.find('$')?;
+    let name_len = path[dollar + 1..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+    (name_len > 0).then(|| &path[dollar..dollar + 1 + name_len])
+}
+
 pub fn is_glob(path: &Path) -> bool {
     path.to_string_lossy().contains(['*', '?', '['])
 }
