@@ -220,3 +220,38 @@ impl FpmFiles for FpmView<'_, '_> {
         self.b.expand_fpm(Path::new(pattern), from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> FpmFile {
+        crate::fpm::parse(text.as_bytes())
+    }
+
+    #[test]
+    fn prefix_from_where_php_fpm_conf_sits() {
+        let docker = file("[global]\ninclude=etc/php-fpm.d/*.conf\n");
+        let absolute = file("[global]\ninclude=/etc/php82/php-fpm.d/*.conf\n");
+        assert_eq!(layout_prefix(Path::new("/repo/usr/local/etc"), &docker).as_deref(), Some("/usr/local"));
+        // A source build's layout wherever the repository keeps it: the directory above etc/.
+        assert_eq!(layout_prefix(Path::new("/repo/docker/php/etc"), &docker).as_deref(), Some("/repo/docker/php"));
+        // Packages built with --prefix=/usr: Debian, Alpine, RHEL.
+        assert_eq!(layout_prefix(Path::new("/repo/etc/php/8.2/fpm"), &absolute).as_deref(), Some("/usr"));
+        assert_eq!(layout_prefix(Path::new("/repo/etc/php82"), &absolute).as_deref(), Some("/usr"));
+        assert_eq!(layout_prefix(Path::new("/repo/etc"), &absolute).as_deref(), Some("/usr"));
+        // Nothing says: the caller assumes Debian's and says so.
+        assert_eq!(layout_prefix(Path::new("/repo/docker/php"), &docker), None);
+    }
+
+    #[test]
+    fn headerless_files_of_pool_settings_are_fragments() {
+        assert!(headerless_pool_settings(&file("pm.max_children = 10\n")));
+        assert!(headerless_pool_settings(&file("; tuning\nphp_admin_value[memory_limit] = 256M\npm.max_requests = 500\n")));
+        assert!(!headerless_pool_settings(&file("[www]\npm.max_children = 10\n")));
+        // A global directive or an include makes it a main file's start.
+        assert!(!headerless_pool_settings(&file("error_log = /var/log/fpm.log\n")));
+        assert!(!headerless_pool_settings(&file("include = /etc/php-fpm.d/*.conf\n")));
+        assert!(!headerless_pool_settings(&file("; only a comment\n")));
+    }
+}
