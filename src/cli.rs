@@ -88,7 +88,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SYSTEM=DIR", value_parser = parse_map_root)]
     pub map_root: Vec<(PathBuf, PathBuf)>,
     /// PHP-FPM prefix that relative `include=` patterns resolve against (`php-fpm -p`;
-    /// default `/usr`, Debian's build).
+    /// default: from where the tree puts php-fpm.conf, `usr/local/etc/` → `/usr/local`,
+    /// else `/usr`, Debian's build).
     #[arg(long, value_name = "DIR")]
     pub fpm_prefix: Option<PathBuf>,
     /// Memory of the PHP host, for the capacity rules (e.g. `8GiB`).
