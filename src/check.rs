@@ -43,7 +43,7 @@ impl Settings {
             paths: vec![".".into()],
             prefix: config.nginx_prefix.clone(),
             map_roots: config.nginx_map_root.iter().chain(&config.fpm_map_root).cloned().collect(),
-            fpm_prefix: config.fpm_prefix.clone().unwrap_or_else(|| "/usr".into()),
+            fpm_prefix: config.fpm_prefix.clone(),
             excludes: config.excludes(cwd),
             cwd: cwd.to_path_buf(),
             ..Default::default()

@@ -118,7 +118,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SYSTEM=DIR", value_parser = parse_map_root)]
     pub map_root: Vec<(PathBuf, PathBuf)>,
     /// PHP-FPM prefix that relative `include=` patterns resolve against (`php-fpm -p`;
-    /// default `/usr`, Debian's build).
+    /// default: from where the tree puts php-fpm.conf, `usr/local/etc/` → `/usr/local`,
+    /// else `/usr`, Debian's build).
     #[arg(long, value_name = "DIR")]
     pub fpm_prefix: Option<PathBuf>,
     /// Memory of the PHP host, for the capacity rules (e.g. `8GiB`).
@@ -388,7 +389,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     opts.context = context;
     opts.prefix = args.prefix.clone().or(opts.prefix.take());
     if let Some(p) = &args.fpm_prefix {
-        opts.fpm_prefix = p.clone();
+        opts.fpm_prefix = Some(p.clone());
     }
     opts.allow_outside = args.allow_outside;
     opts.force_exclude = args.force_exclude;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use conflint::finding::{Finding, Location, Severity};
 use conflint::fpm::ast::FpmFile;
 use conflint::fpm::parse;
-use conflint::fpm::resolve::{resolve, Expanded, FpmConfig, FpmFiles, Setting};
+use conflint::fpm::resolve::{resolve, Expanded, FpmConfig, FpmFiles, Prefix, Setting};
 use conflint::source::{FileId, SourceFile, Sources};
 
 /// Files by absolute path, directories that exist, and a record of every expanded pattern.
@@ -105,7 +105,7 @@ fn global_before_sections_pools_and_reopening() {
          [WWW]\n\
          pm.max_children = 4\n",
     );
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert!(config.findings.is_empty(), "{:#?}", config.findings);
     assert_eq!(config.root, Some(root));
     assert_eq!(config.files, vec![root]);
@@ -126,7 +126,7 @@ fn global_before_sections_pools_and_reopening() {
 fn array_names_keep_their_case() {
     let mut tree = Tree::default();
     let root = tree.file("/p.conf", "[www]\nPHP_VALUE[x] = 1\nEnv[A] = b\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(names(&config.pools[0].settings), ["PHP_VALUE[x]=1", "Env[A]=b"]);
 }
 
@@ -145,7 +145,7 @@ fn included_files_continue_and_leak_their_last_section() {
     );
     let a = tree.file("/etc/fpm/pool.d/a.conf", "[a]\npm.max_children = 5\n");
     let b = tree.file("/etc/fpm/pool.d/b.conf", "pm.max_children = 7\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(config.files, vec![root, a, b], "reading order");
     assert_eq!(tree.patterns, ["/etc/fpm/pool.d/*.conf"]);
     assert_eq!(names(&config.global), ["error_log=/var/log/fpm.log", "daemonize="]);
@@ -170,7 +170,7 @@ fn includes_that_stay_in_the_section_do_not_leak() {
     let mut tree = Tree::default();
     let root = tree.file("/etc/fpm/www.conf", "[www]\ninclude = /etc/fpm/common/*.conf\npm = static\n");
     tree.file("/etc/fpm/common/limits.conf", "pm.max_children = 4\n[www]\nrequest_terminate_timeout = 30s\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert!(config.findings.is_empty(), "{:#?}", config.findings);
     assert_eq!(names(&config.pools[0].settings), ["pm.max_children=4", "request_terminate_timeout=30s", "pm=static"]);
 }
@@ -180,7 +180,7 @@ fn relative_include_is_resolved_against_the_prefix() {
     let mut tree = Tree::default();
     let root = tree.file("/etc/fpm/php-fpm.conf", "[global]\ninclude = pool.d/*.conf\n");
     tree.file("/etc/fpm/pool.d/www.conf", "[www]\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(tree.patterns, ["/usr/pool.d/*.conf"], "not /etc/fpm/pool.d");
     let relative = config.findings.iter().find(|f| f.severity == Severity::Warning).expect("relative warning");
     assert_eq!(relative.code, "FPM009");
@@ -193,7 +193,7 @@ fn relative_include_is_resolved_against_the_prefix() {
     let mut tree2 = Tree::default();
     let root = tree2.file("/etc/fpm/php-fpm.conf", "[global]\ninclude = pool.d/*.conf\n");
     let www = tree2.file("/etc/fpm/pool.d/www.conf", "[www]\n");
-    let config = resolve(root, &mut tree2, "/etc/fpm", false);
+    let config = resolve(root, &mut tree2, &Prefix::given("/etc/fpm"), false);
     assert_eq!(codes(&config), [("FPM009", Severity::Warning)]);
     assert_eq!(config.files, vec![root, www]);
 }
@@ -202,7 +202,7 @@ fn relative_include_is_resolved_against_the_prefix() {
 fn include_of_a_missing_directory_is_an_error() {
     let mut tree = Tree::default();
     let root = tree.file("/etc/fpm/php-fpm.conf", "include = /etc/fpm/nope.d/*.conf\n[www]\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     let f = only(&config, "FPM009");
     assert_eq!(f.severity, Severity::Error);
     assert!(f.message.contains("Unable to globalize '/etc/fpm/nope.d/*.conf' (ret=2)"), "{}", f.message);
@@ -213,14 +213,14 @@ fn include_matching_nothing_matters_only_without_pools() {
     let mut tree = Tree::default();
     tree.dir("/etc/fpm/empty.d");
     let root = tree.file("/etc/fpm/php-fpm.conf", "[global]\ninclude = /etc/fpm/empty.d/*.conf\n[www]\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(codes(&config), [("FPM009", Severity::Info)]);
     assert!(config.findings[0].message.contains("nothing matches the include pattern '/etc/fpm/empty.d/*.conf'"));
 
     let mut tree = Tree::default();
     tree.dir("/etc/fpm/empty.d");
     let root = tree.file("/etc/fpm/php-fpm.conf", "[global]\ninclude = /etc/fpm/empty.d/*.conf\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(codes(&config), [("FPM009", Severity::Error)]);
     assert!(config.findings[0].message.contains("No pool defined"));
 }
@@ -241,7 +241,7 @@ fn not_followed_includes_are_left_to_the_workspace() {
     }
     let mut tree = Tree::default();
     let root = tree.file("/p.conf", "include = /elsewhere/*.conf\n[www]\n");
-    let config = resolve(root, &mut Outside(tree), "/usr", false);
+    let config = resolve(root, &mut Outside(tree), &Prefix::given("/usr"), false);
     assert!(config.findings.is_empty());
 }
 
@@ -255,7 +255,7 @@ fn more_than_five_nested_files_is_an_error() {
         })
         .collect();
     tree.dir("/etc/fpm/r7");
-    let config = resolve(ids[0], &mut tree, "/usr", false);
+    let config = resolve(ids[0], &mut tree, &Prefix::given("/usr"), false);
     // PHP-FPM opens at most 5 files in one chain: r5 would be the 6th.
     assert_eq!(config.files, ids[..5]);
     let f = only(&config, "FPM009");
@@ -268,7 +268,7 @@ fn more_than_five_nested_files_is_an_error() {
 fn a_file_including_itself_stops_at_the_limit() {
     let mut tree = Tree::default();
     let root = tree.file("/etc/fpm/loop.conf", "include = /etc/fpm/*.conf\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(config.files, vec![root]);
     assert_eq!(codes(&config), [("FPM009", Severity::Error)]);
 }
@@ -286,7 +286,7 @@ fn pool_name_expansion() {
          php_flag[display_errors] = $pool\n\
          env[POOL] = $pool\n",
     );
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert!(config.findings.is_empty(), "{:#?}", config.findings);
     assert_eq!(
         names(&config.pools[0].settings),
@@ -306,7 +306,7 @@ fn pool_name_expansion() {
 fn pool_name_in_global_is_an_error() {
     let mut tree = Tree::default();
     let root = tree.file("/p.conf", "[global]\npid = /run/$pool.pid\nprocess.max = $pool\n[www]\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     let f = only(&config, "FPM001");
     assert_eq!(f.severity, Severity::Error);
     assert_eq!(f.message, "unable to parse value for entry 'pid': Can't use '$pool' when the pool is not defined");
@@ -321,7 +321,7 @@ fn syntax_errors_become_fpm001_with_help() {
         "[www]\n# a comment\nthis has no equals\nphp_value[include_path] = .:/a=b\ninclude = /etc/fpm/d/*.conf\n",
     );
     let inc = tree.file("/etc/fpm/d/x.conf", "ping.response = \"open\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     let errors: Vec<_> = config.findings.iter().filter(|f| f.code == "FPM001").collect();
     assert_eq!(errors.len(), 4, "{:#?}", config.findings);
     assert!(errors.iter().all(|f| f.severity == Severity::Error && f.help.is_some()));
@@ -341,7 +341,7 @@ fn a_file_included_twice_reports_its_errors_once() {
     let mut tree = Tree::default();
     let root = tree.file("/etc/fpm/main.conf", "include = /etc/fpm/d/*.conf\ninclude = /etc/fpm/d/*.conf\n");
     let inc = tree.file("/etc/fpm/d/x.conf", "[x]\nbroken\n");
-    let config = resolve(root, &mut tree, "/usr", false);
+    let config = resolve(root, &mut tree, &Prefix::given("/usr"), false);
     assert_eq!(config.files, vec![root, inc]);
     assert_eq!(codes(&config), [("FPM001", Severity::Error)]);
     assert_eq!(tree.path(inc), "/etc/fpm/d/x.conf");

@@ -191,3 +191,27 @@ fn fpm_pools_are_found_through_a_mapped_absolute_include() {
         ]
     );
 }
+
+#[test]
+fn side_by_side_trees_each_resolve_etc_nginx_in_their_own_directory() {
+    let ws = load(&["fixtures/NGX007/pass-two-trees-two-nginx-confs"]);
+    let dir = "fixtures/NGX007/pass-two-trees-two-nginx-confs";
+    assert_eq!(included_files(&ws, &format!("{dir}/a/nginx.conf")), vec![format!("{dir}/a/conf.d/a.conf")]);
+    assert_eq!(
+        included_files(&ws, &format!("{dir}/b/nginx.conf")),
+        vec![format!("{dir}/b/conf.d/b.conf"), format!("{dir}/b/snippets/b-only.conf")]
+    );
+    assert!(ws.findings.is_empty(), "unexpected findings: {:?}", ws.findings);
+    assert!(ws.notes.iter().any(|n| n.message.contains("2 nginx trees, each linted on its own")), "{:?}", ws.notes);
+}
+
+#[test]
+fn a_snippet_of_another_tree_resolves_its_includes_there_and_says_so() {
+    let ws = load(&["fixtures/NGX007/pass-two-trees-one-nginx-conf"]);
+    let dir = "fixtures/NGX007/pass-two-trees-one-nginx-conf";
+    assert_eq!(included_files(&ws, &format!("{dir}/magento2/sites-available/shop.conf")), vec![format!("{dir}/magento2/conf_m2/maps.conf")]);
+    assert_eq!(included_files(&ws, &format!("{dir}/magento1/sites-enabled/shop.conf")), vec![format!("{dir}/magento1/conf_m1/maps.conf")]);
+    assert!(ws.findings.is_empty(), "unexpected findings: {:?}", ws.findings);
+    let note = ws.notes.iter().find(|n| n.path.ends_with("magento2/sites-available/shop.conf")).expect("a note on the other tree's snippet");
+    assert!(note.message.contains("linted as part of another tree"), "{}", note.message);
+}

@@ -103,7 +103,7 @@ pub fn run(args: DiagnoseArgs) -> Result<i32, Fatal> {
     }
     ws.prefix = args.prefix.clone().or(ws.prefix.take());
     if let Some(p) = &args.fpm_prefix {
-        ws.fpm_prefix = p.clone();
+        ws.fpm_prefix = Some(p.clone());
     }
     ws.allow_outside = args.allow_outside || live_layout;
     let mut stdin = std::io::stdin().lock();

@@ -48,6 +48,8 @@ pub struct PassSite<'w> {
     pub upstream: Option<ScopeId>,
     /// The listeners it reaches (indexes into [`Join::listeners`]).
     reached: Vec<usize>,
+    /// Some pool belongs to its nginx tree (see `Workspace::same_tree`).
+    pools_in_tree: bool,
 }
 
 pub struct Join<'w> {
@@ -81,7 +83,7 @@ impl<'w> Join<'w> {
                 continue;
             }
             if let Some(addr) = nginx_target(target) {
-                sites.push(PassSite { scope, pass, targets: vec![(addr, pass)], upstream: None, reached: Vec::new() });
+                sites.push(PassSite { scope, pass, targets: vec![(addr, pass)], upstream: None, reached: Vec::new(), pools_in_tree: true });
                 continue;
             }
             let Some(up) = view.upstream(scope, target) else { continue };
@@ -90,7 +92,7 @@ impl<'w> Join<'w> {
                 .filter(|s| !s.directive.args.iter().skip(1).any(|a| a.value == "down"))
                 .filter_map(|s| s.arg(0).and_then(nginx_target).map(|a| (a, s)))
                 .collect();
-            sites.push(PassSite { scope, pass, targets, upstream: Some(up), reached: Vec::new() });
+            sites.push(PassSite { scope, pass, targets, upstream: Some(up), reached: Vec::new(), pools_in_tree: true });
         }
         // Candidates by socket path or TCP port, so the join stays linear in big trees.
         let mut by_key: FxHashMap<Key, Vec<usize>> = FxHashMap::with_capacity_and_hasher(listeners.len(), Default::default());
@@ -98,10 +100,14 @@ impl<'w> Join<'w> {
             by_key.entry(key(&l.addr)).or_default().push(i);
         }
         for site in &mut sites {
+            // Pools of another nginx tree of the repository are another server's.
+            let origin = view.scope(view.top_of(site.scope)).origin;
+            let ours = |i: usize| listeners[i].pool.config.root.is_none_or(|f| ws.same_tree(origin, f));
+            site.pools_in_tree = (0..listeners.len()).any(ours);
             let mut hit: Vec<usize> = site
                 .targets
                 .iter()
-                .flat_map(|(a, _)| by_key.get(&key(a)).into_iter().flatten().copied().filter(|&i| reaches(a, &listeners[i].addr)))
+                .flat_map(|(a, _)| by_key.get(&key(a)).into_iter().flatten().copied().filter(|&i| ours(i) && reaches(a, &listeners[i].addr)))
                 .collect();
             hit.sort_unstable();
             hit.dedup();
@@ -113,6 +119,11 @@ impl<'w> Join<'w> {
     /// The pools a site reaches.
     pub fn reached(&self, site: &PassSite) -> Vec<&Listener<'w>> {
         site.reached.iter().map(|&l| &self.listeners[l]).collect()
+    }
+
+    /// A pool of the site's own nginx tree exists: its missing match can be judged.
+    pub fn judged(&self, site: &PassSite) -> bool {
+        site.pools_in_tree
     }
 
     /// Both sides are present: rules may compare them.

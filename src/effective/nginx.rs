@@ -18,6 +18,10 @@ pub struct IncludeAt<'w> {
     /// The files it was resolved to; empty when nothing was read (missing, outside the
     /// linted tree, a glob without match, or a cut cycle).
     pub targets: &'w [FileId],
+    /// It names something that was not read (missing, outside the linted tree,
+    /// unreadable), so what it brings is unknown. `false` for a glob without match: nginx
+    /// loads nothing there.
+    pub unread: bool,
     /// Written in the scope's own block (`false`: inside a file another include pulled in).
     pub direct: bool,
 }
@@ -341,7 +345,8 @@ impl<'w> NginxView<'w> {
                     continue;
                 }
                 let targets = ws.includes.get(&(file, d.span.start)).map_or(&[][..], Vec::as_slice);
-                out.push(IncludeAt { directive: Placed { file, directive: d }, targets, direct });
+                let unread = ws.unread_includes.contains(&(file, d.span.start));
+                out.push(IncludeAt { directive: Placed { file, directive: d }, targets, unread, direct });
                 if depth < MAX_INCLUDE_DEPTH {
                     for t in targets {
                         if let Some(nf) = ws.nginx.get(t) {

@@ -11,6 +11,41 @@ use crate::fpm::ast::{Entry, FpmFile, LineKind, Value};
 use crate::fpm::directives;
 use crate::source::{FileId, Sources, Span};
 
+/// PHP-FPM's prefix (`-p`) for one configuration: relative `include=` patterns are
+/// made absolute against it.
+#[derive(Clone, Debug)]
+pub struct Prefix {
+    pub dir: String,
+    pub origin: PrefixOrigin,
+}
+
+/// How conflint knows a configuration's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrefixOrigin {
+    /// `--fpm-prefix` or `[fpm] prefix`.
+    Given,
+    /// From where the tree places php-fpm.conf (`usr/local/etc/php-fpm.conf`: the official
+    /// Docker image's `/usr/local`).
+    Layout,
+    /// Neither: Debian's build (`/usr`) is assumed.
+    Assumed,
+}
+
+impl Prefix {
+    /// What PHP-FPM's prefix is taken to be when nothing says: Debian's build's.
+    pub const ASSUMED: &'static str = "/usr";
+
+    pub fn given(dir: &str) -> Prefix {
+        Prefix { dir: dir.to_string(), origin: PrefixOrigin::Given }
+    }
+}
+
+impl Default for Prefix {
+    fn default() -> Self {
+        Prefix { dir: Prefix::ASSUMED.into(), origin: PrefixOrigin::Assumed }
+    }
+}
+
 /// What the workspace found for one `include=` pattern (already made absolute against
 /// the FPM prefix, as PHP-FPM does; mapped into the linted tree by the workspace).
 pub enum Expanded {
@@ -24,6 +59,9 @@ pub enum Expanded {
     /// Not followed: outside the linted tree, or absent from it where the live system may
     /// well have it (already reported by the workspace).
     NotFollowed,
+    /// Not followed: the pattern holds a template placeholder (`@php_fpm_sysconfdir@`),
+    /// so what it names is only known once rendered (reported by the workspace).
+    Template,
 }
 
 /// The workspace side of resolution: reading files is its job, never the resolver's.
@@ -97,6 +135,11 @@ pub struct FpmConfig {
     pub pools: Vec<Pool>,
     /// Read from pool fragments only (no main file in the tree): its `[global]` is unknown.
     pub fragment: bool,
+    /// Everything PHP-FPM would read for it is in the tree: the root is a main file and
+    /// every `include=` was followed. Set by the workspace, which knows the files' names.
+    pub complete: bool,
+    /// The prefix (`-p`) its relative `include=` were resolved against.
+    pub prefix: Prefix,
     /// Settings of a pool fragment read on its own (no `php-fpm.conf` in the tree includes
     /// it) that stand before any section: their section is decided by the includer.
     pub unplaced: Vec<Setting>,
@@ -125,7 +168,10 @@ struct Resolver<'f> {
     empty_includes: Vec<(Location, String)>,
     /// Pool index by lower-cased name (sections re-open case-insensitively).
     pool_index: std::collections::HashMap<String, usize>,
-    prefix: String,
+    prefix: Prefix,
+    /// An `include=` that was not followed (outside the tree, or a directory the tree
+    /// lacks where the live system may have it).
+    unfollowed: bool,
     config: FpmConfig,
     section: Section,
 }
@@ -137,13 +183,13 @@ struct Resolver<'f> {
 ///
 /// `fragment` is a file read on its own that a main file would include (a `pool.d/` file):
 /// its lines before any section belong to whatever section includes it.
-pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
+pub fn resolve(root: FileId, files: &mut dyn FpmFiles, prefix: &Prefix, fragment: bool) -> FpmConfig {
     resolve_together(&[root], files, prefix, fragment)
 }
 
 /// Read several files one after the other as one configuration — pool fragments of one
 /// directory that no main file in the tree includes, as `include = dir/*.conf` would.
-pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str, fragment: bool) -> FpmConfig {
+pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &Prefix, fragment: bool) -> FpmConfig {
     let section = if fragment { Section::Unknown } else { Section::Global };
     let mut r = Resolver {
         files,
@@ -151,14 +197,16 @@ pub fn resolve_together(roots: &[FileId], files: &mut dyn FpmFiles, prefix: &str
         pool_entries: Vec::new(),
         empty_includes: Vec::new(),
         pool_index: Default::default(),
-        prefix: prefix.trim_end_matches('/').to_string(),
-        config: FpmConfig { root: roots.first().copied(), fragment, ..Default::default() },
+        prefix: Prefix { dir: prefix.dir.trim_end_matches('/').to_string(), origin: prefix.origin },
+        unfollowed: false,
+        config: FpmConfig { root: roots.first().copied(), fragment, prefix: prefix.clone(), ..Default::default() },
         section,
     };
     for &root in roots {
         r.read(root, 0);
     }
     r.build_pools();
+    r.config.complete = !fragment && !r.unfollowed;
     let no_pools = r.config.pools.is_empty() && !fragment;
     for (at, pattern) in std::mem::take(&mut r.empty_includes) {
         let (severity, consequence) =
@@ -359,29 +407,32 @@ impl Resolver<'_> {
 
     fn include(&mut self, file: FileId, at: Location, value: &Value, depth: usize) {
         let pattern = value.text.trim();
-        let full = if pattern.starts_with('/') {
-            pattern.to_string()
-        } else {
-            let full = format!("{}/{pattern}", self.prefix);
-            self.config.findings.push(
-                Finding::new("FPM009", Severity::Warning, at, format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: it means '{full}'"))
-                    .with_help("write the include with an absolute path"),
-            );
-            full
-        };
+        let relative = !pattern.starts_with('/');
+        let full = if relative { format!("{}/{pattern}", self.prefix.dir) } else { pattern.to_string() };
         if depth + 1 >= MAX_INCLUDE_DEPTH {
+            if relative {
+                self.relative_include(at, pattern, &full);
+            }
             if !self.config.findings.iter().any(|f| f.code == "FPM009" && f.message.starts_with("failed to include more than")) {
                 self.config.findings.push(Finding::new("FPM009", Severity::Error, at, "failed to include more than 5 files recursively: PHP-FPM refuses to start"));
             }
             return;
         }
-        match self.files.expand_include(&full, at) {
+        let expanded = self.files.expand_include(&full, at);
+        // Where the tree's layout says which prefix it runs with and the include finds its
+        // directory there, it means what its writer (often PHP's own php-fpm.conf) meant.
+        let found = matches!(expanded, Expanded::Files(_) | Expanded::NoMatch | Expanded::Template);
+        if relative && !(found && self.prefix.origin == PrefixOrigin::Layout) && !matches!(expanded, Expanded::Template) {
+            self.relative_include(at, pattern, &full);
+        }
+        match expanded {
             Expanded::Files(ids) => {
                 for id in ids {
                     self.read(id, depth + 1);
                 }
             }
             Expanded::DirMissing { certain } => {
+                self.unfollowed |= !certain;
                 let line = self.files.sources().get(file).position(at.span.start).line;
                 let shown = self.files.sources().get(file).display.clone();
                 let globalize = format!("Unable to globalize '{full}' (ret=2) from {shown} at line {line}");
@@ -393,7 +444,32 @@ impl Resolver<'_> {
                 });
             }
             Expanded::NoMatch => self.empty_includes.push((at, full)),
-            Expanded::NotFollowed => {}
+            Expanded::NotFollowed | Expanded::Template => self.unfollowed = true,
         }
+    }
+
+    /// FPM009 for a relative `include=`, naming the prefix it was resolved against and how
+    /// that prefix is known.
+    fn relative_include(&mut self, at: Location, pattern: &str, full: &str) {
+        let prefix = &self.prefix.dir;
+        let finding = match self.prefix.origin {
+            PrefixOrigin::Given => Finding::new("FPM009", Severity::Warning, at, format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: it means '{full}'"))
+                .with_help("write the include with an absolute path"),
+            PrefixOrigin::Layout => Finding::new(
+                "FPM009",
+                Severity::Warning,
+                at,
+                format!("relative include `{pattern}` resolves against PHP-FPM's prefix ({prefix} for a php-fpm.conf placed here), not this file: it means '{full}'"),
+            )
+            .with_help("write the include with an absolute path"),
+            PrefixOrigin::Assumed => Finding::new(
+                "FPM009",
+                Severity::Warning,
+                at,
+                format!("relative include `{pattern}` resolves against PHP-FPM's prefix, not this file: with the prefix assumed here ({prefix}, Debian's build) it means '{full}'"),
+            )
+            .with_help("write the include with an absolute path, or pass --fpm-prefix with the prefix the server runs with (the official Docker image's is /usr/local)"),
+        };
+        self.config.findings.push(finding);
     }
 }

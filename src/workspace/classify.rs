@@ -1,5 +1,7 @@
-//! Is a file an nginx config, a PHP-FPM config, or neither? Decided by path first, then
-//! by content, the way an ops engineer would guess.
+//! Is a file an nginx config, a PHP-FPM config, or neither? Decided by content when it
+//! is clear (a PHP-FPM pool file kept in a repository's `nginx/` folder is still INI), by
+//! path when the content says little (an empty or comment-only file), the way an ops
+//! engineer would guess.
 
 use std::path::Path;
 
@@ -41,9 +43,42 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Kind {
     if let Some(why) = other_by_name(path) {
         return Kind::Other(why);
     }
-    by_path(path).or_else(|| by_content(bytes)).unwrap_or(Kind::Other(
-        "not recognised as an nginx or PHP-FPM configuration",
-    ))
+    if let Some(why) = xml(bytes) {
+        return Kind::Other(why);
+    }
+    let content = Scores::of(bytes);
+    content
+        .decisive()
+        .or_else(|| by_path(path))
+        .or_else(|| content.leaning())
+        .unwrap_or(Kind::Other("not recognised as an nginx or PHP-FPM configuration"))
+}
+
+/// An XML document: PHP-FPM 5.2's `php-fpm.conf` (`<configuration>`, `<section
+/// name="global_options">`) or any other XML, which neither program reads.
+fn xml(bytes: &[u8]) -> Option<&'static str> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if !head.starts_with("<?xml") && !head.starts_with("<configuration") {
+        return None;
+    }
+    Some(if head.contains("global_options") || head.contains("max_children") {
+        "a PHP-FPM 5.2 XML configuration (PHP-FPM 5.3 and later read only INI files); not linted"
+    } else {
+        "an XML file, not an nginx or PHP-FPM configuration"
+    })
+}
+
+/// Why a file with template tags is not linted.
+pub(crate) const TEMPLATE: &str = "a template ({{ … }} or {% … %} tags) that nginx cannot read as it is; not linted (lint the configuration it renders)";
+
+/// Jinja, Liquid, Twig or Go template tags outside `#` comments (`{% if … %}`,
+/// `{{ .Env.PORT }}`): never nginx syntax, whose `{` only opens a block.
+pub(crate) fn has_template_tags(bytes: &[u8]) -> bool {
+    String::from_utf8_lossy(bytes).lines().any(|line| {
+        let code = line.trim_start();
+        !code.starts_with('#') && (code.contains("{{") || code.contains("{%"))
+    })
 }
 
 /// NUL bytes or mostly non-text in the first 8 KiB.
@@ -105,39 +140,64 @@ fn has_other_extension(path: &Path) -> bool {
     )
 }
 
-/// Count lines that look like each syntax; the clear winner takes it.
-fn by_content(bytes: &[u8]) -> Option<Kind> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-    let (mut fpm, mut nginx) = (0usize, 0usize);
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
-            continue;
-        }
-        if line.starts_with('[') && line.ends_with(']') && !line.contains(' ') {
-            fpm += 2;
-            continue;
-        }
-        if let Some((key, _)) = line.split_once('=') {
-            let key = key.trim().split('[').next().unwrap_or("").to_ascii_lowercase();
-            if FPM_KEYS.contains(&key.as_str()) {
+/// How many lines look like each syntax (two points for a line only that syntax has).
+struct Scores {
+    fpm: usize,
+    nginx: usize,
+}
+
+impl Scores {
+    fn of(bytes: &[u8]) -> Scores {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+        let (mut fpm, mut nginx) = (0usize, 0usize);
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') && line.ends_with(']') && !line.contains(' ') {
                 fpm += 2;
                 continue;
             }
+            if let Some((key, _)) = line.split_once('=') {
+                let key = key.trim().split('[').next().unwrap_or("").to_ascii_lowercase();
+                if FPM_KEYS.contains(&key.as_str()) {
+                    fpm += 2;
+                    continue;
+                }
+            }
+            let first = line.split(|c: char| c.is_whitespace() || c == '{' || c == ';').next().unwrap_or("");
+            if NGINX_KEYS.contains(&first) && (line.ends_with(';') || line.ends_with('{') || line.contains('{')) {
+                nginx += 2;
+            } else if line.ends_with(';') || line.ends_with('{') || line == "}" {
+                nginx += 1;
+            }
         }
-        let first = line.split(|c: char| c.is_whitespace() || c == '{' || c == ';').next().unwrap_or("");
-        if NGINX_KEYS.contains(&first) && (line.ends_with(';') || line.ends_with('{') || line.contains('{')) {
-            nginx += 2;
-        } else if line.ends_with(';') || line.ends_with('{') || line == "}" {
-            nginx += 1;
+        Scores { fpm, nginx }
+    }
+
+    /// Clear enough to overrule the path: one syntax only, or one outweighing the other
+    /// four to one (a stray `;` at the end of an INI value, a pool file's `[name]`).
+    fn decisive(&self) -> Option<Kind> {
+        let clear = |win: usize, lose: usize| (win >= 2 && lose == 0) || (win >= 8 && win >= 4 * lose);
+        if clear(self.fpm, self.nginx) {
+            Some(Kind::Fpm)
+        } else if clear(self.nginx, self.fpm) {
+            Some(Kind::Nginx)
+        } else {
+            None
         }
     }
-    if fpm >= 2 && fpm > nginx {
-        Some(Kind::Fpm)
-    } else if nginx >= 2 && nginx > fpm {
-        Some(Kind::Nginx)
-    } else {
-        None
+
+    /// The winner, when the path does not say.
+    fn leaning(&self) -> Option<Kind> {
+        if self.fpm >= 2 && self.fpm > self.nginx {
+            Some(Kind::Fpm)
+        } else if self.nginx >= 2 && self.nginx > self.fpm {
+            Some(Kind::Nginx)
+        } else {
+            None
+        }
     }
 }
 
@@ -166,5 +226,34 @@ mod tests {
         assert_eq!(k("hello world\n"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
         assert_eq!(classify(Path::new("a.conf"), b"\x7fELF\0\0\x01"), Kind::Other("binary file"));
         assert_eq!(classify(Path::new("a.conf"), b""), Kind::Other("empty file"));
+    }
+
+    #[test]
+    fn content_overrules_the_folder_name() {
+        // A repository keeps its PHP-FPM pools beside the nginx files (centminmod).
+        let pool = b"[pool2]\nuser = nginx\nlisten = 127.0.0.1:9002\npm = ondemand\npm.max_children = 8\npm.process_idle_timeout = 10s;\n";
+        assert_eq!(classify(Path::new("config/nginx/phpfpmd/pool2.conf"), pool), Kind::Fpm);
+        // An nginx file in a PHP folder is nginx.
+        assert_eq!(classify(Path::new("php/pool.d/site.conf"), b"server {\n  listen 80;\n  root /srv;\n}\n"), Kind::Nginx);
+        // The path still decides when the content says nothing.
+        assert_eq!(classify(Path::new("nginx/conf.d/empty.conf"), b"# nothing yet\n"), Kind::Nginx);
+        assert_eq!(classify(Path::new("php/pool.d/www.conf"), b"; nothing yet\n"), Kind::Fpm);
+    }
+
+    #[test]
+    fn template_tags() {
+        assert!(has_template_tags(b"server {\n  listen {{ port }};\n}\n"));
+        assert!(has_template_tags(b"{% if tls %}\nssl_protocols TLSv1.3;\n{% endif %}\n"));
+        assert!(!has_template_tags(b"# {{ not a tag }} in a comment\nlocation ~ ^/a{2,3}$ { return 204; }\n"));
+    }
+
+    #[test]
+    fn xml_is_not_ini() {
+        let fpm52 = b"<?xml version=\"1.0\" ?>\n<configuration>\n  <section name=\"global_options\">\n    <value name=\"pid_file\">/run/php-fpm.pid</value>\n";
+        assert_eq!(
+            classify(Path::new("etc/php-fpm.conf"), fpm52),
+            Kind::Other("a PHP-FPM 5.2 XML configuration (PHP-FPM 5.3 and later read only INI files); not linted")
+        );
+        assert_eq!(classify(Path::new("nginx/x.conf"), b"<?xml version=\"1.0\"?><a/>"), Kind::Other("an XML file, not an nginx or PHP-FPM configuration"));
     }
 }

@@ -36,8 +36,9 @@ pub struct Options {
     pub prefix: Option<PathBuf>,
     /// Explicit `--map-root SYSTEM=LOCAL` pairs.
     pub map_roots: Vec<(PathBuf, PathBuf)>,
-    /// PHP-FPM prefix for relative `include=` (`php-fpm -p`; Debian's build: `/usr`).
-    pub fpm_prefix: PathBuf,
+    /// PHP-FPM prefix for relative `include=` (`php-fpm -p`). When not given, inferred
+    /// from where the tree places php-fpm.conf, else Debian's build's `/usr`.
+    pub fpm_prefix: Option<PathBuf>,
     pub allow_outside: bool,
     /// `[check] exclude`: never walked, findings in them not shown.
     pub excludes: Excludes,
@@ -71,7 +72,7 @@ impl Default for Options {
             context: None,
             prefix: None,
             map_roots: Vec::new(),
-            fpm_prefix: PathBuf::from("/usr"),
+            fpm_prefix: None,
             allow_outside: false,
             excludes: Excludes::default(),
             force_exclude: false,
@@ -103,10 +104,18 @@ pub struct Workspace {
     pub nginx: HashMap<FileId, NginxFile>,
     /// Files evaluated in the main context (nginx.conf and the like), in walk order.
     pub nginx_roots: Vec<FileId>,
+    /// The directories of those roots when several trees stand side by side (see
+    /// [`Workspace::same_tree`]); empty otherwise.
+    pub nginx_trees: Vec<PathBuf>,
     /// Files no root includes, linted in their inferred (or `--context`) context.
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
     pub includes: rustc_hash::FxHashMap<(FileId, usize), Vec<FileId>>,
+    /// The `include` directives (as in `includes`) that name something conflint did not
+    /// read: outside the tree, missing, unreadable. Rules that need the whole
+    /// configuration stop there; a glob that matches nothing is not among them (nginx
+    /// loads nothing there, so nothing is unknown).
+    pub unread_includes: rustc_hash::FxHashSet<(FileId, usize)>,
     pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
@@ -144,13 +153,15 @@ impl Workspace {
                 sources: Sources::default(),
                 nginx: HashMap::new(),
                 nginx_roots: Vec::new(),
+                nginx_trees: Vec::new(),
                 nginx_snippets: Vec::new(),
                 includes: Default::default(),
+                unread_includes: Default::default(),
                 fpm_files: HashMap::new(),
                 fpm: Vec::new(),
                 findings: Vec::new(),
                 notes: candidates.notes,
-                fpm_prefix: opts.fpm_prefix.clone(),
+                fpm_prefix: opts.fpm_prefix.clone().unwrap_or_else(|| PathBuf::from(crate::fpm::resolve::Prefix::ASSUMED)),
                 confinement: Confinement::default(),
                 unreported: HashSet::new(),
                 report_related: opts.in_project,
@@ -172,6 +183,32 @@ impl Workspace {
 
     pub fn source(&self, id: FileId) -> &SourceFile {
         self.sources.get(id)
+    }
+
+    /// Can the nginx tree read from `nginx_file` (its root or snippet) and the PHP-FPM
+    /// configuration read from `fpm_file` belong to one server? With several nginx trees
+    /// side by side (a repository of demos), a pool belongs to the nginx.conf that shares
+    /// the deepest directory with it, and joins only that tree; files no tree claims
+    /// more than the others join any.
+    pub fn same_tree(&self, nginx_file: FileId, fpm_file: FileId) -> bool {
+        if self.nginx_trees.len() < 2 {
+            return true;
+        }
+        match (self.tree_owning(nginx_file), self.tree_owning(fpm_file)) {
+            (Some(a), Some(b)) => a == b,
+            (None, Some(_)) => false,
+            _ => true,
+        }
+    }
+
+    /// The directory of the nginx.conf whose tree `file` belongs to (see [`Self::same_tree`]):
+    /// the one sharing more of `file`'s path than it shares with any other tree.
+    fn tree_owning(&self, file: FileId) -> Option<&Path> {
+        let path = self.sources.get(file).disk_path.as_deref()?;
+        let common = |a: &Path, b: &Path| a.components().zip(b.components()).take_while(|(x, y)| x == y).count();
+        let best = self.nginx_trees.iter().max_by_key(|d| common(d, path))?;
+        let depth = common(best, path);
+        self.nginx_trees.iter().filter(|o| *o != best).all(|o| common(best, o) < depth && common(o, path) < depth).then_some(best.as_path())
     }
 
     /// Is the finding shown: in a reported file, or (`--in-project`) with a named file
@@ -241,6 +278,14 @@ impl Builder<'_> {
         }
         let parsed = parse_all(&kept);
         for ((c, kind), (parsed, lines)) in kept.into_iter().zip(parsed) {
+            // Jinja, Liquid or Go template tags that break nginx's syntax: the file is
+            // rendered into a config before nginx reads it (a `.j2` by another name).
+            if matches!(&parsed, Parsed::Nginx(config) if !config.errors.is_empty()) && !c.dumped && classify::has_template_tags(&c.bytes) {
+                if !self.opts.in_project {
+                    self.ws.notes.push(Note { path: c.display.clone(), message: format!("skipped: {}", classify::TEMPLATE) });
+                }
+                continue;
+            }
             let source = SourceFile::with_lines(c.display, c.on_disk.then(|| c.path.clone()), c.bytes, lines);
             let id = self.register_parsed(c.path.clone(), source, kind, parsed);
             if c.dumped {

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::paths::{is_glob, literal_dir, ConfDir, Located};
+use super::paths::{is_glob, literal_dir, placeholder_in, ConfDir, Located};
 use super::{Builder, Kind};
 use crate::finding::{Finding, Location, Severity};
 use crate::nginx::ast::{Config, Item, Word};
@@ -102,6 +102,9 @@ pub fn infer_context(config: &Config) -> Context {
 struct Prefix<'p> {
     dir: Option<&'p Path>,
     known: bool,
+    /// The directory that stands for the live system's `/etc/nginx` in this tree, when
+    /// several trees stand side by side (each nginx.conf is its own `/etc/nginx`).
+    home: Option<&'p Path>,
 }
 
 /// Files the distributions' nginx packages install beside nginx.conf: a repository that
@@ -132,30 +135,63 @@ impl Builder<'_> {
         } else {
             files.iter().copied().filter(|id| self.is_root(*id)).collect()
         };
+        let mut root_dirs: Vec<PathBuf> = Vec::new();
         for &root in &roots {
             if let Some(dir) = self.conf_prefix_of(root) {
-                self.confinement.add_anchor(dir, ConfDir::Nginx);
+                self.confinement.add_anchor(dir.clone(), ConfDir::Nginx);
+                if !root_dirs.contains(&dir) {
+                    root_dirs.push(dir);
+                }
             }
+        }
+        // Alternative trees in one repository (`magento1/nginx.conf`, `magento2/nginx.conf`):
+        // each is the `/etc/nginx` of its own server.
+        let several = root_dirs.len() > 1 && self.virtual_files.is_none();
+        self.confinement.nginx_per_tree = several;
+        if several {
+            self.ws.nginx_trees = root_dirs.clone();
         }
         self.learn_maps(&files);
         for &root in &roots {
             let prefix = self.opts.prefix.clone().or_else(|| self.conf_prefix_of(root));
+            let home = if several { self.conf_prefix_of(root) } else { None };
             self.ws.nginx_roots.push(root);
-            self.visit(root, Context::Main, Prefix { dir: prefix.as_deref(), known: true }, &mut vec![root]);
+            self.visit(root, Context::Main, Prefix { dir: prefix.as_deref(), known: true, home: home.as_deref() }, &mut vec![root]);
         }
-        let single_prefix = match roots.as_slice() {
-            [only] => self.conf_prefix_of(*only),
-            _ => None,
-        };
         for id in files {
             if self.ws.nginx.get(&id).is_some_and(|f| f.context.is_some()) {
                 continue;
             }
             let ctx = self.opts.context.unwrap_or_else(|| infer_context(&self.ws.nginx[&id].config));
-            let known = self.opts.prefix.clone().or_else(|| single_prefix.clone());
-            let prefix = known.clone().or_else(|| self.guess_prefix(id));
+            let (known, home) = match &self.opts.prefix {
+                Some(p) => (Some(p.clone()), None),
+                None => self.snippet_prefix(id, &root_dirs, roots.len()),
+            };
+            // With one nginx.conf, a home without a known prefix is the other tree in which
+            // the snippet's includes were found.
+            if let (None, Some(elsewhere), [only], false) = (&known, &home, root_dirs.as_slice(), several) {
+                let message = format!(
+                    "not under {} (the directory of the tree's only nginx.conf), and its includes are found from {}: linted as part of another tree, its includes resolved there",
+                    self.display_for(only),
+                    self.display_for(elsewhere)
+                );
+                self.ws.notes.push(super::Note { path: self.ws.sources.get(id).display.clone(), message });
+            }
+            let prefix = known.clone().or_else(|| home.clone()).or_else(|| self.guess_prefix(id));
             self.ws.nginx_snippets.push(id);
-            self.visit(id, ctx, Prefix { dir: prefix.as_deref(), known: known.is_some() }, &mut vec![id]);
+            self.visit(id, ctx, Prefix { dir: prefix.as_deref(), known: known.is_some(), home: home.as_deref() }, &mut vec![id]);
+        }
+        if several {
+            let shown: Vec<String> = root_dirs.iter().take(5).map(|d| self.display_for(d)).collect();
+            let more = if root_dirs.len() > 5 { format!(" and {} more", root_dirs.len() - 5) } else { String::new() };
+            self.ws.notes.push(super::Note {
+                path: "/etc/nginx".into(),
+                message: format!(
+                    "the linted tree holds {} nginx trees, each linted on its own with /etc/nginx standing for its own directory: {}{more} (use --map-root to choose one)",
+                    root_dirs.len(),
+                    shown.join(", ")
+                ),
+            });
         }
         for m in self.confinement.learned() {
             self.ws.notes.push(super::Note {
@@ -183,42 +219,81 @@ impl Builder<'_> {
         }
     }
 
-    /// A file that holds the main context: named nginx.conf, or with `http`/`events` at
-    /// its top level.
+    /// A file that holds the main context: with `http`/`events` at its top level, or
+    /// named nginx.conf — unless what stands at its top level only belongs in `http{}`
+    /// (a site's `upstream` and `server` blocks saved as nginx.conf).
     fn is_root(&self, id: FileId) -> bool {
         let name_is_main = self.ws.sources.get(id).display.rsplit('/').next() == Some("nginx.conf");
         let config = &self.ws.nginx[&id].config;
-        name_is_main
-            || config.items.iter().any(|i| matches!(i, Item::Directive(d) if matches!(d.name.value.as_str(), "http" | "events")))
+        let top = |names: &[&str]| config.items.iter().any(|i| matches!(i, Item::Directive(d) if names.contains(&d.name.value.as_str())));
+        top(&["http", "events"]) || (name_is_main && (infer_context(config) == Context::Main || !top(&["server", "upstream", "location", "map", "geo"])))
     }
 
     fn conf_prefix_of(&self, id: FileId) -> Option<PathBuf> {
         self.path_of(id).parent().map(Path::to_path_buf)
     }
 
-    /// For a snippet with no root: the nearest ancestor directory in which its first
-    /// relative include exists (`sites-available/x` including `snippets/php.conf` → the
-    /// directory holding `snippets/`), else its own directory.
-    fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
-        let own = self.path_of(id).to_path_buf();
-        let rel: Vec<String> = self.ws.nginx[&id]
+    /// The conf prefix of a snippet no nginx.conf reaches, when it is known, and the
+    /// directory standing for `/etc/nginx` in its tree (also its guessed prefix): the
+    /// nearest nginx.conf's directory above it; else, with one nginx.conf in the tree, that
+    /// one's (a repository's `sites/` beside its `nginx/`) — unless the snippet's includes
+    /// are found from a directory above it and not there: then it belongs to another tree
+    /// of the repository (`magento2/` beside `magento1/nginx.conf`), linted there.
+    fn snippet_prefix(&self, id: FileId, root_dirs: &[PathBuf], roots: usize) -> (Option<PathBuf>, Option<PathBuf>) {
+        let own = self.path_of(id);
+        if let Some(above) = root_dirs.iter().filter(|d| own.starts_with(d)).max_by_key(|d| d.components().count()) {
+            // Among several nginx.conf, which one includes it is a guess (as it is for a
+            // snippet of no tree): a missing include of it is not certain to stop nginx.
+            return match (roots, root_dirs.len()) {
+                (1, _) => (Some(above.clone()), None),
+                (_, 1) => (None, None),
+                _ => (None, Some(above.clone())),
+            };
+        }
+        if roots > 1 {
+            return (None, None);
+        }
+        let [only] = root_dirs else { return (None, None) };
+        match self.found_prefix(id).filter(|_| !self.resolves_in(id, only)) {
+            Some(elsewhere) => (None, Some(elsewhere)),
+            None => (Some(only.clone()), None),
+        }
+    }
+
+    /// The snippet's relative include patterns.
+    fn relative_includes(&self, id: FileId) -> Vec<String> {
+        self.ws.nginx[&id]
             .config
             .walk()
             .into_iter()
             .filter(|(_, d)| d.name.value == "include" && d.args.len() == 1 && !d.args[0].value.starts_with('/'))
             .map(|(_, d)| d.args[0].value.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Does the include pattern `inc` name something below `dir` (for a glob: its
+    /// directory)?
+    fn exists_under(dir: &Path, inc: &str) -> bool {
+        if is_glob(Path::new(inc)) { dir.join(literal_dir(Path::new(inc))).is_dir() } else { dir.join(inc).exists() }
+    }
+
+    fn resolves_in(&self, id: FileId, dir: &Path) -> bool {
+        self.relative_includes(id).iter().any(|inc| Self::exists_under(dir, inc))
+    }
+
+    /// The nearest ancestor directory of a snippet in which its first relative include
+    /// exists (`sites-available/x` including `snippets/php.conf` → the directory holding
+    /// `snippets/`).
+    fn found_prefix(&self, id: FileId) -> Option<PathBuf> {
+        let own = self.path_of(id).to_path_buf();
+        let rel = self.relative_includes(id);
         let dirs: Vec<&Path> = own.ancestors().skip(1).collect();
-        for inc in &rel {
-            for dir in &dirs {
-                let p = dir.join(inc);
-                let hit = if is_glob(Path::new(inc)) { dir.join(literal_dir(Path::new(inc))).is_dir() } else { p.exists() };
-                if hit {
-                    return Some(dir.to_path_buf());
-                }
-            }
-        }
-        own.parent().map(Path::to_path_buf)
+        rel.iter().find_map(|inc| dirs.iter().find(|dir| Self::exists_under(dir, inc)).map(|d| d.to_path_buf()))
+    }
+
+    /// For a snippet with no root: [`Self::found_prefix`], else its own directory.
+    fn guess_prefix(&self, id: FileId) -> Option<PathBuf> {
+        self.found_prefix(id).or_else(|| self.path_of(id).parent().map(Path::to_path_buf))
     }
 
     /// Walk `file` in `ctx`, following its includes depth first.
@@ -239,25 +314,42 @@ impl Builder<'_> {
         let Some(arg) = &include.arg else { return };
         let ctx = include.ctx;
         let at = Location { file, span: include.span };
+        if let Some(placeholder) = placeholder_in(&arg.value) {
+            self.ws.unread_includes.insert((file, include.span.start));
+            self.ws.includes.insert((file, include.span.start), Vec::new());
+            self.ws.findings.push(
+                Finding::new("CFL002", Severity::Info, Location { file, span: arg.span }, format!("{} holds the template placeholder `{placeholder}`: the file it names is only known once the template is rendered; not read", arg.value))
+                    .with_help("lint the rendered configuration to check what it brings"),
+            );
+            return;
+        }
         let pattern = Path::new(&arg.value);
         let full = match prefix.dir {
             Some(p) if pattern.is_relative() => p.join(pattern),
             _ => pattern.to_path_buf(),
         };
         let arg_at = Location { file, span: arg.span };
-        // The same pattern is often included from every site: expanded once.
-        let full = full.into_os_string();
-        let expansion = match self.expanded.get(&full) {
+        // The same pattern is often included from every site: expanded once (per tree,
+        // when several trees each have their own `/etc/nginx`).
+        let mut key = full.clone().into_os_string();
+        if let Some(home) = prefix.home {
+            key.push("\0");
+            key.push(home);
+        }
+        let expansion = match self.expanded.get(&key) {
             Some(known) => std::rc::Rc::clone(known),
             None => {
-                let path = Path::new(&full);
-                let known = std::rc::Rc::new((self.shown_include(path), self.expand(path)));
-                self.expanded.insert(full, std::rc::Rc::clone(&known));
+                let shown = if prefix.home.is_some() && self.confinement.in_unmapped_nginx_dir(&full) { full.clone() } else { self.shown_include(&full) };
+                let known = std::rc::Rc::new((shown, self.expand(&full, prefix.home)));
+                self.expanded.insert(key, std::rc::Rc::clone(&known));
                 known
             }
         };
         let (shown, targets) = &*expansion;
         let mut reached = Vec::new();
+        if targets.iter().any(|t| !matches!(t, Target::File(_))) {
+            self.ws.unread_includes.insert((file, include.span.start));
+        }
         for target in targets {
             match target {
                 Target::File(path) => {
@@ -269,8 +361,13 @@ impl Builder<'_> {
                             id
                         }
                         None => match self.read_included(path) {
-                            Ok(id) => id,
+                            Ok(Some(id)) => id,
+                            Ok(None) => {
+                                self.ws.unread_includes.insert((file, include.span.start));
+                                continue;
+                            }
                             Err(reason) => {
+                                self.ws.unread_includes.insert((file, include.span.start));
                                 self.ws.findings.push(Finding::new(
                                     "NGX007",
                                     Severity::Error,
@@ -307,6 +404,27 @@ impl Builder<'_> {
                         format!("{} was not found where this snippet's includes were guessed to resolve ({}); not read", arg.value, self.display_for(prefix.dir.unwrap_or(Path::new(".")))),
                     )
                     .with_help(format!("no nginx.conf in the linted tree includes this file, so nginx's conf directory is unknown: pass --prefix DIR (looked for {})", self.display_for(path))),
+                ),
+                Target::Missing(path) if rendered_from(path).is_some() => {
+                    let template = rendered_from(path).expect("checked");
+                    self.ws.findings.push(
+                        Finding::new(
+                            "CFL002",
+                            Severity::Info,
+                            arg_at,
+                            format!("{} is not in the linted tree, but {} is: assumed to be rendered from it when deployed; not read", shown.display(), self.display_for(&template)),
+                        )
+                        .with_help("lint the rendered configuration to check what it brings"),
+                    );
+                }
+                Target::Missing(path) if pattern.is_absolute() && self.confinement.guessed_by_suffix(pattern) => self.ws.findings.push(
+                    Finding::new(
+                        "CFL002",
+                        Severity::Info,
+                        arg_at,
+                        format!("{} was not found where the tree was guessed to keep it ({}); not read", arg.value, self.display_for(path)),
+                    )
+                    .with_help("nothing in the tree says where that directory is: map it with --map-root SYSTEM=DIR"),
                 ),
                 Target::Missing(path) => self.ws.findings.push(
                     Finding::new(
@@ -360,21 +478,22 @@ impl Builder<'_> {
         );
     }
 
-    /// The files an include pattern names, in nginx's order.
-    fn expand(&mut self, full: &Path) -> Vec<Target> {
+    /// The files an include pattern names, in nginx's order; `home` stands for the live
+    /// system's nginx directory when several trees stand side by side.
+    fn expand(&mut self, full: &Path, home: Option<&Path>) -> Vec<Target> {
         if let Some(virtual_files) = &self.virtual_files {
             return expand_virtual(virtual_files, full);
         }
-        let mapped = self.confinement.map(full);
+        let mapped = self.confinement.map_in(home, full);
         if !is_glob(&mapped) {
-            return vec![match self.confinement.locate(&mapped) {
+            return vec![match self.confinement.locate_in(home, &mapped) {
                 Located::Inside(p) if p.is_dir() => Target::Unreadable(full.to_path_buf(), "21: Is a directory".into()),
                 Located::Inside(p) => Target::File(p),
                 Located::Outside(p) => Target::Outside(p),
                 Located::Missing(p) => Target::Missing(p),
             }];
         }
-        match self.confinement.locate(&literal_dir(&mapped)) {
+        match self.confinement.locate_in(home, &literal_dir(&mapped)) {
             Located::Inside(_) => {}
             Located::Outside(p) => return vec![Target::Outside(p)],
             Located::Missing(_) => return Vec::new(),
@@ -384,7 +503,7 @@ impl Builder<'_> {
         matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
         matches
             .into_iter()
-            .filter_map(|m| match self.confinement.locate(&m) {
+            .filter_map(|m| match self.confinement.locate_in(home, &m) {
                 Located::Inside(p) if p.is_dir() => None,
                 Located::Inside(p) => Some(Target::File(p)),
                 Located::Outside(p) => Some(Target::Outside(p)),
@@ -393,13 +512,22 @@ impl Builder<'_> {
             .collect()
     }
 
-    fn read_included(&mut self, real: &Path) -> Result<FileId, String> {
+    /// Read and parse a file an include names; `None` for a template whose tags break
+    /// nginx's syntax (as when walked: see `add_candidates`), which is not linted.
+    fn read_included(&mut self, real: &Path) -> Result<Option<FileId>, String> {
         let bytes = self.opts.read(real).map_err(|e| {
             let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
             format!("{errno}{}", super::walk::io_reason(&e))
         })?;
         let display = self.display_for(real);
-        Ok(self.register(real.to_path_buf(), display, bytes, Kind::Nginx, true))
+        if super::classify::has_template_tags(&bytes) && !crate::nginx::parse(&bytes).errors.is_empty() {
+            let message = format!("skipped: {}", super::classify::TEMPLATE);
+            if !self.ws.notes.iter().any(|n| n.path == display && n.message == message) {
+                self.ws.notes.push(super::Note { path: display, message });
+            }
+            return Ok(None);
+        }
+        Ok(Some(self.register(real.to_path_buf(), display, bytes, Kind::Nginx, true)))
     }
 
     /// A walked file classified as something else that nginx includes is nginx after all.
@@ -416,6 +544,15 @@ impl Builder<'_> {
             entry.1 = Kind::Nginx;
         }
     }
+}
+
+/// Suffixes of the templates a deployment renders configs from (`https.conf.template` →
+/// `https.conf`, envsubst in the official nginx image; `.j2`, `.tmpl`, `.erb` …).
+const TEMPLATE_SUFFIXES: &[&str] = &[".template", ".tmpl", ".tpl", ".j2", ".jinja", ".erb", ".in", ".sample", ".dist", ".example"];
+
+/// The template a missing include is rendered from, when the tree holds one beside it.
+fn rendered_from(missing: &Path) -> Option<PathBuf> {
+    TEMPLATE_SUFFIXES.iter().map(|s| PathBuf::from(format!("{}{s}", missing.display()))).find(|t| t.is_file())
 }
 
 fn expand_virtual(files: &[(PathBuf, FileId)], full: &Path) -> Vec<Target> {
@@ -456,3 +593,19 @@ fn collect_includes(items: &[Item], ctx: Context, out: &mut Vec<Include>) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::super::paths::placeholder_in;
+
+    #[test]
+    fn placeholders_in_include_paths() {
+        assert_eq!(placeholder_in("%%TESTDIR%%/inc.conf"), Some("%%TESTDIR%%"));
+        assert_eq!(placeholder_in("@NGINX_CONF_PATH@/main.conf"), Some("@NGINX_CONF_PATH@"));
+        assert_eq!(placeholder_in("/etc/nginx/${SITE}/*.conf"), Some("${SITE}"));
+        assert_eq!(placeholder_in("forge-conf/{{ SITE }}/before/*"), Some("{{ SITE }}"));
+        assert_eq!(placeholder_in("sites/$site.conf"), Some("$site"));
+        assert_eq!(placeholder_in("/etc/nginx/snippets/fastcgi-php.conf"), None);
+        assert_eq!(placeholder_in("conf.d/[a-z]*.conf"), None);
+    }
+}

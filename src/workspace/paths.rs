@@ -48,15 +48,21 @@ pub struct Confinement {
     anchors: Vec<(PathBuf, ConfDir)>,
     /// Mappings found automatically, first one wins; shown to the user.
     learned: Mutex<Vec<MapRoot>>,
+    /// The system directories among them that were mapped by a file's name alone
+    /// ([`Self::discover`]), not by a config directory's known place.
+    by_suffix: Mutex<Vec<PathBuf>>,
     /// Paths already located: thousands of sites include the same snippet.
     located: Mutex<std::collections::HashMap<PathBuf, Located>>,
+    /// Several nginx trees stand side by side: the live system's nginx directory means
+    /// each one's own ([`Self::map_in`]), so no mapping of it is learned or guessed.
+    pub nginx_per_tree: bool,
 }
 
 impl Confinement {
     pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
         maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
         let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
-        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), located: Default::default() }
+        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), by_suffix: Default::default(), located: Default::default(), nginx_per_tree: false }
     }
 
     pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
@@ -68,6 +74,12 @@ impl Confinement {
     /// Does `path` reach the tree only through an automatic (guessed) mapping?
     pub fn mapped_by_guess(&self, path: &Path) -> bool {
         !self.maps.iter().any(|m| path.starts_with(&m.system)) && lock(&self.learned).iter().any(|m| path.starts_with(&m.system))
+    }
+
+    /// Does `path` reach the tree through a mapping guessed from a file's name alone
+    /// (`/config/nginx/x.conf` mapped where some `x.conf` was found)?
+    pub fn guessed_by_suffix(&self, path: &Path) -> bool {
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && lock(&self.by_suffix).iter().any(|s| path.starts_with(s))
     }
 
     pub fn learned(&self) -> Vec<MapRoot> {
@@ -87,7 +99,7 @@ impl Confinement {
                 return m.local.join(rest);
             }
         }
-        if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) {
+        if !path.is_absolute() || self.roots.iter().any(|r| path.starts_with(r)) || (self.nginx_per_tree && self.in_unmapped_nginx_dir(path)) {
             return path.to_path_buf();
         }
         self.conventional(path).or_else(|| self.discover(path)).unwrap_or_else(|| path.to_path_buf())
@@ -125,8 +137,27 @@ impl Confinement {
         local.to_path_buf()
     }
 
+    /// Where the tree mirrors the file system (`<R>/usr/local/etc/php-fpm.conf`,
+    /// `<R>/etc/nginx/nginx.conf`): the `<R>` of each config directory that sits at its
+    /// live-system place.
+    fn mirror_roots(&self) -> Vec<PathBuf> {
+        self.anchors
+            .iter()
+            .filter_map(|(dir, _)| {
+                let system = Path::new("/").join(mirrored_tail(dir)?);
+                let depth = system.components().count() - 1;
+                let mut root = dir.clone();
+                for _ in 0..depth {
+                    root.pop();
+                }
+                Some(root)
+            })
+            .collect()
+    }
+
     fn discover(&self, path: &Path) -> Option<PathBuf> {
         let anchors: Vec<&PathBuf> = self.anchors.iter().map(|(d, _)| d).collect();
+        let mirrors = self.mirror_roots();
         let parts: Vec<_> = path.components().collect();
         // The system prefix keeps at least two names (`/etc/nginx`, never `/etc`), and the
         // suffix must name something that exists below the anchor: a file, or for a glob a
@@ -141,8 +172,12 @@ impl Confinement {
                 } else {
                     std::fs::symlink_metadata(&candidate).is_ok()
                 };
-                if found {
-                    let system: PathBuf = parts[..split].iter().collect();
+                let system: PathBuf = parts[..split].iter().collect();
+                // A tree that has its own copy of that directory (`/usr/local` beside its
+                // `usr/local/etc/`) means it there, not at another directory's place.
+                let mirrored = || mirrors.iter().any(|r| r.join(system.strip_prefix("/").unwrap_or(&system)).is_dir());
+                if found && !mirrored() {
+                    lock(&self.by_suffix).push(system.clone());
                     lock(&self.learned).push(MapRoot { system, local: (*anchor).clone() });
                     return Some(candidate);
                 }
@@ -151,19 +186,59 @@ impl Confinement {
         None
     }
 
+    /// Is `path` under a live-system nginx directory (`/etc/nginx`) that no `--map-root`
+    /// covers? Such a path means the directory of whichever nginx.conf is read.
+    pub fn in_unmapped_nginx_dir(&self, path: &Path) -> bool {
+        !self.maps.iter().any(|m| path.starts_with(&m.system)) && matches!(conventional_dir(path), Some((_, ConfDir::Nginx)))
+    }
+
+    /// [`Self::map`], except that with a `home` (the directory of the nginx.conf being
+    /// read, when several trees stand side by side) the live system's nginx directory is
+    /// that tree's own, never one learned from another tree.
+    ///
+    /// As [`Self::discover`] does for one tree, a path whose place under `home` does not
+    /// exist may name a file the repository keeps higher up (`/etc/nginx/conf.d/x.inc`
+    /// installed from the repository's `nginx/x.inc`); nothing is learned from it.
+    pub fn map_in(&self, home: Option<&Path>, path: &Path) -> PathBuf {
+        if let Some(home) = home.filter(|_| self.in_unmapped_nginx_dir(path)) {
+            if let Some(rest) = conventional_dir(path).and_then(|(system, _)| path.strip_prefix(system).ok().map(Path::to_path_buf)) {
+                let parts: Vec<_> = rest.components().collect();
+                let found = (0..parts.len()).map(|skip| parts[skip..].iter().collect::<PathBuf>()).find(|suffix| {
+                    if is_glob(suffix) {
+                        let literal = literal_dir(suffix);
+                        !literal.as_os_str().is_empty() && home.join(literal).is_dir()
+                    } else {
+                        std::fs::symlink_metadata(home.join(suffix)).is_ok()
+                    }
+                });
+                return home.join(found.unwrap_or(rest));
+            }
+        }
+        self.map(path)
+    }
+
     /// Resolve `path` (absolute) the way the live system would, with map-roots applied to
     /// the path and to every absolute symlink target on the way.
     pub fn locate(&self, path: &Path) -> Located {
         if let Some(hit) = lock(&self.located).get(path) {
             return hit.clone();
         }
-        let found = self.locate_uncached(path);
+        let found = self.locate_uncached(None, path);
         lock(&self.located).insert(path.to_path_buf(), found.clone());
         found
     }
 
-    fn locate_uncached(&self, path: &Path) -> Located {
-        let mapped = self.map(&lexical_normalize(path));
+    /// [`Self::locate`] within the tree whose nginx directory is `home` (see
+    /// [`Self::map_in`]); not cached, as the same path means different files in two trees.
+    pub fn locate_in(&self, home: Option<&Path>, path: &Path) -> Located {
+        match home {
+            None => self.locate(path),
+            Some(_) => self.locate_uncached(home, path),
+        }
+    }
+
+    fn locate_uncached(&self, home: Option<&Path>, path: &Path) -> Located {
+        let mapped = self.map_in(home, &lexical_normalize(path));
         let mut todo: Vec<PathBuf> =
             mapped.components().rev().map(|c| PathBuf::from(c.as_os_str())).collect();
         let mut current = PathBuf::new();
@@ -191,7 +266,7 @@ impl Confinement {
                         return Located::Missing(next);
                     }
                     let target = if target.is_absolute() {
-                        self.map(&lexical_normalize(&target))
+                        self.map_in(home, &lexical_normalize(&target))
                     } else {
                         current.join(target)
                     };
@@ -235,6 +310,17 @@ impl Confinement {
     }
 }
 
+/// The trailing components of `dir` that name a well-known config directory at its
+/// live-system place (`…/usr/local/etc`, `…/etc/nginx`, `…/etc/php/8.2/fpm`), if any.
+fn mirrored_tail(dir: &Path) -> Option<PathBuf> {
+    let names: Vec<&str> = dir.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    (1..=names.len().min(4)).rev().map(|n| names[names.len() - n..].iter().collect::<PathBuf>()).find(|tail| {
+        let system = Path::new("/").join(tail);
+        // Probed with a file each kind of directory holds.
+        ["nginx.conf", "php-fpm.conf"].iter().any(|f| conventional_dir(&system.join(f)).is_some_and(|(s, _)| s == system))
+    })
+}
+
 /// Which program a config directory belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfDir {
@@ -256,12 +342,36 @@ fn conventional_dir(path: &Path) -> Option<(PathBuf, ConfDir)> {
             return Some((PathBuf::from(format!("/etc/php/{version}/fpm")), ConfDir::Fpm));
         }
     }
+    // Alpine's packages: `/etc/php82/php-fpm.conf` includes `/etc/php82/php-fpm.d/*.conf`.
+    if let Some(rest) = s.strip_prefix("/etc/php") {
+        let (version, _) = rest.split_once('/')?;
+        if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) {
+            return Some((PathBuf::from(format!("/etc/php{version}")), ConfDir::Fpm));
+        }
+    }
     for dir in ["/usr/local/etc", "/etc"] {
         if s.starts_with(&format!("{dir}/php-fpm.d/")) || s == format!("{dir}/php-fpm.conf") {
             return Some((PathBuf::from(dir), ConfDir::Fpm));
         }
     }
     None
+}
+
+/// A template placeholder in an include path (nginx expands no variable there):
+/// `%%TESTDIR%%`, `@NGINX_CONF_PATH@`, `${CONF_DIR}`, `$conf`, `{{ dir }}`, `<CONF_DIR>`.
+pub fn placeholder_in(path: &str) -> Option<&str> {
+    let enclosed = |open: &str, close: &str| {
+        let start = path.find(open)?;
+        let end = path[start + open.len()..].find(close)? + start + open.len() + close.len();
+        let inner = &path[start + open.len()..end - close.len()];
+        (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b' ' | b'-'))).then(|| &path[start..end])
+    };
+    if let Some(p) = enclosed("%%", "%%").or_else(|| enclosed("@", "@")).or_else(|| enclosed("{{", "}}")).or_else(|| enclosed("${", "}")).or_else(|| enclosed("<", ">")) {
+        return Some(p);
+    }
+    let dollar = path.find('$')?;
+    let name_len = path[dollar + 1..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+    (name_len > 0).then(|| &path[dollar..dollar + 1 + name_len])
 }
 
 pub fn is_glob(path: &Path) -> bool {
@@ -342,6 +452,40 @@ mod tests {
             Located::Inside(root.join("nginx/sites-available/shop"))
         );
         assert!(matches!(c.locate(Path::new("/etc/nginx/nope.conf")), Located::Missing(_)));
+    }
+
+    #[test]
+    fn a_tree_mirroring_the_file_system_keeps_its_own_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("usr/local/etc/php-fpm.d")).unwrap();
+        let mut c = Confinement::new(vec![root.clone()], vec![], false);
+        c.add_anchor(root.join("usr/local/etc"), ConfDir::Fpm);
+        assert_eq!(c.map(Path::new("/usr/local/etc/php-fpm.d/*.conf")), root.join("usr/local/etc/php-fpm.d/*.conf"));
+        // `/usr/local/php-fpm.d` is not the tree's `usr/local/etc/php-fpm.d` by suffix.
+        assert_eq!(c.map(Path::new("/usr/local/php-fpm.d/*.conf")), PathBuf::from("/usr/local/php-fpm.d/*.conf"));
+    }
+
+    #[test]
+    fn each_tree_has_its_own_etc_nginx() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for tree in ["a", "b"] {
+            std::fs::create_dir_all(root.join(tree).join("snippets")).unwrap();
+        }
+        std::fs::write(root.join("b/extra.inc"), "").unwrap();
+        let mut c = Confinement::new(vec![root.clone()], vec![], false);
+        c.add_anchor(root.join("a"), ConfDir::Nginx);
+        c.add_anchor(root.join("b"), ConfDir::Nginx);
+        c.nginx_per_tree = true;
+        let (a, b) = (root.join("a"), root.join("b"));
+        assert_eq!(c.map_in(Some(&a), Path::new("/etc/nginx/snippets/x.conf")), a.join("snippets/x.conf"));
+        assert_eq!(c.map_in(Some(&b), Path::new("/etc/nginx/snippets/x.conf")), b.join("snippets/x.conf"));
+        // Installed elsewhere from the tree's own directory (hestiacp's conf.d/cloudflare.inc).
+        assert_eq!(c.map_in(Some(&b), Path::new("/etc/nginx/conf.d/extra.inc")), b.join("extra.inc"));
+        // Without a tree, /etc/nginx is nobody's: not mapped, nothing learned.
+        assert_eq!(c.map(Path::new("/etc/nginx/snippets/x.conf")), PathBuf::from("/etc/nginx/snippets/x.conf"));
+        assert!(c.learned().is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub fn resolve_alone(name: &str, bytes: &[u8]) -> FpmConfig {
     let mut sources = Sources::default();
     let root = sources.add(SourceFile::new(name, None, bytes.to_vec()));
     let mut one = OneFile { sources, parsed: Arc::new(conflint::fpm::parse(bytes)) };
-    resolve(root, &mut one, "/usr", false)
+    resolve(root, &mut one, &conflint::fpm::resolve::Prefix::given("/usr"), false)
 }
 
 /// Whether nginx and php-fpm8.2 are installed. When they are not, a test that needs them

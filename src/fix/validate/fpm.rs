@@ -16,7 +16,7 @@ use super::{checked, run_error, Checked, Isolation, Ran, ValidateError};
 use crate::finding::{Finding, Severity};
 use crate::fix::stage::{Stage, Unit};
 use crate::fpm::ast::LineKind;
-use crate::fpm::resolve::FpmConfig;
+use crate::fpm::resolve::{FpmConfig, Prefix, PrefixOrigin};
 use crate::workspace::paths::display_path;
 use crate::workspace::Workspace;
 
@@ -150,11 +150,22 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, units: &[Unit], fixed: &Hash
             writes.push(PathBuf::from(s.value.text.replace("$pool", pool)));
         }
     }
+    // The prefix the tree's layout (or the user) gives, not the validator's compiled-in
+    // one: the official Docker image's `include=etc/php-fpm.d/*.conf` means /usr/local/etc.
+    let differs = config.prefix.origin != PrefixOrigin::Assumed && config.prefix.dir != Prefix::ASSUMED;
+    let prefix = (differs && Path::new(&config.prefix.dir).is_dir() && !ws.confinement.is_inside(Path::new(&config.prefix.dir))).then(|| PathBuf::from(&config.prefix.dir));
+    if let Some(p) = &prefix {
+        // Under `-p`, the default error_log is `<prefix>/log/php-fpm.log`.
+        writes.push(p.join("log/x"));
+    }
     let no_ini: Vec<OsString> = if has_ini { Vec::new() } else { vec!["-n".into()] };
     let (users, groups) = accounts_of(config);
     let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
     let sb = Sandbox { writes, binds: stage.units.iter().map(|u| (u.staged.clone(), u.unit.system.clone())).collect(), files: accounts.files, hosts: None };
     let mut cmd: Vec<OsString> = vec![binary.into(), "-t".into(), "-y".into(), unit.system.join(&name).into()];
+    if let Some(p) = &prefix {
+        cmd.extend(["-p".into(), p.into()]);
+    }
     cmd.extend(no_ini.iter().cloned());
     let mut substitutions = ini.notes.clone();
     let label = format!("{} -t ({shown})", binary.display());
@@ -171,12 +182,15 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, units: &[Unit], fixed: &Hash
             for &f in &config.files {
                 let Some(staged) = ws.source(f).disk_path.as_ref().and_then(|p| stage.staged_of_local(p)) else { continue };
                 let text = std::fs::read(&staged).map_err(io)?;
-                std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root)).map_err(io)?;
+                std::fs::write(&staged, rewrite(&text, &stage, &work, Some(f) == config.root, prefix.as_deref())).map_err(io)?;
             }
             // Without the namespace the live php.ini and conf.d/ would be read: use the
             // staged ones or none, and keep what PHP writes at startup in the stage.
             let mut c = Command::new(binary);
             c.arg("-t").arg("-y").arg(staged_conf.join(&name));
+            if let Some(p) = &prefix {
+                c.arg("-p").arg(p);
+            }
             match has_ini {
                 true => c.arg("-c").arg(staged_conf.join("php.ini")),
                 false => c.arg("-n"),
@@ -212,9 +226,10 @@ fn accounts_of(config: &FpmConfig) -> (BTreeSet<String>, BTreeSet<String>) {
     (users, groups)
 }
 
-/// Point `error_log`, `pid`, pool logs and absolute includes into the stage; a main file
-/// without `error_log` gets one (the compiled-in default is a live log file).
-fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
+/// Point `error_log`, `pid`, pool logs and includes (relative ones resolved against
+/// `prefix`, when it is passed as `-p`) into the stage; a main file without `error_log`
+/// gets one (the compiled-in default is a live log file).
+fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool, prefix: Option<&Path>) -> Vec<u8> {
     let file = crate::fpm::parse(text);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut has_error_log = false;
@@ -230,6 +245,8 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool) -> Vec<u8> {
                     Some(work.join(format!("{name}-{n}")).to_string_lossy().into_owned())
                 } else if name == "include" && v.text.starts_with('/') {
                     stage.staged_of_system(Path::new(&*v.text)).map(|p| p.to_string_lossy().into_owned())
+                } else if name == "include" {
+                    prefix.and_then(|p| stage.staged_of_system(&p.join(&*v.text))).map(|p| p.to_string_lossy().into_owned())
                 } else {
                     None
                 };

@@ -167,6 +167,11 @@ fn script(sb: &Sandbox, scratch: &Path) -> Result<String, String> {
     for (n, dir) in outer.iter().enumerate().filter(|(_, d)| holds_scratch(d)) {
         overlay(&mut s, n, dir);
     }
+    // The directories a package creates for its logs (RHEL's /var/log/php-fpm) exist on
+    // the server: in the overlays, so they do for the validator too.
+    for dir in sb.writes.iter().filter(|w| !STDIO.contains(&w.to_string_lossy().as_ref())).filter_map(|w| w.parent()).filter(|d| !exists(d)) {
+        s += &format!("mkdir -p {}\n", q(dir));
+    }
     s += "ip link set lo up 2>/dev/null || true\n";
     s += &format!("echo {READY}\nexec \"$@\"\n");
     Ok(s)
@@ -224,7 +229,9 @@ mod tests {
         };
         let s = script(&sb, Path::new("/tmp/s/scratch")).unwrap();
         assert!(s.contains("'/var/log/nginx'\n"), "{s}");
-        assert!(!s.contains("'/var/log/nginx/a"), "{s}");
+        assert!(!s.lines().any(|l| l.starts_with("mount") && l.contains("/var/log/nginx/a")), "{s}");
+        // …and the directory the log goes in is made inside that overlay.
+        assert!(s.contains("mkdir -p '/var/log/nginx/a/b'\n"), "{s}");
         let etc = s.find("lowerdir=/etc,").expect("overlay over /etc for the absent stand-in dir");
         let bind = s.find("mount --bind '/tmp/s/unit0' '/etc/nginx'").unwrap();
         assert!(etc < bind, "{s}");

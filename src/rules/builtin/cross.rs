@@ -35,7 +35,7 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
         return;
     }
     for site in &join.sites {
-        if site.targets.is_empty() || !join.reached(site).is_empty() {
+        if site.targets.is_empty() || !join.reached(site).is_empty() || !join.judged(site) {
             continue;
         }
         // Another host (`php:9000`, a remote address) may well listen there: the files

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::effective::nginx::{IncludeAt, Placed, ScopeId};
-use crate::finding::{Applicability, Finding, Location};
+use crate::finding::{Applicability, Finding, Location, Severity};
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 
@@ -67,7 +67,7 @@ fn effective_from<'w>(cx: &RuleContext<'_, 'w>, id: ScopeId) -> Result<Option<Ef
     for level in view.chain(id) {
         let params: Vec<Placed<'w>> = view.here(level, "fastcgi_param").collect();
         let mut unread = Vec::new();
-        for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.targets.is_empty()) {
+        for inc in view.includes_in(cx.ws, level).into_iter().filter(|i| i.unread) {
             match known_by_name(cx, &inc) {
                 Known::Unknown => return Err(()),
                 k => unread.push((inc, k)),
@@ -158,13 +158,29 @@ register!(fastcgi_script_filename_missing);
 fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective, fixed: &mut HashSet<Location>) -> Finding {
     let view = cx.nginx();
     let where_ = if e.level == loc { String::new() } else { format!(" (inherited from {})", view.describe(e.level)) };
-    let mut f = cx.finding(
-        pass.location(),
-        format!(
-            "the fastcgi_params of {}{where_} have no SCRIPT_FILENAME: PHP-FPM answers \"Primary script unknown\" and every PHP request gets 404 File not found",
-            view.describe(loc)
+    // Known only by its name: the file is nginx's own unless an image rewrote it (some add
+    // SCRIPT_FILENAME to /etc/nginx/fastcgi_params), so the finding is an assumption.
+    let assumed = e.unread.iter().find(|(_, k)| *k == Known::WithoutScript).and_then(|(inc, _)| inc.directive.arg(0));
+    let mut f = match assumed {
+        None => cx.finding(
+            pass.location(),
+            format!(
+                "the fastcgi_params of {}{where_} have no SCRIPT_FILENAME: PHP-FPM answers \"Primary script unknown\" and every PHP request gets 404 File not found",
+                view.describe(loc)
+            ),
         ),
-    );
+        Some(name) => {
+            let mut f = cx.finding(
+                pass.location(),
+                format!(
+                    "the fastcgi_params of {}{where_} have no SCRIPT_FILENAME if `{name}` (not in the linted tree) is the one nginx ships, which has none: PHP-FPM would answer \"Primary script unknown\" and every PHP request get 404 File not found",
+                    view.describe(loc)
+                ),
+            );
+            f.severity = Severity::Info;
+            f
+        }
+    };
     // Name the include that brought the params (Debian's `fastcgi_params`), else the params.
     let own = view.own_file(e.level);
     let mut brought = Vec::new();

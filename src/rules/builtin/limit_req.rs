@@ -208,14 +208,17 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
 }
 register!(limit_req_status_default);
 
-/// Could the tree of `id` define zones we do not see? An include that read nothing, or a
-/// template placeholder standing where a directive should (`%%TEST_GLOBALS_HTTP%%`,
-/// `{{ zones }}`), which swallows the directives after it up to the next `;`.
-fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
+/// Could the tree of `id` define zones (or upstreams) we do not see? An include in `http{}` whose files
+/// were not read (zones are only allowed there, and a second `http{}` from an unread
+/// include at the top level would be a duplicate nginx refuses), or a template
+/// placeholder standing where a directive should (`%%TEST_GLOBALS_HTTP%%`,
+/// `{{ zones }}`), which swallows the directives after it up to the next `;`. A glob
+/// that matches nothing (Debian's empty `conf.d/*.conf`) hides nothing.
+pub(crate) fn tree_has_unknown_include(cx: &RuleContext, id: ScopeId) -> bool {
     let view = cx.nginx();
     let placeholder = |name: &str| !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     view.tree_of(id).iter().any(|&s| {
-        view.includes_in(cx.ws, s).iter().any(|i| i.targets.is_empty())
+        (view.scope(s).context == Context::Http && view.includes_in(cx.ws, s).iter().any(|i| i.unread))
             || (matches!(view.scope(s).context, Context::Main | Context::Http | Context::Server | Context::Location)
                 && view.scope(s).directives.iter().any(|p| placeholder(p.name())))
     })

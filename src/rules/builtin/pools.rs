@@ -3,11 +3,25 @@
 use crate::effective::fpm::PoolView;
 use crate::fpm::numbers::atoi;
 use crate::pool_key;
-use crate::finding::{Applicability, Edit, Finding};
+use crate::finding::{Applicability, Edit, Finding, Severity};
 use crate::fpm::resolve::Setting;
 use crate::rules::context::RuleContext;
 use crate::rules::edit;
 use crate::rules::options::parse_host_size;
+
+/// Every distribution's package and the official Docker image define their pool `[www]`
+/// in a `www.conf` of their own: a tree that does not hold all PHP-FPM reads, and no
+/// `www.conf` replacing theirs, may only add to it (a `php-fpm.d/zz-docker.conf` that
+/// sets `listen` alone).
+const STOCK_POOL: &str = "www";
+
+fn adds_to_stock_pool(cx: &RuleContext, pool: &PoolView) -> bool {
+    let is_www_conf = |file| cx.ws.source(file).display.rsplit('/').next() == Some("www.conf");
+    !pool.config.complete
+        && pool.name().eq_ignore_ascii_case(STOCK_POOL)
+        && !is_www_conf(pool.pool.header.file)
+        && !pool.pool.settings.iter().any(|s| is_www_conf(s.location.file))
+}
 
 /// FPM004: `listen`, `pm` and a positive `pm.max_children` are mandatory.
 pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -18,14 +32,25 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
             Some(t) => f.with_related(t.name_location(), format!("`{}` is refused here; `{directive}` was probably meant", t.name)),
             None => f,
         };
+        let missing = |directive: &str, what: &str| {
+            if !adds_to_stock_pool(cx, &pool) {
+                return cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})"));
+            }
+            let mut f = cx.finding(
+                pool.pool.header,
+                format!("pool `{name}` has no `{directive}` here: assumed to add to the `[{name}]` pool of the package's or image's own www.conf (not in the linted tree), which sets it; were this all PHP-FPM reads, it would refuse to start ([pool {name}] {what})"),
+            );
+            f.severity = Severity::Info;
+            f.with_help("lint the whole PHP-FPM configuration (php-fpm.conf and every file it includes) to check the pool as PHP-FPM reads it")
+        };
         for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
             if pool.get(key).is_none() {
                 let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
-                out.push(typo(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")), directive));
+                out.push(typo(missing(directive, what), directive));
             }
         }
         match pool.get(pool_key!("pm.max_children")) {
-            None => out.push(typo(cx.finding(pool.pool.header, format!("pool `{name}` has no `pm.max_children`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)")), "pm.max_children")),
+            None => out.push(typo(missing("pm.max_children", "pm.max_children must be a positive value"), "pm.max_children")),
             Some(s) if !s.value.is_deferred() && atoi(&s.value.text) < 1 => out.push(cx.finding(
                 s.value_location(),
                 format!("pm.max_children = {} in pool `{name}`: PHP-FPM refuses to start ([pool {name}] pm.max_children must be a positive value)", shown(s)),

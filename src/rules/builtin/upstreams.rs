@@ -12,13 +12,15 @@ use crate::workspace::Context;
 /// Every directive `name` in the workspace, with its scope.
 /// NGX103: a connect timeout above what the kernel waits for a TCP handshake.
 pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
-    let limit = Millis::secs(75);
+    // Linux's SYN retries (`tcp_syn_retries = 6`) end a connect after 1+2+…+64 = 127s;
+    // below that nginx's own timer fires first (a 504, as configured).
+    let limit = Millis::secs(127);
     for name in ["fastcgi_connect_timeout", "proxy_connect_timeout"] {
         for (_, p) in cx.nginx().named(name) {
             let Some(v) = p.arg(0).and_then(|v| parse_time(v, TimeKind::Msec)) else { continue };
             if v > limit {
                 out.push(
-                    cx.finding(p.arg_location(0), format!("{name} {v}: the kernel gives up on a TCP connect first (about 75s on BSD, 127s on Linux), so a dead backend ends in 502 `connect() failed (110: Connection timed out)`, not this timeout"))
+                    cx.finding(p.arg_location(0), format!("{name} {v}: the kernel gives up on a TCP connect first (after 127s on Linux, 75s on BSD), so a dead backend ends in 502 `connect() failed (110: Connection timed out)`, not this timeout"))
                         .with_fix(edit::fix(Applicability::Unsafe, "set 75s", vec![edit::replace_arg(p, 0, "75s")])),
                 );
             }
@@ -90,8 +92,10 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
             if cx.nginx().upstream(scope, &name).is_some() || (pass == "proxy_pass" && name == "localhost") {
                 continue;
             }
-            // A snippet linted without its nginx.conf may use upstreams defined there.
-            if cx.nginx().main_of(scope).is_none() {
+            // A snippet linted without its nginx.conf may use upstreams defined there, and so
+            // may a tree whose http{} includes files that were not read or holds a template
+            // placeholder that swallows what follows it.
+            if cx.nginx().main_of(scope).is_none() || super::limit_req::tree_has_unknown_include(cx, scope) {
                 continue;
             }
             let message = if pass == "fastcgi_pass" {
@@ -121,6 +125,16 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
 register!(pass_target_undefined);
 
 /// NGX111: a variable target that is not an upstream name, with no resolver in effect.
+/// An IPv4 or bracketed IPv6 address, with or without a port: nginx needs no resolver.
+fn is_address(host: &str) -> bool {
+    let bare = host.strip_prefix("unix:").map(|_| "").unwrap_or(host);
+    if bare.is_empty() || bare.starts_with('[') {
+        return true;
+    }
+    let ip = bare.rsplit_once(':').map_or(bare, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { bare });
+    ip.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
 pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pass in ["fastcgi_pass", "proxy_pass"] {
         for (scope, p) in cx.nginx().named(pass) {
@@ -131,18 +145,31 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
             if !host.contains('$') || cx.nginx().effective(scope, "resolver").is_some() {
                 continue;
             }
-            // Request-controlled variables never name an upstream on purpose.
-            let request_var = ["$host", "$http_", "$arg_", "$server_name"].iter().any(|v| host.contains(v));
+            // Request-controlled variables never name an upstream on purpose. The Host is a
+            // name; an argument or another header may just as well carry an address, which
+            // needs no resolver.
+            let host_name = ["$host", "$http_host", "$server_name"].iter().any(|v| host.contains(v));
+            let request_var = host_name || ["$http_", "$arg_"].iter().any(|v| host.contains(v));
             // `set $backend api.example.com;` in effect: a host name that needs resolving.
             let set_host = host.split('$').nth(1).map(|v| v.trim_matches(|c| c == '{' || c == '}').split([':', '/']).next().unwrap_or("")).and_then(|var| {
                 cx.nginx().chain(scope).find_map(|s| cx.nginx().here(s, "set").find(|d| d.arg(0) == Some(&format!("${var}"))).and_then(|d| d.arg(1).map(str::to_string)))
             });
-            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && cx.nginx().upstream(scope, v).is_none());
-            if request_var || needs_dns {
+            let needs_dns = set_host.as_deref().is_some_and(|v| v.contains('.') && !v.contains('$') && !is_address(v) && cx.nginx().upstream(scope, v).is_none());
+            // A variable the configuration `set`s is judged by its value only (`set $host $2`
+            // is not the request's Host).
+            let (host_name, request_var) = if set_host.is_some() { (false, false) } else { (host_name, request_var) };
+            if host_name || needs_dns {
                 out.push(cx.finding(
                     p.arg_location(0),
                     format!("{pass} {target} resolves its host at request time, and no `resolver` is in effect: nginx logs `no resolver defined to resolve …` and answers 502 Bad Gateway"),
                 ).with_help("add `resolver 127.0.0.53 valid=30s;` (your DNS server) at the http or server level, or pass to an `upstream` block"));
+            } else if request_var {
+                let mut f = cx.finding(
+                    p.arg_location(0),
+                    format!("{pass} {target} takes its host from the request, and no `resolver` is in effect: a request whose value is a host name (not an IP address) gets 502 Bad Gateway (`no resolver defined to resolve …`)"),
+                );
+                f.severity = Severity::Warning;
+                out.push(f.with_help("add `resolver 127.0.0.53 valid=30s;` (your DNS server) at the http or server level, or pass to an `upstream` block"));
             }
         }
     }

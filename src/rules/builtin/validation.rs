@@ -370,7 +370,13 @@ impl NginxPlan {
         }
         let relative = !arg.starts_with('/');
         let system = lexical_normalize(&absolute(arg, &conf.system));
-        let located = if relative { ws.confinement.locate(&conf.local.join(arg)) } else { ws.confinement.locate(&system) };
+        // Under the root's own directory as nginx names it (`/etc/nginx/certs/x.pem`): in
+        // that directory, also when several trees each stand for `/etc/nginx`.
+        let located = match system.strip_prefix(&conf.system) {
+            Ok(rest) if !relative => ws.confinement.locate(&conf.local.join(rest)),
+            _ if relative => ws.confinement.locate(&conf.local.join(arg)),
+            _ => ws.confinement.locate(&system),
+        };
         let in_unit = |p: &Path| self.units.iter().any(|u| p.starts_with(&u.local));
         let under_unit_system = self.units.iter().any(|u| system.starts_with(&u.system));
         let escapes = Path::new(arg).components().any(|c| c == Component::ParentDir);
