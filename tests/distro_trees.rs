@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 use conflint::check::{lint, Linted, Settings};
 use conflint::finding::Severity;
-use conflint::fix::validate::{validate, Mode, ValidateError, ValidateOptions};
-use conflint::fix::{FixedFile, Outcome};
+use conflint::fix::validate::{Mode, ValidateOptions, Validator};
 use conflint::workspace::Options;
 
 fn required() -> bool {
@@ -105,20 +104,14 @@ impl Tree {
         let nginx = ws.nginx_roots.iter().copied().filter(|_| which != Which::Fpm);
         let fpm = ws.fpm.iter().filter(|c| !c.fragment && which != Which::Nginx).filter_map(|c| c.root);
         let roots = nginx.chain(fpm);
-        let files = roots
-            .map(|id| ws.source(id))
-            .filter_map(|s| s.disk_path.clone().map(|p| FixedFile { path: p, display: s.display.clone(), original: s.text.to_vec(), fixed: s.text.to_vec() }))
-            .collect();
-        let remaining = self.lint();
-        let outcome = Outcome { files, applied: 0, dropped: Vec::new(), remaining };
+        let fixed: std::collections::BTreeSet<std::path::PathBuf> = roots.filter_map(|id| ws.source(id).disk_path.clone()).collect();
         let opts = ValidateOptions { mode: Mode::Always, nginx: None, php_fpm: None, cwd: self.dir.path().to_path_buf() };
-        match validate(&outcome, ws, &opts) {
-            Ok(v) => {
-                assert!(!v.ran.is_empty(), "nothing was validated: {:?}", v.skipped);
-                Ok(())
-            }
-            Err(ValidateError::Failed { output, .. }) => Err(output),
-            Err(e) => panic!("validation could not run: {e}"),
+        let validator = Validator::new(ws, &fixed, &opts).unwrap_or_else(|e| panic!("validation could not run: {e}"));
+        let v = validator.run(ws, &std::collections::HashMap::new(), None).unwrap_or_else(|e| panic!("validation could not run: {e}"));
+        assert!(!v.ran.is_empty(), "nothing was validated: {:?}", v.skipped);
+        match v.passed() {
+            true => Ok(()),
+            false => Err(v.ran.iter().flat_map(|c| c.problems.iter().map(|p| p.message.clone())).collect::<Vec<_>>().join("\n")),
         }
     }
 }

@@ -422,7 +422,7 @@ fn fix_both_ways(tree: &Path) -> Vec<(&'static str, Option<i32>, String)> {
             }
             None => Command::new(env!("CARGO_BIN_EXE_conflint")),
         };
-        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--validate", "always"]).current_dir(tree).env("NO_COLOR", "1").output().unwrap();
+        let o = cmd.args(["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--validate", "always"]).current_dir(tree).env("NO_COLOR", "1").output().unwrap();
         out.push((how, o.status.code(), text(&o)));
     }
     out
@@ -466,17 +466,17 @@ fn openssl_commands_and_engines_that_read_or_load_files_are_refused() {
         ("ssl_certificate_key engine:pkcs11:key;", "engine:pkcs11:key loads an OpenSSL engine"),
     ] {
         let tree = tls_tree(&format!("        ssl_certificate /etc/shadow;\n        {line}\n"));
-        let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+        let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--nginx", "/bin/false-nginx-must-not-run"]);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(2), "{line}: {out}");
         assert!(out.contains("validation refused") && out.contains("CFL003") && out.contains(why), "{line}: {out}");
     }
     let tree = tempfile::tempdir().unwrap();
     write(&tree.path().join("nginx/nginx.conf"), "ssl_engine pkcs11;\nevents {}\nhttp {\n    server {\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9000;\n            fastcgi_read_timeout 30s;\n        }\n    }\n}\n");
-    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--nginx", "/bin/false-nginx-must-not-run"]);
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--nginx", "/bin/false-nginx-must-not-run"]);
     assert!(text(&o).contains("ssl_engine pkcs11 loads an OpenSSL engine"), "{}", text(&o));
     // Harmless commands are not refused.
     let tree = tls_tree("        ssl_certificate /etc/shadow;\n        ssl_certificate_key /etc/shadow;\n        ssl_conf_command Options PrioritizeChaCha;\n");
-    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--validate", "never"]);
+    let o = conflint(tree.path(), &["check", "nginx", "--select", "NGX101", "--fix", "--unsafe-fixes", "--validate", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
