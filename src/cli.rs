@@ -225,7 +225,7 @@ fn init(args: InitArgs) -> Result<i32, Fatal> {
         return Err(Fatal::Usage(format!("{} is not a directory", args.dir.display())));
     }
     let path = crate::init::run(&args.dir, args.force, &Registry::builtin()).map_err(|e| Fatal::Usage(e.to_string()))?;
-    eprintln!("conflint: wrote {}", path.display());
+    eprintln!("conflint: wrote {}", report::printable(&path.display().to_string()));
     Ok(0)
 }
 
@@ -330,10 +330,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
 
     if !args.quiet {
         let mut err = std::io::stderr().lock();
+        // File names and config text reach the terminal or the CI log: neutralised like
+        // `full`, so a name holding `\n::error::` cannot start a workflow command.
         for note in &linted.notes {
+            let message = report::printable(&note.message);
             match note.path.as_str() {
-                "" => writeln!(err, "conflint: {}", note.message)?,
-                path => writeln!(err, "conflint: {path}: {}", note.message)?,
+                "" => writeln!(err, "conflint: {message}")?,
+                path => writeln!(err, "conflint: {}: {message}", report::printable(path))?,
             }
         }
     }
@@ -349,7 +352,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if args.statistics {
         write_statistics(findings, &settings.registry, &mut sink)?;
         for note in linted.notes.iter().filter(|n| n.message.starts_with("nginx ↔ PHP-FPM")) {
-            writeln!(sink, "note: {}", note.message)?;
+            writeln!(sink, "note: {}", report::printable(&note.message))?;
         }
     } else {
         let format = match args.output_format {
@@ -395,7 +398,7 @@ fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
         write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;
     }
     for d in &outcome.dropped {
-        eprintln!("conflint: {d}");
+        eprintln!("conflint: {}", report::printable(d));
     }
     Ok(i32::from(!outcome.files.is_empty()))
 }
@@ -407,7 +410,7 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
     let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
     let mut err = std::io::stderr().lock();
     for d in &outcome.dropped {
-        writeln!(err, "conflint: {d}")?;
+        writeln!(err, "conflint: {}", report::printable(d))?;
     }
     if outcome.files.is_empty() {
         return Ok(Ok(outcome.remaining));
@@ -430,13 +433,14 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
                     Isolation::Namespace => "in a private namespace".to_string(),
                     Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
                 };
-                writeln!(err, "conflint: validated {} with {} {how}", r.config, r.validator)?;
+                let line = format!("validated {} with {} {how}", r.config, r.validator);
+                writeln!(err, "conflint: {}", report::printable(&line))?;
                 for s in &r.substitutions {
-                    writeln!(err, "conflint:   stand-in: {s}")?;
+                    writeln!(err, "conflint:   stand-in: {}", report::printable(s))?;
                 }
             }
             for s in &v.skipped {
-                writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
+                writeln!(err, "conflint: warning: NOT VALIDATED: {}", report::printable(s))?;
             }
         }
         Err(ValidateError::Refused { findings }) => {
@@ -445,7 +449,10 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<crate::check::Lin
             return Ok(Err(2));
         }
         Err(e) => {
-            writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
+            // The validator's own output, several lines naming the config's files.
+            for line in report::printable_lines(e.to_string().trim_end()).lines() {
+                writeln!(err, "conflint: error: {line}")?;
+            }
             writeln!(err, "conflint: nothing was written")?;
             return Ok(Err(2));
         }

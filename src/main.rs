@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| conflint::cli::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code as u8),
         Ok(Err(e)) => {
-            eprintln!("conflint: error: {e}");
+            eprintln!("conflint: error: {}", conflint::report::printable(&e.to_string()));
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),

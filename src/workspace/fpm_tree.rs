@@ -97,12 +97,19 @@ impl Builder<'_> {
                         }
                         Err(e) => self.ws.notes.push(super::Note {
                             path: self.display_for(&real),
-                            message: format!("not read: {}", super::walk::io_reason(&e)),
+                            message: match e {
+                                super::read::ReadError::Io(e) => format!("not read: {}", super::walk::io_reason(&e)),
+                                refused => refused.reason(),
+                            },
                         }),
                     },
                 },
                 Located::Outside(p) => self.report_outside(from, &p),
                 Located::Missing(_) => {}
+                Located::Looped(p) => self.ws.notes.push(super::Note {
+                    path: self.display_for(&p),
+                    message: "not read: too many levels of symbolic links".into(),
+                }),
             }
         }
         if ids.is_empty() {
