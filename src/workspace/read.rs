@@ -45,7 +45,7 @@ pub fn regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     check(meta.file_type(), meta.len(), cap)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // A file that grows while it is read still stops at the cap.
-    file.take(cap + 1).read_to_end(&mut bytes)?;
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     within_cap(bytes.len() as u64, cap)?;
     Ok(bytes)
 }
@@ -53,7 +53,7 @@ pub fn regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
 /// Standard input, at most `cap` bytes.
 pub fn stdin(input: &mut dyn Read, cap: u64) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::new();
-    input.take(cap + 1).read_to_end(&mut bytes)?;
+    input.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     within_cap(bytes.len() as u64, cap)?;
     Ok(bytes)
 }
