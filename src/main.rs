@@ -10,8 +10,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
-            "conflint: internal error: {info}\n\
-             This is a bug in conflint. Please report it with the command line and, if you can, the config that triggered it."
+            "conflint: internal error: {}\n\
+             This is a bug in conflint. Please report it with the command line and, if you can, the config that triggered it.",
+            conflint::report::printable(&info.to_string())
         );
     }));
     let args = conflint::cli::normalize_args(std::env::args_os().collect());
