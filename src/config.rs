@@ -73,7 +73,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError { path: display.clone(), line: 0, message: e.to_string() })?;
+    // `--config` may name a FIFO or a device: read like a config, never blocking.
+    let fail = |message: String| ConfigError { path: display.clone(), line: 0, message };
+    let bytes = crate::workspace::read::regular_file(path, crate::workspace::read::DEFAULT_MAX_FILE_SIZE).map_err(|e| match e {
+        crate::workspace::read::ReadError::Io(e) => fail(e.to_string()),
+        refused => fail(refused.reason()),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
     parse(&text, path)
 }
 

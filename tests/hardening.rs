@@ -179,3 +179,12 @@ fn config_text_and_file_names_cannot_inject_into_github_output_or_notes() {
     assert_inert("error", &text(&o.stderr));
     assert!(text(&o.stderr).contains("NOTE_INJ"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn a_config_file_that_is_a_fifo_is_an_error_not_a_hang() {
+    let dir = tree(&[("nginx.conf", PHP_SITE)]);
+    mkfifo(&dir.path().join("conflint.toml"));
+    let o = run_in(dir.path(), &["check", "--config", "conflint.toml", "."], b"");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("conflint.toml:0: not read: a FIFO, not a regular file"), "{}", text(&o.stderr));
+}
