@@ -65,6 +65,12 @@ fn a_fifo_is_never_opened_for_reading_and_is_named_in_a_note() {
         let o = run_in(dir.path(), &["check", "--output-format", "concise", "."], b"");
         let err = text(&o.stderr);
         assert!(err.contains("f.conf: not read: a FIFO, not a regular file"), "{include}:\n{err}{}", text(&o.stdout));
+        // Once per file, however often it is reached (walked, then included).
+        let mut lines: Vec<&str> = err.lines().collect();
+        let all = lines.len();
+        lines.sort();
+        lines.dedup();
+        assert_eq!(lines.len(), all, "{err}");
     }
     // PHP-FPM's `include=` glob.
     let dir = tree(&[("php-fpm.conf", "[global]\ninclude = pool.d/*.conf\n")]);

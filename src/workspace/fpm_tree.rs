@@ -95,7 +95,7 @@ impl Builder<'_> {
                             self.by_path.remove(&real);
                             ids.push(self.register(real, display, bytes, Kind::Fpm, true));
                         }
-                        Err(e) => self.ws.notes.push(super::Note {
+                        Err(e) => self.note_once(super::Note {
                             path: self.display_for(&real),
                             message: match e {
                                 super::read::ReadError::Io(e) => format!("not read: {}", super::walk::io_reason(&e)),
@@ -106,7 +106,7 @@ impl Builder<'_> {
                 },
                 Located::Outside(p) => self.report_outside(from, &p),
                 Located::Missing(_) => {}
-                Located::Looped(p) => self.ws.notes.push(super::Note {
+                Located::Looped(p) => self.note_once(super::Note {
                     path: self.display_for(&p),
                     message: "not read: too many levels of symbolic links".into(),
                 }),

@@ -297,6 +297,13 @@ impl Builder<'_> {
         }
     }
 
+    /// A file reached by several includes (or walked and included) is said not read once.
+    fn note_once(&mut self, note: Note) {
+        if !self.ws.notes.contains(&note) {
+            self.ws.notes.push(note);
+        }
+    }
+
     /// The real path (or dumped name) a file was read from.
     fn path_of(&self, id: FileId) -> &Path {
         &self.paths[id.0]

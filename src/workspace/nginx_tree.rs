@@ -274,7 +274,7 @@ impl Builder<'_> {
                         None => match self.read_included(path) {
                             Ok(id) => id,
                             Err(Unread::Refused(note)) => {
-                                self.ws.notes.push(note);
+                                self.note_once(note);
                                 continue;
                             }
                             Err(Unread::Failed(reason)) => {
