@@ -74,7 +74,7 @@ pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted
     let workspace = Workspace::load(&settings.workspace, stdin)?;
     let enabled: Vec<&RuleMeta> = settings.registry.all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
     let mut findings: Vec<Finding> = workspace.findings.iter().filter(|f| settings.selection.enables(&f.code)).cloned().collect();
-    let run = engine::run(&workspace, &enabled, &settings.config).map_err(Error::Rules)?;
+    let run = engine::run(&workspace, &enabled, &settings.config.rule_options, &settings.config.host).map_err(Error::Rules)?;
     findings.extend(run.findings);
     let mut notes = workspace.notes.clone();
     notes.extend(run.notes.into_iter().map(|message| workspace::Note { path: String::new(), message }));

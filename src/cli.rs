@@ -1,4 +1,5 @@
-//! The command line: `conflint check` (the default), `conflint rule` and `conflint server`.
+//! The command line: `conflint check` (the default), `conflint rule`, `conflint init`,
+//! `conflint server` and `conflint completions`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +13,14 @@ use crate::rules::{self, Registry};
 use crate::workspace::Context;
 
 #[derive(Parser, Debug)]
-#[command(name = "conflint", version, about = "Lint nginx and PHP-FPM configuration: find the 502/503/504 before the reload")]
+#[command(
+    name = "conflint",
+    version,
+    about = "Lint nginx and PHP-FPM configuration: find the 502/503/504 before the reload",
+    // `conflint PATH` is `conflint check PATH` (normalize_args); say so where users look first.
+    override_usage = "conflint [OPTIONS] [PATHS]...    (the same as `conflint check`)\n       conflint <COMMAND>",
+    after_help = "`conflint [OPTIONS] [PATHS]...` lints PATHS (default \".\"): see `conflint check --help` for its options."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -20,14 +28,24 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Lint files and directories (the default command).
-    Check(CheckArgs),
+    /// Lint files and directories (the default: `conflint PATH` is `conflint check PATH`).
+    Check(Box<CheckArgs>),
     /// Explain a rule.
     Rule(RuleArgs),
     /// Write a commented conflint.toml for the tree in DIR (never replaces one without --force).
     Init(InitArgs),
     /// Run the language server (LSP) on standard input and output, for editors.
     Server,
+    /// Print the shell completion script for SHELL (e.g. `conflint completions bash`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (conflint.1, conflint-check.1, ...) into DIR, for packages.
+    #[command(hide = true)]
+    Manpages {
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -38,6 +56,14 @@ pub struct InitArgs {
     /// Replace an existing conflint.toml.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// When standard output is a terminal; NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE decide first.
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -119,11 +145,19 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain.
     #[arg(long)]
     pub exit_zero: bool,
+    /// Exit 2 when no nginx or PHP-FPM file was found in PATHS (a mistyped path, an empty
+    /// checkout) instead of warning and passing.
+    #[arg(long)]
+    pub error_on_empty: bool,
     /// Print findings and nothing else (no notes, no summary).
     #[arg(short, long)]
     pub quiet: bool,
-    /// No colours (also when NO_COLOR is set or the output is not a terminal).
-    #[arg(long)]
+    /// When to colour the report. `auto`: on a terminal, unless NO_COLOR is set; FORCE_COLOR
+    /// or CLICOLOR_FORCE turn colours on for logs that are not terminals (NO_COLOR wins).
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN", overrides_with = "no_color")]
+    pub color: ColorWhen,
+    /// The same as `--color never`.
+    #[arg(long, overrides_with = "color")]
     pub no_color: bool,
     /// Apply safe fixes, after validating the fixed tree (see --validate).
     #[arg(long, conflicts_with = "diff")]
@@ -187,7 +221,7 @@ fn parse_map_root(s: &str) -> Result<(PathBuf, PathBuf), String> {
 /// `conflint [PATHS]` means `conflint check [PATHS]`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let is_command = matches!(first, "check" | "rule" | "init" | "server" | "help" | "-h" | "--help" | "-V" | "--version");
+    let is_command = matches!(first, "help" | "-h" | "--help" | "-V" | "--version") || <Cli as clap::CommandFactory>::command().find_subcommand(first).is_some();
     if !is_command {
         args.insert(1.min(args.len()), "check".into());
     }
@@ -213,11 +247,56 @@ pub enum Fatal {
 
 pub fn run(cli: Cli) -> Result<i32, Fatal> {
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rule(args) => rule(args),
         Command::Init(args) => init(args),
         Command::Server => crate::server::run().map_err(Fatal::Server),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "conflint", &mut std::io::stdout().lock());
+            Ok(0)
+        }
+        Command::Manpages { dir } => {
+            clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir)?;
+            Ok(0)
+        }
     }
+}
+
+/// Whether the report gets colours. `--color always|never` decides; `auto` follows
+/// no-color.org, then force-color.org and CLICOLOR_FORCE (NO_COLOR first, as anstream
+/// orders it before CLICOLOR_FORCE), then whether the report goes to a terminal. A report
+/// written to a file (`-o`) is coloured only when asked for with `--color always`.
+fn use_color(args: &CheckArgs) -> bool {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (args.no_color, args.color) {
+        (true, _) | (_, ColorWhen::Never) => false,
+        (_, ColorWhen::Always) => true,
+        (_, ColorWhen::Auto) if args.output_file.is_some() || set("NO_COLOR").is_some() => false,
+        // FORCE_COLOR=0 and =false mean "do not force", as Node and most of its tools read them.
+        (_, ColorWhen::Auto) if set("FORCE_COLOR").is_some_and(|v| v != "0" && v != "false") || set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        (_, ColorWhen::Auto) => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    }
+}
+
+/// Nothing was linted: no file of PATHS is an nginx or PHP-FPM file. With --in-project a
+/// change without configs is the ordinary case, not a mistake.
+fn nothing_linted(ws: &crate::workspace::Workspace, args: &CheckArgs) -> bool {
+    !args.in_project && ws.sources.iter().all(|(id, _)| ws.unreported.contains(&id))
+}
+
+/// Say that nothing was linted (ruff's "No Python files found"); `Err` ends the run with
+/// exit 2 under --error-on-empty.
+fn report_nothing_linted(args: &CheckArgs) -> Result<(), Fatal> {
+    let paths: Vec<&str> = args.paths.iter().map(|p| if p == "-" { "standard input" } else { p }).collect();
+    let what = format!("no nginx or PHP-FPM file found in {}", paths.join(", "));
+    if args.error_on_empty {
+        return Err(Fatal::Usage(format!("{what}; nothing was linted (--error-on-empty)")));
+    }
+    if !args.quiet {
+        eprintln!("conflint: warning: {what}; nothing was linted");
+    }
+    Ok(())
 }
 
 fn init(args: InitArgs) -> Result<i32, Fatal> {
@@ -327,6 +406,10 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     };
     let ws = &linted.workspace;
     let findings = &linted.findings;
+    let empty = nothing_linted(ws, &args);
+    if empty {
+        report_nothing_linted(&args)?;
+    }
 
     if !args.quiet {
         let mut err = std::io::stderr().lock();
@@ -341,10 +424,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         }
     }
 
-    let color = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && args.output_file.is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let color = use_color(&args);
     let mut sink: Box<dyn Write> = match &args.output_file {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
@@ -365,7 +445,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         };
         let root = matches!(format, Format::Sarif | Format::Github).then(|| report::RepoRoot::discover(&settings.workspace.cwd));
         report::render(format, findings, &ws.sources, &settings.registry, &report::Options { color, root, ..Default::default() }, &mut sink)?;
-        if !args.quiet {
+        // "All checks passed!" would tell whoever mistyped a path that all is well.
+        if !args.quiet && !empty {
             match format {
                 Format::Full | Format::Concise => write!(sink, "{}", report::summary(findings))?,
                 // Annotations go to stdout; the count is for the log, beside them.
@@ -393,6 +474,9 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
 /// `--diff`: one unified diff of every fix, nothing written; exit 1 when there is one.
 fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
     let outcome = crate::fix::run(settings, args.unsafe_fixes)?;
+    if nothing_linted(&outcome.remaining.workspace, args) {
+        report_nothing_linted(args)?;
+    }
     let mut out = std::io::stdout().lock();
     for f in &outcome.files {
         write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ImDocument, Item, Table};
 
+use crate::host::Host;
 use crate::rules::{options::{parse_host_size, OptionValue, RawValue}, Registry};
 use crate::workspace::exclude::{Excludes, DEFAULT_EXCLUDE};
 
@@ -47,13 +48,6 @@ struct RawRuleOption {
     name: Option<String>,
     value: Option<RawValue>,
     line: usize,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct Host {
-    /// Memory of the PHP host in bytes.
-    pub memory: Option<u64>,
-    pub nginx_user: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

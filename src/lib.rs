@@ -10,6 +10,7 @@ pub mod config;
 pub mod finding;
 pub mod fix;
 pub mod fpm;
+pub mod host;
 pub mod init;
 pub mod nginx;
 pub mod parallel;

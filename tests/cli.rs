@@ -231,6 +231,17 @@ fix = "Set it."
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
     assert!(err.contains("house-rules/ACME002.toml") && err.contains("line 3") && err.contains("severity"), "{err}");
+
+    // A rule naming a check that does not exist is refused, not silently run as nothing.
+    std::fs::write(
+        rules.join("ACME002.toml"),
+        "code = \"ACME002\"\nname = \"x\"\nseverity = \"info\"\nfamily = \"ACME\"\nsummary = \"x\"\nfix = \"none\"\n\n[check]\nbuiltin = \"no_such_check\"\n\n[docs]\nwhat = \"x\"\nwhy = \"x\"\nlog = \"x\"\nstatus = \"x\"\nexample = \"x\"\nfix = \"x\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(["check", "--rules-dir", "house-rules", "site.conf"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("house-rules/ACME002.toml") && err.contains("line 8") && err.contains("`check.builtin = \"no_such_check\"` names no built-in check"), "{err}");
 }
 
 #[test]
@@ -273,4 +284,140 @@ fn terminal_escapes_in_a_config_are_shown_not_obeyed() {
         assert!(out.contains("NGX007"), "{format}: the include finding quotes the name:\n{out}");
         assert!(out.contains('\u{241b}'), "{format}: ESC is shown as ␛:\n{out}");
     }
+}
+
+/// `check` of `fixtures/bad-input/crlf.conf` (an NGX001 finding) in the full format, with
+/// stdout a pipe and only the colour variables of `env` set.
+fn coloured(args: &[&str], env: &[(&str, &str)]) -> bool {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conflint"));
+    cmd.args(["check", "--output-format", "full"]).args(args).arg("fixtures/bad-input/crlf.conf").current_dir(manifest());
+    for var in ["NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "CONFLINT_OUTPUT_FORMAT"] {
+        cmd.env_remove(var);
+    }
+    let o = cmd.envs(env.iter().copied()).output().unwrap();
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("NGX001"), "{}", text(&o.stdout));
+    o.stdout.contains(&0x1b)
+}
+
+#[test]
+fn colour_follows_the_flag_then_no_color_then_force_color() {
+    // A pipe is not a terminal: no colours unless asked for.
+    assert!(!coloured(&[], &[]));
+    assert!(coloured(&["--color", "always"], &[]));
+    assert!(coloured(&["--color=always"], &[("NO_COLOR", "1")]), "the command line decides over the environment");
+    assert!(!coloured(&["--color", "never"], &[("FORCE_COLOR", "1")]));
+    assert!(!coloured(&["--no-color"], &[("FORCE_COLOR", "1")]), "--no-color is --color never");
+    // The later of --color and --no-color wins.
+    assert!(coloured(&["--no-color", "--color", "always"], &[]));
+    assert!(!coloured(&["--color", "always", "--no-color"], &[]));
+    // CI logs: FORCE_COLOR (any value but empty, 0 or false) and CLICOLOR_FORCE (not 0).
+    assert!(coloured(&[], &[("FORCE_COLOR", "1")]));
+    assert!(coloured(&[], &[("FORCE_COLOR", "3")]));
+    assert!(!coloured(&[], &[("FORCE_COLOR", "0")]));
+    assert!(!coloured(&[], &[("FORCE_COLOR", "")]));
+    assert!(coloured(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(&[], &[("CLICOLOR_FORCE", "0")]));
+    // NO_COLOR wins over both; an empty NO_COLOR is no request.
+    assert!(!coloured(&[], &[("NO_COLOR", "1"), ("FORCE_COLOR", "1")]));
+    assert!(!coloured(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]));
+    assert!(coloured(&[], &[("NO_COLOR", ""), ("FORCE_COLOR", "1")]));
+    let o = conflint(&["check", "--color", "sometimes", "fixtures/bad-input/crlf.conf"]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("[possible values: auto, always, never]"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_report_file_is_coloured_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.txt");
+    let out = out.to_str().unwrap();
+    for (flag, expect) in [("auto", false), ("always", true)] {
+        let o = Command::new(env!("CARGO_BIN_EXE_conflint"))
+            .args(["check", "--output-format", "full", "--color", flag, "-o", out, "fixtures/bad-input/crlf.conf"])
+            .current_dir(manifest())
+            .env_remove("NO_COLOR")
+            .env("FORCE_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 1);
+        assert_eq!(std::fs::read(out).unwrap().contains(&0x1b), expect, "--color {flag}");
+    }
+}
+
+#[test]
+fn nothing_to_lint_is_a_warning_not_all_checks_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (empty, docs) = (dir.path().join("empty"), dir.path().join("docs"));
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("README.md"), "# nginx notes\n").unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_conflint")).args(args).current_dir(dir.path()).env("NO_COLOR", "1").output().unwrap();
+        (code(&o), text(&o.stdout), text(&o.stderr))
+    };
+    for args in [&["check", "empty"][..], &["check", "docs", "empty"], &["empty"]] {
+        let (rc, out, err) = run(args);
+        assert_eq!(rc, 0, "{args:?}: {err}");
+        assert_eq!(out, "", "{args:?}: no \"All checks passed!\"");
+        let names = args.iter().filter(|a| **a != "check").copied().collect::<Vec<_>>().join(", ");
+        assert_eq!(err, format!("conflint: warning: no nginx or PHP-FPM file found in {names}; nothing was linted\n"), "{args:?}");
+    }
+    let (rc, out, err) = run(&["check", "--output-format", "json", "empty"]);
+    assert_eq!((rc, out.as_str()), (0, "[]\n"), "machine-readable output stays valid");
+    assert!(err.contains("nothing was linted"), "{err}");
+    let (rc, _, err) = run(&["check", "--quiet", "empty"]);
+    assert_eq!((rc, err.as_str()), (0, ""));
+
+    // Asked to, it fails: even quiet, even with --exit-zero.
+    for args in [&["check", "--error-on-empty", "docs"][..], &["check", "--error-on-empty", "-q", "--exit-zero", "docs"], &["check", "--error-on-empty", "--diff", "docs"]] {
+        let (rc, out, err) = run(args);
+        assert_eq!(rc, 2, "{args:?}");
+        assert_eq!(out, "");
+        assert_eq!(err, "conflint: error: no nginx or PHP-FPM file found in docs; nothing was linted (--error-on-empty)\n", "{args:?}");
+    }
+    let o = conflint_stdin(&["check", "--stdin-filename", "README.md", "-"], b"# notes\n");
+    assert_eq!(code(&o), 0);
+    assert!(text(&o.stderr).contains("conflint: warning: no nginx or PHP-FPM file found in standard input; nothing was linted"), "{}", text(&o.stderr));
+    // A tree with a config passes with the flag.
+    std::fs::write(empty.join("nginx.conf"), "events {}\nhttp {}\n").unwrap();
+    let (rc, out, err) = run(&["check", "--error-on-empty", "empty"]);
+    assert_eq!((rc, out.as_str(), err.as_str()), (0, "All checks passed!\n", ""));
+}
+
+#[test]
+fn top_level_help_says_a_path_is_enough() {
+    for args in [&["--help"][..], &["help"]] {
+        let o = conflint(args);
+        assert_eq!(code(&o), 0);
+        let help = text(&o.stdout);
+        assert!(help.contains("Usage: conflint [OPTIONS] [PATHS]...    (the same as `conflint check`)\n       conflint <COMMAND>\n"), "{help}");
+        assert!(help.contains("completions"), "{help}");
+        assert!(!help.contains("manpages"), "the packagers' command stays hidden: {help}");
+    }
+}
+
+#[test]
+fn shell_completions_come_from_the_command_line_definition() {
+    for (shell, marker) in [("bash", "complete -F _conflint"), ("zsh", "#compdef conflint"), ("fish", "complete -c conflint")] {
+        let o = conflint(&["completions", shell]);
+        assert_eq!(code(&o), 0, "{shell}: {}", text(&o.stderr));
+        let script = text(&o.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("output-format") && script.contains("json-lines"), "{shell}: the options of check and their values");
+    }
+    let o = conflint(&["completions", "tcsh"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn man_pages_for_the_command_and_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = conflint(&["manpages", dir.path().to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let main = std::fs::read_to_string(dir.path().join("conflint.1")).unwrap();
+    assert!(main.contains(".TH conflint 1"), "{main}");
+    assert!(main.contains("conflint\\-check(1)"), "the page points to the subcommands' pages: {main}");
+    let check = std::fs::read_to_string(dir.path().join("conflint-check.1")).unwrap();
+    assert!(check.contains("\\-\\-error\\-on\\-empty"), "{check}");
 }

@@ -68,15 +68,6 @@ const TREES: &[Tree] = &[
     site("iredmail", &[(CB, "certbot-compatibility-test/nginx/nginx-roundtrip-testdata/iredmail/nginx.conf", "nginx/sites-available/iredmail")]),
 ];
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.join("SOURCES.tsv").is_file() {
-        return Some(dir);
-    }
-    eprintln!("SKIPPED: the corpus is not at {}", dir.display());
-    None
-}
-
 /// `(repository, path in it)` → the file in the corpus (its real-config parts, `nginx/` and
 /// `fpm/`; the templated and test-suite parts are not configs nginx could load).
 fn sources(corpus: &Path) -> HashMap<(String, String), PathBuf> {
@@ -202,7 +193,7 @@ fn fixed_count(stderr: &str) -> usize {
 
 #[test]
 fn fixes_on_real_trees_stay_accepted_change_only_their_lines_and_are_idempotent() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus() else { return };
     let validate = common::validators_installed();
     if !validate {
         eprintln!("NOTE: the fixed trees are not validated; diff and idempotence are still checked");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use conflint::fpm::parse;
 
@@ -20,11 +20,7 @@ const EXPECTED_FPM001: &[(&str, &str)] = &[(
 
 
 fn corpus_files() -> Option<(PathBuf, Vec<PathBuf>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/fpm");
-    if !dir.is_dir() {
-        eprintln!("skipping: corpus directory {} not found", dir.display());
-        return None;
-    }
+    let dir = common::corpus()?.join("fpm");
     let mut files = Vec::new();
     let mut pending = vec![dir.clone()];
     while let Some(d) = pending.pop() {

@@ -1,6 +1,9 @@
 //! Robustness and agreement tests over the shared corpus of real configuration files.
 //!
-//! The corpus lives beside the checkout (`../shared/corpus`); without it these tests skip.
+//! The corpus lives beside the checkout (`../shared/corpus`); without it these tests skip,
+//! or fail when CONFLINT_REQUIRE_CORPUS=1 (CI).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -237,16 +240,6 @@ const REJECTED: &[(&str, &str, &str)] = &[
      "Go template: `{{ ... }}` actions start with `{`"),
 ];
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: corpus not found at {}", dir.display());
-        None
-    }
-}
-
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -276,7 +269,7 @@ fn corpus_files(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn every_corpus_file_round_trips() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = common::corpus() else { return };
     let files = corpus_files(&root);
     assert!(files.len() > 2000, "corpus looks incomplete: {} files", files.len());
     for (path, src) in &files {
@@ -290,7 +283,7 @@ fn every_corpus_file_round_trips() {
 
 #[test]
 fn syntax_errors_match_nginx_tokenizer() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = common::corpus() else { return };
     let mut problems = Vec::new();
     for (path, src) in corpus_files(&root) {
         let config = conflint::nginx::parse(&src);

@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod directives;
+pub mod numbers;
 mod parser;
 pub mod resolve;
 

@@ -791,7 +791,7 @@ enum Operand {
 impl Operand {
     fn int(&self) -> i32 {
         match self {
-            Operand::Str(s) => crate::effective::fpm::atoi(&String::from_utf8_lossy(s)) as i32,
+            Operand::Str(s) => crate::fpm::numbers::atoi(&String::from_utf8_lossy(s)) as i32,
             Operand::Int(v) => *v,
         }
     }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::options::OptionValue;
 use super::RuleMeta;
-use crate::config::Host;
+use crate::host::Host;
 use crate::effective::join::Join;
 use crate::effective::nginx::NginxView;
 use crate::effective::values::Millis;

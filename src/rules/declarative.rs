@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use super::context::RuleContext;
 use super::meta::{CheckSpec, ScopeKind, ValueKind, When};
 use super::options::OptionValue;
-use crate::effective::fpm::{fpm_time, PoolView};
+use crate::effective::fpm::PoolView;
+use crate::fpm::numbers::fpm_time;
 use crate::effective::nginx::{Placed, ScopeId};
 use crate::effective::values::{parse_size, parse_time, TimeKind};
 use crate::finding::{Applicability, Finding, Location};
@@ -48,7 +49,7 @@ fn read(kind: ValueKind, text: &str, fpm: bool) -> Option<i64> {
         ValueKind::Duration if fpm => fpm_time(text).map(|s| s * 1000),
         ValueKind::Duration => parse_time(text, TimeKind::Msec).map(|m| m.0 as i64),
         ValueKind::Size => parse_size(text).map(|s| s as i64),
-        ValueKind::Integer if fpm => Some(crate::effective::fpm::atoi(text)),
+        ValueKind::Integer if fpm => Some(crate::fpm::numbers::atoi(text)),
         ValueKind::Integer => text.parse().ok(),
     }
 }

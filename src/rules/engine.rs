@@ -5,19 +5,22 @@ use std::collections::BTreeMap;
 use super::context::{Resolved, RuleContext};
 use super::options::OptionValue;
 use super::{builtin, declarative, RuleMeta};
-use crate::config::Config;
+use crate::host::Host;
 use crate::finding::Finding;
 use crate::workspace::Workspace;
 
+/// conflint.toml's `[rules.CODE]` option values, by code and option name.
+pub type RuleOptions = BTreeMap<String, BTreeMap<String, OptionValue>>;
+
 /// Declared defaults with conflint.toml's overrides on top. Defaults are checked by the
 /// test suite for every embedded rule; user rule files are checked when loaded.
-pub fn options_for(rule: &RuleMeta, config: &Config) -> Result<BTreeMap<String, OptionValue>, String> {
+pub fn options_for(rule: &RuleMeta, overrides: &RuleOptions) -> Result<BTreeMap<String, OptionValue>, String> {
     let mut out = BTreeMap::new();
     for (name, spec) in &rule.options {
         let v = spec.kind.parse(&spec.default).map_err(|e| format!("rule {} option `{name}` default: {e}", rule.code))?;
         out.insert(name.clone(), v);
     }
-    if let Some(overrides) = config.rule_options.get(&rule.code) {
+    if let Some(overrides) = overrides.get(&rule.code) {
         out.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     Ok(out)
@@ -30,11 +33,11 @@ pub struct Run {
     pub notes: Vec<String>,
 }
 
-pub fn run(ws: &Workspace, rules: &[&RuleMeta], config: &Config) -> Result<Run, String> {
+pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host: &Host) -> Result<Run, String> {
     let resolved = Resolved::new(ws);
     let run_one = |rule: &RuleMeta| -> Result<Vec<Finding>, String> {
-        let options = options_for(rule, config)?;
-        let cx = RuleContext { rule, ws, resolved: &resolved, options: &options, host: &config.host };
+        let options = options_for(rule, rule_options)?;
+        let cx = RuleContext { rule, ws, resolved: &resolved, options: &options, host };
         let mut found = Vec::new();
         match rule.check.builtin.as_deref() {
             Some(name) => {

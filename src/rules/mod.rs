@@ -65,6 +65,9 @@ impl Registry {
     }
 }
 
+/// `check.builtin` of the rules whose findings are made while the tree is read.
+pub const WORKSPACE_CHECK: &str = "workspace";
+
 /// Parse and validate one rule file; errors carry the line and key.
 pub fn parse_rule(text: &str) -> Result<RuleMeta, String> {
     let rule: RuleMeta = toml_edit::de::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
@@ -73,6 +76,11 @@ pub fn parse_rule(text: &str) -> Result<RuleMeta, String> {
         spec.kind.parse(&spec.default).map_err(|e| format!("line {}: options.{name}.default: {e}", key_line(text, "default")))?;
     }
     declarative::validate(&rule.check, &options).map_err(|e| format!("line {}: {e}", key_line(text, "[check]")))?;
+    if let Some(name) = rule.check.builtin.as_deref() {
+        if name != WORKSPACE_CHECK && builtin::get(name).is_none() {
+            return Err(format!("line {}: `check.builtin = \"{name}\"` names no built-in check", key_line(text, "[check]")));
+        }
+    }
     Ok(rule)
 }
 

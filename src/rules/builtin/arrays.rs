@@ -60,6 +60,7 @@ pub fn array_directive_overrides_parent(cx: &RuleContext, out: &mut Vec<Finding>
         }
     }
 }
+register!(array_directive_overrides_parent);
 
 fn finding(cx: &RuleContext, s: ScopeId, first: Placed, plevel: ScopeId, dropped: &[Placed], name: &str) -> Finding {
     let view = cx.nginx();

@@ -1,7 +1,7 @@
 //! nginx ↔ PHP-FPM: XFP001–XFP006. Each finding names the other side in `related`.
 
 use crate::effective::address::{Addr, Host};
-use crate::effective::fpm::fpm_time;
+use crate::fpm::numbers::fpm_time;
 use crate::effective::join::{Listener, PassSite};
 use crate::effective::values::{parse_time, Millis, TimeKind};
 use crate::finding::{Applicability, Edit, Finding};
@@ -59,6 +59,7 @@ pub fn fastcgi_pass_no_listener(cx: &RuleContext, out: &mut Vec<Finding>) {
         out.push(f);
     }
 }
+register!(fastcgi_pass_no_listener);
 
 /// The effective `fastcgi_read_timeout` at a site and where it is set.
 fn read_timeout<'w>(cx: &RuleContext<'_, 'w>, site: &PassSite<'w>) -> (Millis, Option<crate::effective::nginx::Placed<'w>>) {
@@ -101,6 +102,7 @@ pub fn read_timeout_below_terminate(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(read_timeout_below_terminate);
 
 /// XFP003: the pool's socket does not let nginx's user write to it.
 pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -122,6 +124,7 @@ pub fn socket_permission_denied(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(socket_permission_denied);
 
 /// Accounts web servers run as; a socket owned by one of them was made for the web server.
 const WEB_ACCOUNTS: &[&str] = &["www-data", "nginx", "www", "http", "apache", "_www", "nobody", "wwwrun"];
@@ -209,6 +212,7 @@ pub fn localhost_ambiguity(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(localhost_ambiguity);
 
 /// XFP005: idle cached FastCGI connections hold every PHP worker.
 pub fn keepalive_pins_children(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -233,6 +237,7 @@ pub fn keepalive_pins_children(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(keepalive_pins_children);
 
 /// XFP006: `listen.allowed_clients` shuts nginx out.
 pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -280,3 +285,4 @@ pub fn allowed_clients_excludes_nginx(cx: &RuleContext, out: &mut Vec<Finding>) 
         }
     }
 }
+register!(allowed_clients_excludes_nginx);

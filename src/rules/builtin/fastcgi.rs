@@ -153,6 +153,7 @@ pub fn fastcgi_script_filename_missing(cx: &RuleContext, out: &mut Vec<Finding>)
         out.push(missing_in_level(cx, loc, pass, &e, &mut fixed));
     }
 }
+register!(fastcgi_script_filename_missing);
 
 fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective, fixed: &mut HashSet<Location>) -> Finding {
     let view = cx.nginx();

@@ -129,6 +129,7 @@ pub fn limit_req_no_burst(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(limit_req_no_burst);
 
 /// NGX202: `burst=N` below `min-burst` or below the zone's rate per second.
 pub fn limit_req_burst_small(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -163,6 +164,7 @@ pub fn limit_req_burst_small(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(limit_req_burst_small);
 
 /// NGX203: `limit_req` applies and the effective `limit_req_status` is nginx's 503.
 pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -204,6 +206,7 @@ pub fn limit_req_status_default(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(limit_req_status_default);
 
 /// Could the tree of `id` define zones we do not see? An include that read nothing, or a
 /// template placeholder standing where a directive should (`%%TEST_GLOBALS_HTTP%%`,
@@ -252,6 +255,7 @@ pub fn limit_zone_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(limit_zone_undefined);
 
 /// Edit distance at most 2 (case-insensitive), the names being different.
 fn strsim_close(a: &str, b: &str) -> bool {
@@ -296,6 +300,7 @@ pub fn limit_req_zone_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(limit_req_zone_invalid);
 
 fn zone_findings(cx: &RuleContext, z: &ZoneDef, zone_directive: &str, out: &mut Vec<Finding>) {
     let p = z.placed;
@@ -375,6 +380,7 @@ pub fn limit_req_bypassed(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(limit_req_bypassed);
 
 /// The level whose unconditional `return` answers requests handled at `scope` before the
 /// preaccess phase: `scope` itself (a location's own `return`; rewrite directives are not

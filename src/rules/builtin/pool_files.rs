@@ -1,7 +1,8 @@
 //! PHP-FPM pool-file consistency: FPM006 duplicates, FPM007 slowlog, FPM008 listen.
 
 use crate::effective::address::{collide, meeting_key, MeetingKey};
-use crate::effective::fpm::{fpm_time, PoolView};
+use crate::effective::fpm::PoolView;
+use crate::fpm::numbers::fpm_time;
 use crate::finding::Finding;
 use crate::fpm::resolve::Pool;
 use crate::rules::context::RuleContext;
@@ -36,6 +37,7 @@ pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(duplicate_directive);
 
 /// FPM007: `request_slowlog_timeout` needs `slowlog`, and may not exceed a non-zero
 /// `request_terminate_timeout`.
@@ -57,6 +59,7 @@ pub fn slowlog_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(slowlog_invalid);
 
 /// FPM008: two pools bound to the same address, including forms PHP-FPM's own string
 /// comparison misses (`9000` vs `0.0.0.0:9000`, `/run//a.sock`) that fail only at bind.
@@ -79,3 +82,4 @@ pub fn duplicate_listen(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(duplicate_listen);

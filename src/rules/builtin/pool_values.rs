@@ -68,6 +68,7 @@ pub fn unknown_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
         out.push(f);
     });
 }
+register!(unknown_directive);
 
 pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
     each_setting(cx, |_, section, s, directive| {
@@ -90,6 +91,7 @@ pub fn invalid_value(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     });
 }
+register!(invalid_value);
 
 /// `500ms` (500 seconds to PHP-FPM) and `1.5m` (60 seconds): what the writer meant, in
 /// whole seconds, and what PHP-FPM reads.
@@ -109,6 +111,6 @@ fn misread_time(text: &str) -> Option<(u64, String)> {
         return None;
     }
     let meant: f64 = number.parse().ok()?;
-    let read = crate::effective::fpm::fpm_time(text)?;
+    let read = crate::fpm::numbers::fpm_time(text)?;
     Some(((meant * scale).round() as u64, format!("{read} seconds, not {}", (meant * scale).round())))
 }

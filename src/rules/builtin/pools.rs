@@ -1,6 +1,7 @@
 //! PHP-FPM process-manager validity and sizing: FPM004, FPM005, FPM101, FPM102, FPM105.
 
-use crate::effective::fpm::{atoi, PoolView};
+use crate::effective::fpm::PoolView;
+use crate::fpm::numbers::atoi;
 use crate::pool_key;
 use crate::finding::{Applicability, Edit, Finding};
 use crate::fpm::resolve::Setting;
@@ -28,6 +29,7 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(required_missing);
 
 fn shown(s: &Setting) -> String {
     if s.value.text.is_empty() { "(empty)".into() } else { s.value.text.to_string() }
@@ -40,7 +42,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         let pm = pool.get(pool_key!("pm")).map(|s| s.value.text.to_ascii_lowercase());
         if pm.as_deref() == Some("ondemand") {
             if let Some(s) = pool.get(pool_key!("pm.process_idle_timeout")) {
-                if crate::effective::fpm::fpm_time(&s.value.text).is_some_and(|t| t <= 0) {
+                if crate::fpm::numbers::fpm_time(&s.value.text).is_some_and(|t| t <= 0) {
                     out.push(cx.finding(s.value_location(), format!("[pool {name}] pm.process_idle_timeout({}s) must be greater than 0s: PHP-FPM refuses to start", atoi(&s.value.text))));
                 }
             }
@@ -108,6 +110,7 @@ pub fn pm_spare_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(pm_spare_invalid);
 
 /// Memory one worker may use: the pool's `memory_limit` (php_admin_value first, as it
 /// cannot be raised), else the rule's `worker-memory`.
@@ -174,6 +177,7 @@ pub fn max_children_undersized(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(max_children_undersized);
 
 /// FPM102: all pools together may use more memory than the host has.
 pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -210,6 +214,7 @@ pub fn max_children_oversized(cx: &RuleContext, out: &mut Vec<Finding>) {
     }
     out.push(f);
 }
+register!(max_children_oversized);
 
 /// FPM105: the global `process.max` caps all pools below their sum of `pm.max_children`.
 pub fn process_max_below_children(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -225,4 +230,5 @@ pub fn process_max_below_children(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(process_max_below_children);
 

@@ -55,3 +55,4 @@ pub fn socket_owner_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(socket_owner_missing);

@@ -13,10 +13,12 @@ const NGINX_DEFAULT_READ_TIMEOUT: Millis = Millis(60_000);
 pub fn fastcgi_read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>) {
     read_timeout_low(cx, out, "fastcgi_pass", "fastcgi_read_timeout", "PHP");
 }
+register!(fastcgi_read_timeout_low);
 
 pub fn proxy_read_timeout_low(cx: &RuleContext, out: &mut Vec<Finding>) {
     read_timeout_low(cx, out, "proxy_pass", "proxy_read_timeout", "backend");
 }
+register!(proxy_read_timeout_low);
 
 /// One finding per place the low value is written, naming every location that inherits
 /// it; a location that only has nginx's default gets the finding itself.

@@ -25,6 +25,7 @@ pub fn connect_timeout_too_high(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(connect_timeout_too_high);
 
 const MSEC_TIMEOUTS: &[&str] = &[
     "fastcgi_read_timeout", "fastcgi_send_timeout", "fastcgi_connect_timeout", "proxy_read_timeout", "proxy_send_timeout", "proxy_connect_timeout",
@@ -62,6 +63,7 @@ pub fn timeout_unit_slip(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(timeout_unit_slip);
 
 /// The host part of a `*_pass` target, if it is a bare name (no port, dot, variable, unix:).
 fn bare_name(pass: &str, target: &str) -> Option<String> {
@@ -114,6 +116,7 @@ pub fn pass_target_undefined(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(pass_target_undefined);
 
 /// NGX111: a variable target that is not an upstream name, with no resolver in effect.
 pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -142,6 +145,7 @@ pub fn variable_pass_without_resolver(cx: &RuleContext, out: &mut Vec<Finding>) 
         }
     }
 }
+register!(variable_pass_without_resolver);
 
 /// NGX113: an upstream nothing can be sent to.
 pub fn upstream_no_live_server(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -160,6 +164,7 @@ pub fn upstream_no_live_server(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(upstream_no_live_server);
 
 /// NGX112: upstream `keepalive` that never keeps anything alive.
 pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -214,6 +219,7 @@ pub fn upstream_keepalive_ineffective(cx: &RuleContext, out: &mut Vec<Finding>) 
         }
     }
 }
+register!(upstream_keepalive_ineffective);
 
 /// NGX114: buffer settings nginx refuses, and header buffers too small for PHP's headers.
 pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
@@ -258,6 +264,7 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(buffers_invalid);
 
 /// NGX401: each proxied request holds two connections, so the open-file limit must cover
 /// twice `worker_connections`.
@@ -293,3 +300,4 @@ pub fn worker_rlimit_nofile_low(cx: &RuleContext, out: &mut Vec<Finding>) {
         );
     }
 }
+register!(worker_rlimit_nofile_low);

@@ -152,6 +152,7 @@ pub fn validation_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
         }
     }
 }
+register!(validation_refused);
 
 /// The directories that stand for live-system ones: the root's own directory (mapped, else
 /// the build's conf dir), then every other map-root.

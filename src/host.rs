@@ -1,0 +1,9 @@
+//! Facts about the machine the configuration runs on, which the files do not say: from
+//! `[host]` in conflint.toml or the command line.
+
+#[derive(Debug, Default, Clone)]
+pub struct Host {
+    /// Memory of the PHP host in bytes.
+    pub memory: Option<u64>,
+    pub nginx_user: Option<String>,
+}

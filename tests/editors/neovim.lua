@@ -1,0 +1,67 @@
+-- Drives a headless Neovim as a user would, after one of docs/editors.md's set-ups: open an
+-- nginx site of the project, wait for conflint's diagnostics, take the quick fix from the
+-- code action menu, watch the diagnostics clear, then open the PHP-FPM pool. Each step's
+-- outcome goes, one line each, to $RESULT for tests/editor_neovim.rs to check; every wait
+-- is bounded, and Neovim quits whatever happens.
+local out = {}
+local function say(line) table.insert(out, line) end
+local function wait(what, ms, cond)
+  if not vim.wait(ms, cond, 50) then error('timed out waiting for ' .. what, 0) end
+end
+local function codes(buf)
+  local list = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do table.insert(list, tostring(d.code)) end
+  table.sort(list)
+  return table.concat(list, ' ')
+end
+
+local function drive()
+  vim.o.hidden = true -- 0.7–0.9: leave the edited site for the pool without saving it
+  vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.SITE))
+  local site = vim.api.nvim_get_current_buf()
+  say('site filetype ' .. vim.bo[site].filetype)
+  wait('the site diagnostics', 20000, function() return #vim.diagnostic.get(site) > 0 end)
+  say('site diagnostics ' .. codes(site))
+
+  -- The cursor on NGX101; the menu of code actions picks its quick fix.
+  local target
+  for _, d in ipairs(vim.diagnostic.get(site)) do
+    if d.code == 'NGX101' then target = d end
+  end
+  if not target then error('no NGX101 diagnostic', 0) end
+  vim.api.nvim_win_set_cursor(0, { target.lnum + 1, target.col })
+  local offered, chosen = {}, nil
+  vim.ui.select = function(items, opts, on_choice)
+    for i, item in ipairs(items) do
+      local title = opts.format_item(item)
+      table.insert(offered, title)
+      if not chosen and title:find('^NGX101') then chosen = i end
+    end
+    on_choice(chosen and items[chosen], chosen)
+  end
+  vim.lsp.buf.code_action()
+  wait('the code action menu', 10000, function() return #offered > 0 end)
+  say('offered ' .. table.concat(offered, ' | '))
+  wait('the fix in the buffer', 10000, function() return vim.bo[site].modified end)
+  say('fixed line ' .. vim.api.nvim_buf_get_lines(site, target.lnum, target.lnum + 1, false)[1])
+  -- The unsaved buffer is linted again, and the fix also settles XFP002.
+  wait('the diagnostics to clear', 10000, function() return #vim.diagnostic.get(site) == 0 end)
+  say('site diagnostics after the fix: ' .. codes(site))
+
+  vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.POOL))
+  local pool = vim.api.nvim_get_current_buf()
+  say('pool filetype ' .. vim.bo[pool].filetype)
+  wait('the pool diagnostics', 20000, function() return #vim.diagnostic.get(pool) > 0 end)
+  say('pool diagnostics ' .. codes(pool))
+
+  local clients = 0
+  for _, c in ipairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do
+    if c.name == 'conflint' then clients = clients + 1 end
+  end
+  say('conflint clients ' .. clients)
+end
+
+local ok, err = pcall(drive)
+say(ok and 'done' or ('FAILED: ' .. tostring(err)))
+vim.fn.writefile(out, vim.env.RESULT)
+vim.cmd('qall!')
