@@ -477,9 +477,18 @@ fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
     if nothing_linted(&outcome.remaining.workspace, args) {
         report_nothing_linted(args)?;
     }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut out = std::io::stdout().lock();
     for f in &outcome.files {
-        write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;
+        // A name holding `\n::error::` would start a workflow command in a CI log (and
+        // cannot be patched anyway). The content stays byte for byte, so the diff applies,
+        // except on a terminal, where a person reads it and escape codes must not act.
+        let diff = crate::fix::diff::unified(&report::printable(&crate::fix::diff_path(f)), &f.original, &f.fixed);
+        if terminal {
+            writeln!(out, "{}", report::printable_lines(&diff))?;
+        } else {
+            write!(out, "{diff}")?;
+        }
     }
     for d in &outcome.dropped {
         eprintln!("conflint: {}", report::printable(d));

@@ -194,3 +194,26 @@ fn a_config_file_that_is_a_fifo_is_an_error_not_a_hang() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("conflint.toml:0: not read: a FIFO, not a regular file"), "{}", text(&o.stderr));
 }
+
+/// `--diff` names the file in its header: a name cannot start a workflow command there, and
+/// on a terminal the config's escape codes are shown, not obeyed.
+#[test]
+fn a_diff_neither_injects_through_its_header_nor_drives_a_terminal() {
+    let site = "server {\n    listen 8080;\n    location ~ \\.php$ {\n        fastcgi_pass 127.0.0.1:9000;\n        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n        fastcgi_read_timeout 30s; # \x1b]0;pwned\x07\n    }\n}\n";
+    let dir = tree(&[("nginx/sites/x\n::error::DIFF_INJ.conf", site)]);
+    let o = run_in(dir.path(), &["check", "nginx", "--diff"], b"");
+    let out = text(&o.stdout);
+    assert!(out.contains("DIFF_INJ") && out.contains("+        fastcgi_read_timeout 300s;"), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
+    // Piped, the content is byte for byte (it must apply); on a terminal it is neutralised.
+    assert!(out.contains('\x1b'));
+    let script = Command::new("script")
+        .args(["-qec", &format!("{} check nginx --diff", env!("CARGO_BIN_EXE_conflint")), "/dev/null"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) runs");
+    let shown = text(&script.stdout);
+    assert!(shown.contains("fastcgi_read_timeout 300s;") && !shown.contains('\x1b') && shown.contains('\u{241b}'), "{shown:?}");
+}
