@@ -217,3 +217,17 @@ fn a_diff_neither_injects_through_its_header_nor_drives_a_terminal() {
     let shown = text(&script.stdout);
     assert!(shown.contains("fastcgi_read_timeout 300s;") && !shown.contains('\x1b') && shown.contains('\u{241b}'), "{shown:?}");
 }
+
+/// Found by the `fix_tree` fuzz target (fuzz/seeds/fix_tree/): in a php-fpm.conf without a
+/// `[global]` header, FPM106's fix wrote `process_control_timeout` after the first line,
+/// inside the pool, where it does not count: every fix pass added one more line.
+#[test]
+fn a_global_setting_fixed_into_a_file_without_a_global_header_stays_global() {
+    let dir = tree(&[("php/8.2/fpm/php-fpm.conf", "[site]\nlisten = /run/php/site.sock\npm = static\npm.max_children = 5\npm.max_requests = 1000\n")]);
+    let o = run_in(dir.path(), &["check", "--fix", "--validate", "never", "."], b"");
+    let fixed = std::fs::read_to_string(dir.path().join("php/8.2/fpm/php-fpm.conf")).unwrap();
+    assert_eq!(fixed.matches("process_control_timeout").count(), 1, "{fixed}\n{}", text(&o.stderr));
+    assert!(fixed.find("process_control_timeout").unwrap() < fixed.find("[site]").unwrap(), "{fixed}");
+    let again = run_in(dir.path(), &["check", "--diff", "."], b"");
+    assert!(again.stdout.is_empty(), "a second pass still changes:\n{}", text(&again.stdout));
+}
