@@ -46,6 +46,7 @@ impl Settings {
             fpm_prefix: config.fpm_prefix.clone(),
             excludes: config.excludes(cwd),
             cwd: cwd.to_path_buf(),
+            max_file_size: config.max_file_size.unwrap_or(workspace::read::DEFAULT_MAX_FILE_SIZE),
             ..Default::default()
         };
         Settings { workspace, config, selection, registry }

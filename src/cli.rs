@@ -311,7 +311,7 @@ fn init(args: InitArgs) -> Result<i32, Fatal> {
         return Err(Fatal::Usage(format!("{} is not a directory", args.dir.display())));
     }
     let path = crate::init::run(&args.dir, args.force, &Registry::builtin()).map_err(|e| Fatal::Usage(e.to_string()))?;
-    eprintln!("conflint: wrote {}", path.display());
+    eprintln!("conflint: wrote {}", report::printable(&path.display().to_string()));
     Ok(0)
 }
 
@@ -422,10 +422,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let in_statistics = |n: &crate::workspace::Note| args.statistics && n.message.starts_with("nginx ↔ PHP-FPM");
     if !args.quiet {
         let mut err = std::io::stderr().lock();
+        // File names and config text reach the terminal or the CI log: neutralised like
+        // `full`, so a name holding `\n::error::` cannot start a workflow command.
         for note in linted.notes.iter().filter(|n| !in_statistics(n)) {
+            let message = report::printable(&note.message);
             match note.path.as_str() {
-                "" => writeln!(err, "conflint: {}", note.message)?,
-                path => writeln!(err, "conflint: {path}: {}", note.message)?,
+                "" => writeln!(err, "conflint: {message}")?,
+                path => writeln!(err, "conflint: {}: {message}", report::printable(path))?,
             }
         }
     }
@@ -438,7 +441,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if args.statistics {
         write_statistics(findings, &settings.registry, &mut sink)?;
         for note in linted.notes.iter().filter(|n| in_statistics(n)) {
-            writeln!(sink, "note: {}", note.message)?;
+            writeln!(sink, "note: {}", report::printable(&note.message))?;
         }
     } else {
         let format = match args.output_format {
@@ -485,12 +488,21 @@ fn diff(settings: &Settings, args: &CheckArgs) -> Result<i32, Fatal> {
     if nothing_linted(&outcome.remaining.workspace, args) {
         report_nothing_linted(args)?;
     }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut out = std::io::stdout().lock();
     for f in &outcome.files {
-        write!(out, "{}", crate::fix::diff::unified(&crate::fix::diff_path(f), &f.original, &f.fixed))?;
+        // A name holding `\n::error::` would start a workflow command in a CI log (and
+        // cannot be patched anyway). The content stays byte for byte, so the diff applies,
+        // except on a terminal, where a person reads it and escape codes must not act.
+        let diff = crate::fix::diff::unified(&report::printable(&crate::fix::diff_path(f)), &f.original, &f.fixed);
+        if terminal {
+            writeln!(out, "{}", report::printable_lines(&diff))?;
+        } else {
+            write!(out, "{diff}")?;
+        }
     }
     for d in &outcome.dropped {
-        eprintln!("conflint: {d}");
+        eprintln!("conflint: {}", report::printable(d));
     }
     Ok(i32::from(!outcome.files.is_empty()))
 }
@@ -540,7 +552,7 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
         Ok(r) => r,
         Err(stopped) => {
             for d in &stopped.outcome.dropped {
-                writeln!(err, "conflint: {d}")?;
+                writeln!(err, "conflint: {}", report::printable(d))?;
             }
             match stopped.error {
                 ValidateError::Refused { findings } => {
@@ -548,7 +560,10 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
                     report::render(Format::Concise, &findings, &stopped.outcome.remaining.workspace.sources, &settings.registry, &report::Options::default(), &mut err)?;
                 }
                 e => {
-                    writeln!(err, "conflint: error: {}", e.to_string().trim_end())?;
+                    // The validator's own output, several lines naming the config's files.
+                    for line in report::printable_lines(e.to_string().trim_end()).lines() {
+                        writeln!(err, "conflint: error: {line}")?;
+                    }
                     writeln!(err, "conflint: nothing was written")?;
                 }
             }
@@ -556,30 +571,33 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
         }
     };
     for d in &report.outcome.dropped {
-        writeln!(err, "conflint: {d}")?;
+        writeln!(err, "conflint: {}", report::printable(d))?;
     }
     for a in &report.already {
         let finding = a.finding.as_ref().map_or(String::new(), |f| format!(" (conflint: {f})"));
-        writeln!(err, "conflint: {} already fails before any fix: {}{finding}", a.validator, a.message)?;
+        let line = format!("{} already fails before any fix: {}{finding}", a.validator, a.message);
+        writeln!(err, "conflint: {}", report::printable(&line))?;
     }
     if !report.left_out.is_empty() {
-        writeln!(err, "conflint:   the fixes were validated with {} left out of the staged copy", report.left_out.join(", "))?;
+        writeln!(err, "conflint:   the fixes were validated with {} left out of the staged copy", report::printable(&report.left_out.join(", ")))?;
     }
     for d in &report.dropped {
-        writeln!(err, "conflint: left out the {} fix at {} ({}): {} refuses it: {}", d.fix.id.code, d.fix.at, d.fix.message, d.validator, d.message)?;
+        let line = format!("left out the {} fix at {} ({}): {} refuses it: {}", d.fix.id.code, d.fix.at, d.fix.message, d.validator, d.message);
+        writeln!(err, "conflint: {}", report::printable(&line))?;
     }
     for r in &report.validation.ran {
         let how = match &r.ran.isolation {
             Isolation::Namespace => "in a private namespace".to_string(),
             Isolation::RewrittenCopy { why } => format!("on a rewritten copy (no namespace: {why})"),
         };
-        writeln!(err, "conflint: validated {} with {} {how}", r.ran.config, r.ran.validator)?;
+        let line = format!("validated {} with {} {how}", r.ran.config, r.ran.validator);
+        writeln!(err, "conflint: {}", report::printable(&line))?;
         for s in &r.ran.substitutions {
-            writeln!(err, "conflint:   stand-in: {s}")?;
+            writeln!(err, "conflint:   stand-in: {}", report::printable(s))?;
         }
     }
     for s in report.skipped.iter().chain(&report.validation.skipped) {
-        writeln!(err, "conflint: warning: NOT VALIDATED: {s}")?;
+        writeln!(err, "conflint: warning: NOT VALIDATED: {}", report::printable(s))?;
     }
     let outcome = report.outcome;
     if !outcome.files.is_empty() {
@@ -605,7 +623,7 @@ fn report_leftovers(found: &[crate::fix::write::Leftover], cwd: &Path) -> std::i
     let (removed, finished) = crate::fix::write::clear(found);
     let mut err = std::io::stderr().lock();
     if !removed.is_empty() {
-        let names: Vec<String> = removed.iter().map(|p| display_path(p, cwd)).collect();
+        let names: Vec<String> = removed.iter().map(|p| report::printable(&display_path(p, cwd)).into_owned()).collect();
         let n = names.len();
         writeln!(err, "conflint: removed {n} temporary file{} left by an interrupted conflint --fix: {}", if n == 1 { "" } else { "s" }, names.join(", "))?;
     }

@@ -26,6 +26,8 @@ pub struct Config {
     /// `[check] extend-exclude`: added to `exclude` (or the default list).
     pub extend_exclude: Vec<String>,
     pub rules_dir: Option<PathBuf>,
+    /// `[check] max-file-size`: a file over it is reported, not read.
+    pub max_file_size: Option<u64>,
     pub nginx_prefix: Option<PathBuf>,
     pub nginx_map_root: Vec<(PathBuf, PathBuf)>,
     pub fpm_prefix: Option<PathBuf>,
@@ -65,7 +67,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError { path: display.clone(), line: 0, message: e.to_string() })?;
+    // `--config` may name a FIFO or a device: read like a config, never blocking.
+    let fail = |message: String| ConfigError { path: display.clone(), line: 0, message };
+    let bytes = crate::workspace::read::regular_file(path, crate::workspace::read::DEFAULT_MAX_FILE_SIZE).map_err(|e| match e {
+        crate::workspace::read::ReadError::Io(e) => fail(e.to_string()),
+        refused => fail(refused.reason()),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
     parse(&text, path)
 }
 
@@ -201,6 +209,10 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &Er
             "ignore" => cfg.ignore = codes(v)?,
             "exclude" => cfg.exclude = Some(exclude_patterns(v, k, base, &span, err)?),
             "extend-exclude" => cfg.extend_exclude = exclude_patterns(v, k, base, &span, err)?,
+            "max-file-size" => {
+                let s = string(v).ok_or_else(|| err(span.clone(), "check.max-file-size must be a string such as \"64MiB\"".into()))?;
+                cfg.max_file_size = Some(parse_host_size(&s).ok_or_else(|| err(span, format!("check.max-file-size: `{s}` is not a size such as \"64MiB\"")))?);
+            }
             "rules-dir" => cfg.rules_dir = Some(base.join(string(v).ok_or_else(|| err(span, "check.rules-dir must be a string".into()))?)),
             "per-file-ignores" => {
                 let t = v.as_table_like().ok_or_else(|| err(span.clone(), "check.per-file-ignores must be a table of glob = [codes]".into()))?;
@@ -213,7 +225,7 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &Er
                     cfg.per_file_ignores.push((glob.to_string(), list));
                 }
             }
-            _ => return Err(err(span, format!("unknown key `check.{k}` (expected select, extend-select, ignore, per-file-ignores, exclude, extend-exclude, rules-dir)"))),
+            _ => return Err(err(span, format!("unknown key `check.{k}` (expected select, extend-select, ignore, per-file-ignores, exclude, extend-exclude, rules-dir, max-file-size)"))),
         }
     }
     Ok(())

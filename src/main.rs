@@ -10,8 +10,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
-            "conflint: internal error: {info}\n\
-             This is a bug in conflint. Please report it with the command line and, if you can, the config that triggered it."
+            "conflint: internal error: {}\n\
+             This is a bug in conflint. Please report it with the command line and, if you can, the config that triggered it.",
+            conflint::report::printable(&info.to_string())
         );
     }));
     let args = conflint::cli::normalize_args(std::env::args_os().collect());
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| conflint::cli::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code as u8),
         Ok(Err(e)) => {
-            eprintln!("conflint: error: {e}");
+            eprintln!("conflint: error: {}", conflint::report::printable(&e.to_string()));
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),

@@ -42,10 +42,10 @@ fn concise(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn binary_file_is_skipped_with_a_note() {
+fn a_named_binary_file_is_an_error() {
     let (rc, out, err) = concise(&["fixtures/bad-input/binary.conf"]);
-    assert_eq!(rc, 0, "{out}{err}");
-    assert!(err.contains("fixtures/bad-input/binary.conf: skipped: binary file"), "{err}");
+    assert_eq!(rc, 2, "{out}{err}");
+    assert!(err.contains("fixtures/bad-input/binary.conf: cannot be linted: binary file"), "{err}");
 }
 
 #[test]

@@ -87,6 +87,8 @@ fn summary_counts_and_fix_hints() {
     assert_eq!(summary(&[]), "All checks passed!\n");
 }
 
+/// Line breaks inside a message are shown as symbols, as in `full`: one finding is one
+/// line of text, whatever a file name or config value holds.
 #[test]
 fn github_annotations_escape_data_and_properties() {
     let mut s = Sources::default();
@@ -100,7 +102,7 @@ fn github_annotations_escape_data_and_properties() {
     render(Format::Github, &findings, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        "::error file=nginx/a%2Cb%3Ac%25.conf,line=2,col=5,endLine=2,endColumn=14,title=NGX001 syntax-error::nginx/a,b:c%25.conf:2:5: 100%25 sure: a, b%0D%0Aand c\n\
+        "::error file=nginx/a%2Cb%3Ac%25.conf,line=2,col=5,endLine=2,endColumn=14,title=NGX001 syntax-error::nginx/a,b:c%25.conf:2:5: 100%25 sure: a, b␍␤and c\n\
          ::warning file=nginx/a%2Cb%3Ac%25.conf,line=1,endLine=3,title=NGX101 fastcgi-read-timeout-low::nginx/a,b:c%25.conf:1:1: spans three lines%0Ahelp: raise it, then reload\n\
          ::notice file=nginx/a%2Cb%3Ac%25.conf,line=3,col=1,endLine=3,endColumn=1,title=CFL002 include-outside-tree::nginx/a,b:c%25.conf:3:1: at the last line\n"
     );

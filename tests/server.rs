@@ -428,3 +428,73 @@ fn bad_input_gets_errors_not_a_dead_server() {
     c.notify("exit", Value::Null);
     assert_eq!(c.exit_code(), 1);
 }
+
+/// A document outside the workspace folders is linted alone, from its text: nothing else
+/// of its directory is read, and no diagnostics are published for any other file there.
+#[test]
+fn a_document_outside_the_workspace_is_linted_alone() {
+    let t = tree();
+    let outside = tempfile::tempdir().unwrap();
+    let out = outside.path().canonicalize().unwrap();
+    // Beside the opened file: an nginx.conf that includes it and a site with findings of
+    // its own; linting the directory would publish both and read the secret.
+    std::fs::write(out.join("nginx.conf"), "events {}\nhttp {\n    include doc.conf;\n    include other.conf;\n}\n").unwrap();
+    std::fs::write(out.join("other.conf"), "server {\n    listen 80\n}\n").unwrap();
+    std::fs::write(out.join("secret"), "SECRET-TEXT\n").unwrap();
+    let doc = out.join("doc.conf");
+    std::fs::write(&doc, "").unwrap();
+    let mut c = Client::start();
+    c.initialize(json!({"workspaceFolders": [{"uri": uri(&t.root), "name": "shop"}], "capabilities": {}}));
+    c.open(&uri(&doc), "server {\n    include secret;\n    location / { fastcgi_pass 127.0.0.1:9000; }\n}\n");
+    let published = c.diagnostics(&uri(&doc));
+    let text = published.to_string();
+    assert!(!text.contains("SECRET-TEXT"), "{published:#}");
+    assert!(codes(&published["diagnostics"]).contains(&"CFL002"), "the include is not followed: {published:#}");
+    // The server answers in order: anything published for the other files came first.
+    let alive = c.request("textDocument/hover", json!({"textDocument": {"uri": uri(&doc)}, "position": {"line": 0, "character": 0}}));
+    assert!(alive.get("error").is_none(), "{alive:#}");
+    let others: Vec<&Value> = c
+        .inbox
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .filter(|m| m["params"]["uri"].as_str().is_some_and(|u| u.starts_with(&uri(&out)) && u != uri(&doc)))
+        .collect();
+    assert!(others.is_empty(), "published for files outside the workspace: {others:#?}");
+    assert!(!c.inbox.iter().any(|m| m.to_string().contains("SECRET-TEXT")), "{:#?}", c.inbox);
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+/// A `Content-Length` far over the cap reserves no memory; a message over the cap is
+/// skipped and the server reads on.
+#[test]
+fn a_bogus_content_length_is_refused_and_the_server_reads_on() {
+    let t = tree();
+    let mut c = Client::start();
+    c.initialize(json!({"rootUri": uri(&t.root), "capabilities": {}}));
+    let pid = c.child.id();
+    // Over the cap: the 100 bytes that follow are its (skipped) body.
+    write!(c.stdin, "Content-Length: 99999999999\r\n\r\n").unwrap();
+    c.stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let rss_kib = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()).unwrap()
+    };
+    assert!(rss_kib(pid) < 200 * 1024, "the server reserved {} KiB for a message never sent", rss_kib(pid));
+    drop(c);
+    // A message just over the cap (80 MiB), sent whole, is skipped; the next one is answered.
+    let mut c = Client::start();
+    c.initialize(json!({"rootUri": uri(&t.root), "capabilities": {}}));
+    let pid = c.child.id();
+    let huge = (80 << 20) + 1;
+    write!(c.stdin, "Content-Length: {huge}\r\n\r\n").unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..80 {
+        c.stdin.write_all(&chunk).unwrap();
+    }
+    c.stdin.write_all(b" ").unwrap();
+    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri(&t.site)}, "position": {"line": 0, "character": 0}}));
+    assert!(hover.get("error").is_none(), "{hover:#}");
+    assert!(rss_kib(pid) < 200 * 1024, "the server holds {} KiB after a refused message", rss_kib(pid));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

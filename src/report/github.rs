@@ -1,6 +1,7 @@
 //! `github`: workflow commands that GitHub Actions turns into annotations
 //! (`../shared/reference/linter-conventions.md` §1.9.1).
 
+use super::lossy::printable;
 use super::repo;
 use super::Options;
 use crate::finding::{Finding, Severity};
@@ -13,7 +14,9 @@ const SHOWN_PER_STEP: usize = 10;
 pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &Options, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for f in findings {
         let src = sources.get(f.location.file);
-        let path = repo::place(src, opts.root.as_ref()).shown();
+        // Through the same neutralisation as `full`: a file name or config text must not
+        // steer the log (ESC, BEL, bidi overrides) before the workflow-command escaping.
+        let path = printable(&repo::place(src, opts.root.as_ref()).shown()).into_owned();
         let (start, end) = (src.position(f.location.span.start), src.position(f.location.span.end));
         // The runner drops an annotation with columns on a range over several lines.
         let range = if start.line == end.line {
@@ -26,12 +29,12 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
             None => f.code.clone(),
         };
         // The location again in the text: in the raw log an annotation shows only its text.
-        let mut text = format!("{path}:{}:{}: {}", start.line, start.column, f.message);
+        let mut text = format!("{path}:{}:{}: {}", start.line, start.column, printable(&f.message));
         if let Some(help) = &f.help {
             text.push_str("\nhelp: ");
-            text.push_str(help);
+            text.push_str(&printable(help));
         }
-        writeln!(out, "::{} file={},{range},title={}::{}", command(f.severity), property(&path), property(&title), data(&text))?;
+        writeln!(out, "::{} file={},{range},title={}::{}", command(f.severity), property(&path), property(&printable(&title)), data(&text))?;
     }
     Ok(())
 }

@@ -86,11 +86,11 @@ pub fn render(
         .collect();
     if lines {
         for item in &items {
-            serde_json::to_writer(&mut *out, item)?;
+            super::lossy::write_json(&mut *out, item, false)?;
             writeln!(out)?;
         }
     } else {
-        serde_json::to_writer_pretty(&mut *out, &items)?;
+        super::lossy::write_json(&mut *out, &items, true)?;
         writeln!(out)?;
     }
     Ok(())

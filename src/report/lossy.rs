@@ -77,6 +77,71 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(s.chars().map(|c| if c == '\n' { '\u{2424}' } else { replacement(c, false).unwrap_or(c) }).collect())
 }
 
+/// Text for stderr, where conflint writes `conflint: ` before each line: every line made
+/// [`printable`], so none can start a workflow command (`::error::`) or steer a terminal.
+pub fn printable_lines(s: &str) -> String {
+    s.lines().map(|l| printable(l).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
+/// Does `c` stay escaped in JSON? serde_json escapes C0 controls; DEL, C1 controls and
+/// bidi overrides are valid JSON as they are, yet reach a terminal that `cat`s the report.
+fn json_escaped(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// serde_json's formatter with [`json_escaped`] characters written as `\uXXXX`: the same
+/// JSON value, with nothing raw in its bytes that a terminal would obey.
+struct Inert<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| json_escaped(c)) {
+            w.write_all(rest[..i].as_bytes())?;
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = &rest[i + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Write `value` as JSON (indented when `pretty`) with no raw control characters.
+pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn std::io::Write, value: &T, pretty: bool) -> std::io::Result<()> {
+    if pretty {
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, Inert(serde_json::ser::PrettyFormatter::new())))?;
+    } else {
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, Inert(serde_json::ser::CompactFormatter)))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +170,15 @@ mod tests {
         assert_eq!(l.offset(15), l.text.rfind('e').unwrap());
         assert_eq!(printable("x\u{1b}]0;title\u{7}\nnext"), "x\u{241b}]0;title\u{2407}\u{2424}next");
         assert_eq!(printable("plain ascii"), "plain ascii");
+    }
+
+    #[test]
+    fn json_keeps_the_value_and_escapes_what_a_terminal_obeys() {
+        let value = serde_json::json!({"m": "a\u{1b}[2Jb\u{9b}c\u{202e}d\u{7f}é"});
+        let mut out = Vec::new();
+        write_json(&mut out, &value, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"{"m":"a\u001b[2Jb\u009bc\u202ed\u007fé"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
     }
 }

@@ -10,6 +10,8 @@ mod repo;
 mod sarif;
 
 pub use github::overflow_note as github_overflow_note;
+/// The one neutralisation of text bound for a terminal or a CI log.
+pub use lossy::{printable, printable_lines};
 pub use repo::RepoRoot;
 
 use crate::finding::{Applicability, Finding, Severity};

@@ -39,7 +39,7 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
         tool,
     };
     let log = Log { schema: SCHEMA, runs: [run], version: "2.1.0" };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::lossy::write_json(&mut *out, &log, true)?;
     writeln!(out)
 }
 

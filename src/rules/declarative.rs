@@ -253,6 +253,9 @@ fn evaluate_fpm(cx: &RuleContext, check: &CheckSpec, out: &mut Vec<Finding>) {
         if let Some(v) = fix_text(cx, check) {
             let edit = match setting {
                 Some(s) => crate::finding::Edit { location: s.value_location(), content: v.clone() },
+                // No `[global]` header: the lines before the first section are global, so
+                // the setting goes first (after the first line would put it in a pool).
+                None if global && header.span.is_empty() => edit::insert_line_before(cx.ws.source(header.file), header, &format!("{name} = {v}")),
                 None => {
                     let after = check.fix_after.as_deref().and_then(|k| pool.and_then(|p| p.get(k))).map_or(header, |s| s.location);
                     edit::insert_line_after(cx.ws.source(after.file), after, &format!("{name} = {v}"))

@@ -31,11 +31,21 @@ pub enum Failure {
     Panic(String),
 }
 
-/// The root a file is linted in: the innermost workspace folder holding it, else the
-/// directory of the nearest conflint.toml above it, else its own directory.
+/// Is `path` outside every workspace folder the client opened? Such a file is linted alone,
+/// from its buffer, as `--stdin-filename` is: nothing outside the folders is read.
+pub fn outside(path: &Path, folders: &[PathBuf]) -> bool {
+    !folders.is_empty() && !folders.iter().any(|f| path.starts_with(f))
+}
+
+/// The root a file is linted in: the innermost workspace folder holding it; outside them,
+/// the file alone (its own path); without folders, the directory of the nearest
+/// conflint.toml above it, else its own directory.
 pub fn root_for(path: &Path, folders: &[PathBuf]) -> PathBuf {
     if let Some(folder) = folders.iter().filter(|f| path.starts_with(f)).max_by_key(|f| f.as_os_str().len()) {
         return folder.clone();
+    }
+    if outside(path, folders) {
+        return path.to_path_buf();
     }
     // From the directory: a buffer not saved yet has no file to start from.
     let dir = path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
@@ -73,6 +83,36 @@ fn run(
     }
     let files = ws.sources.iter().filter_map(|(id, _)| inside(id).cloned()).collect();
     Ok(Outcome { diagnostics, linted: files, registry: settings.registry })
+}
+
+/// Lint the buffer of `path`, a file outside the workspace folders, alone: with the
+/// built-in rules and no conflint.toml, its includes not followed (they lie outside the
+/// tree), nothing read from the disk. `None` (the buffer was closed): no findings.
+pub fn lint_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &dyn Fn(&Path) -> Option<Uri>) -> Result<Outcome, Failure> {
+    super::catch_panic(|| run_alone(path, text, encoding, uri_of)).unwrap_or_else(|what| Err(Failure::Panic(what)))
+}
+
+fn run_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &dyn Fn(&Path) -> Option<Uri>) -> Result<Outcome, Failure> {
+    let registry = Registry::builtin();
+    let linted_files: HashSet<PathBuf> = [path.to_path_buf()].into();
+    let Some(text) = text else {
+        return Ok(Outcome { diagnostics: HashMap::new(), linted: linted_files, registry });
+    };
+    // An empty directory of its own as the tree: every include resolves outside it.
+    let scratch = tempfile::tempdir().map_err(|e| Failure::Lint(format!("cannot make a scratch directory: {e}")))?;
+    let mut settings = Settings::from_config(Config::default(), registry, scratch.path());
+    settings.workspace.paths = vec!["-".into()];
+    settings.workspace.stdin_filename = Some(path.to_string_lossy().into_owned());
+    let linted = crate::check::lint(&settings, &mut text.as_bytes()).map_err(|e| Failure::Lint(e.to_string()))?;
+    let ws = &linted.workspace;
+    // The buffer is the one file not read from the disk.
+    let is_doc = |id| ws.source(id).disk_path.is_none();
+    let uri = |id| if is_doc(id) { uri_of(path) } else { None };
+    let cx = Context { ws, registry: &settings.registry, encoding, uri: &uri };
+    let diagnostics: Vec<Diagnostic> =
+        linted.findings.iter().filter(|f| is_doc(f.location.file)).map(|f| diagnostics::diagnostic(&cx, f)).collect();
+    let diagnostics = if diagnostics.is_empty() { HashMap::new() } else { [(path.to_path_buf(), diagnostics)].into() };
+    Ok(Outcome { diagnostics, linted: linted_files, registry: settings.registry })
 }
 
 /// What `conflint check ROOT` run in ROOT would use: the conflint.toml found from there,

@@ -41,7 +41,15 @@ use lint::Failure;
 /// Serve one client on stdin/stdout. The exit code is 0 after `shutdown` then `exit`, 1
 /// when the client left without `shutdown` (as LSP specifies).
 pub fn run() -> Result<i32, String> {
-    let (connection, writer) = transport::stdio();
+    finish(transport::stdio())
+}
+
+/// Serve one client on `input` and `output` (what the fuzz target drives).
+pub fn serve_io(input: impl std::io::BufRead + Send + 'static, output: impl std::io::Write + Send + 'static) -> Result<i32, String> {
+    finish(transport::connect(input, output))
+}
+
+fn finish((connection, writer): (Connection, transport::Writer)) -> Result<i32, String> {
     let code = serve(&connection);
     drop(connection);
     writer.join();
@@ -304,7 +312,12 @@ impl Server {
         let overlay = self.docs.iter().map(|(path, doc)| (path.clone(), doc.text.clone().into_bytes())).collect();
         let docs = &self.docs;
         let uri_of = |path: &Path| docs.get(path).map(|d| d.uri.clone()).or_else(|| convert::path_to_uri(path));
-        match lint::lint(root, overlay, self.encoding, &uri_of) {
+        let outcome = if lint::outside(root, &self.folders) {
+            lint::lint_alone(root, docs.get(root).map(|d| d.text.as_str()), self.encoding, &uri_of)
+        } else {
+            lint::lint(root, overlay, self.encoding, &uri_of)
+        };
+        match outcome {
             Ok(outcome) => {
                 self.failures.remove(root);
                 self.publish(root, outcome);

@@ -186,14 +186,21 @@ impl Builder<'_> {
                             self.by_path.remove(&real);
                             ids.push(self.register(real, display, bytes, Kind::Fpm, true));
                         }
-                        Err(e) => self.ws.notes.push(super::Note {
+                        Err(e) => self.note_once(super::Note {
                             path: self.display_for(&real),
-                            message: format!("not read: {}", super::walk::io_reason(&e)),
+                            message: match e {
+                                super::read::ReadError::Io(e) => format!("not read: {}", super::walk::io_reason(&e)),
+                                refused => refused.reason(),
+                            },
                         }),
                     },
                 },
                 Located::Outside(p) => self.report_outside(from, &p),
                 Located::Missing(_) => {}
+                Located::Looped(p) => self.note_once(super::Note {
+                    path: self.display_for(&p),
+                    message: "not read: too many levels of symbolic links".into(),
+                }),
             }
         }
         if ids.is_empty() {

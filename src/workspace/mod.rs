@@ -10,6 +10,7 @@ pub mod exclude;
 mod fpm_tree;
 mod nginx_tree;
 pub mod paths;
+pub mod read;
 mod walk;
 
 use std::collections::{HashMap, HashSet};
@@ -52,14 +53,17 @@ pub struct Options {
     /// File contents to use instead of the disk's, by real path: the fixer re-lints its
     /// edited files without writing them.
     pub overlay: HashMap<PathBuf, Vec<u8>>,
+    /// Files (and standard input) larger than this are reported, not read.
+    pub max_file_size: u64,
 }
 
 impl Options {
-    /// Read a file by its real path, through the overlay.
-    pub fn read(&self, real: &Path) -> std::io::Result<Vec<u8>> {
+    /// Read a file by its real path, through the overlay: a regular file within the size
+    /// cap, never a FIFO or a device.
+    pub fn read(&self, real: &Path) -> Result<Vec<u8>, read::ReadError> {
         match self.overlay.get(real) {
             Some(bytes) => Ok(bytes.clone()),
-            None => std::fs::read(real),
+            None => read::regular_file(real, self.max_file_size),
         }
     }
 }
@@ -79,6 +83,7 @@ impl Default for Options {
             in_project: false,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             overlay: HashMap::new(),
+            max_file_size: read::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -334,6 +339,13 @@ impl Builder<'_> {
             if !shown {
                 self.ws.unreported.insert(FileId(i));
             }
+        }
+    }
+
+    /// A file reached by several includes (or walked and included) is said not read once.
+    fn note_once(&mut self, note: Note) {
+        if !self.ws.notes.contains(&note) {
+            self.ws.notes.push(note);
         }
     }
 

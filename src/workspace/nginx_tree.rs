@@ -114,6 +114,9 @@ const PACKAGED: &[&str] = &[
     "snippets/fastcgi-php.conf", "snippets/snakeoil.conf",
 ];
 
+/// How nginx words an open() of a symlink loop (ELOOP).
+const LOOP: &str = "40: Too many levels of symbolic links";
+
 pub(crate) enum Target {
     File(PathBuf),
     Missing(PathBuf),
@@ -212,7 +215,7 @@ impl Builder<'_> {
             self.ws.nginx[id].config.for_each_directive(&mut |d| {
                 if d.name.value == "include" {
                     if let Some(arg) = d.args.first().filter(|a| a.value.starts_with('/')) {
-                        self.confinement.map(Path::new(&arg.value));
+                        self.confinement.map(&super::paths::lexical_normalize(Path::new(&arg.value)));
                     }
                 }
             });
@@ -366,7 +369,12 @@ impl Builder<'_> {
                                 self.ws.unread_includes.insert((file, include.span.start));
                                 continue;
                             }
-                            Err(reason) => {
+                            Err(Unread::Refused(note)) => {
+                                self.ws.unread_includes.insert((file, include.span.start));
+                                self.note_once(note);
+                                continue;
+                            }
+                            Err(Unread::Failed(reason)) => {
                                 self.ws.unread_includes.insert((file, include.span.start));
                                 self.ws.findings.push(Finding::new(
                                     "NGX007",
@@ -439,7 +447,7 @@ impl Builder<'_> {
                     "NGX007",
                     Severity::Error,
                     arg_at,
-                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", path.display()),
+                    format!("open() \"{}\" failed ({reason}): nginx will refuse to start", self.shown_include(path).display()),
                 )),
                 Target::Outside(path) => self.report_outside(arg_at, path),
             }
@@ -491,12 +499,13 @@ impl Builder<'_> {
                 Located::Inside(p) => Target::File(p),
                 Located::Outside(p) => Target::Outside(p),
                 Located::Missing(p) => Target::Missing(p),
+                Located::Looped(_) => Target::Unreadable(full.to_path_buf(), LOOP.into()),
             }];
         }
         match self.confinement.locate_in(home, &literal_dir(&mapped)) {
             Located::Inside(_) => {}
             Located::Outside(p) => return vec![Target::Outside(p)],
-            Located::Missing(_) => return Vec::new(),
+            Located::Missing(_) | Located::Looped(_) => return Vec::new(),
         }
         let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Vec::new() };
         let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
@@ -508,18 +517,22 @@ impl Builder<'_> {
                 Located::Inside(p) => Some(Target::File(p)),
                 Located::Outside(p) => Some(Target::Outside(p)),
                 Located::Missing(_) => None,
+                Located::Looped(_) => Some(Target::Unreadable(m, LOOP.into())),
             })
             .collect()
     }
 
     /// Read and parse a file an include names; `None` for a template whose tags break
     /// nginx's syntax (as when walked: see `add_candidates`), which is not linted.
-    fn read_included(&mut self, real: &Path) -> Result<Option<FileId>, String> {
-        let bytes = self.opts.read(real).map_err(|e| {
-            let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
-            format!("{errno}{}", super::walk::io_reason(&e))
-        })?;
+    fn read_included(&mut self, real: &Path) -> Result<Option<FileId>, Unread> {
         let display = self.display_for(real);
+        let bytes = self.opts.read(real).map_err(|e| match e {
+            super::read::ReadError::Io(e) => {
+                let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
+                Unread::Failed(format!("{errno}{}", super::walk::io_reason(&e)))
+            }
+            refused => Unread::Refused(super::Note { path: display.clone(), message: refused.reason() }),
+        })?;
         if super::classify::has_template_tags(&bytes) && !crate::nginx::parse(&bytes).errors.is_empty() {
             let message = format!("skipped: {}", super::classify::TEMPLATE);
             if !self.ws.notes.iter().any(|n| n.path == display && n.message == message) {
@@ -553,6 +566,14 @@ const TEMPLATE_SUFFIXES: &[&str] = &[".template", ".tmpl", ".tpl", ".j2", ".jinj
 /// The template a missing include is rendered from, when the tree holds one beside it.
 fn rendered_from(missing: &Path) -> Option<PathBuf> {
     TEMPLATE_SUFFIXES.iter().map(|s| PathBuf::from(format!("{}{s}", missing.display()))).find(|t| t.is_file())
+}
+
+/// Why an included file was not read.
+enum Unread {
+    /// nginx would fail too (NGX007): the reason as nginx words it.
+    Failed(String),
+    /// conflint chose not to read it (a FIFO, over the size cap): a note.
+    Refused(super::Note),
 }
 
 fn expand_virtual(files: &[(PathBuf, FileId)], full: &Path) -> Vec<Target> {

@@ -28,6 +28,9 @@ pub enum Located {
     Outside(PathBuf),
     /// Nothing exists there (after mapping). Holds the mapped path.
     Missing(PathBuf),
+    /// More symlinks than the kernel follows (a loop): nginx's open() fails with ELOOP.
+    /// Holds the symlink where it gave up.
+    Looped(PathBuf),
 }
 
 /// The caches below are behind locks so that rules may run on several threads; a panic
@@ -65,7 +68,14 @@ impl Confinement {
         Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), by_suffix: Default::default(), located: Default::default(), nginx_per_tree: false }
     }
 
+    /// A config directory of the tree that live-system paths may map onto. Only one inside
+    /// the tree's roots: a file named from outside it (`--stdin-filename /etc/shadow`) must
+    /// not make `/etc` the tree's `/etc/nginx`.
     pub fn add_anchor(&mut self, dir: PathBuf, kind: ConfDir) {
+        let real = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if !self.roots.iter().any(|r| real.starts_with(r)) {
+            return;
+        }
         if !self.anchors.iter().any(|(d, _)| *d == dir) {
             self.anchors.push((dir, kind));
         }
@@ -263,7 +273,7 @@ impl Confinement {
                         return Located::Missing(next);
                     };
                     if hops > MAX_SYMLINK_HOPS {
-                        return Located::Missing(next);
+                        return Located::Looped(next);
                     }
                     let target = if target.is_absolute() {
                         self.map_in(home, &lexical_normalize(&target))

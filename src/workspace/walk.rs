@@ -28,7 +28,8 @@ pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected,
             walk_dir(opts, arg, &path, true, &mut out)?;
         } else {
             let real = path.canonicalize().unwrap_or(path);
-            let bytes = opts.read(&real).map_err(|e| unreadable(arg, &e))?;
+            let bytes = opts.read(&real).map_err(|e| refused(arg, &e))?;
+            refuse_binary(opts, arg, &real, &bytes)?;
             out.files.push(Candidate {
                 path: real,
                 display: clean_display(arg),
@@ -107,6 +108,13 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_some_and(|t| t.is_file() || t.is_symlink()) => entries.push(e.into_path()),
+            // A FIFO or socket named like a config is worth a word: it is not read.
+            Ok(e) if e.file_type().is_some_and(|t| !t.is_dir()) && e.path().extension().is_some_and(|x| x == "conf") => {
+                let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
+                let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
+                let why = super::read::regular_file(e.path(), opts.max_file_size).err().map_or_else(|| "not read".into(), |e| e.reason());
+                out.notes.push(Note { path: display, message: why });
+            }
             Ok(_) => {}
             Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
         }
@@ -141,15 +149,15 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
                 dumped: false,
                 on_disk: true,
             }),
-            Err(e) => out.notes.push(Note { path: display, message: format!("not read: {}", io_reason(&e)) }),
+            Err(super::read::ReadError::Io(e)) => out.notes.push(Note { path: display, message: format!("not read: {}", io_reason(&e)) }),
+            Err(e) => out.notes.push(Note { path: display, message: e.reason() }),
         }
     }
     Ok(())
 }
 
 fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Result<(), Error> {
-    let mut bytes = Vec::new();
-    stdin.read_to_end(&mut bytes).map_err(|e| unreadable("-", &e))?;
+    let bytes = super::read::stdin(stdin, opts.max_file_size).map_err(|e| refused("-", &e))?;
     if let Some(files) = dump::split(&bytes) {
         for f in files {
             out.files.push(Candidate {
@@ -165,6 +173,7 @@ fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Resu
         return Ok(());
     }
     let name = opts.stdin_filename.clone().unwrap_or_else(|| "-".into());
+    refuse_binary(opts, &name, Path::new(&name), &bytes)?;
     out.files.push(Candidate {
         path: opts.cwd.join(&name),
         display: clean_display(&name),
@@ -181,6 +190,24 @@ fn clean_display(s: &str) -> String {
     let s = s.replace('\\', "/");
     let s = s.strip_prefix("./").unwrap_or(&s);
     paths::lexical_normalize(Path::new(s)).to_string_lossy().into_owned()
+}
+
+/// A file the user named that is binary cannot be linted: an error, not a pass (with
+/// `--in-project` a hook's file list names every changed file, so it is skipped as usual).
+fn refuse_binary(opts: &Options, arg: &str, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    match classify::classify(path, bytes) {
+        classify::Kind::Other(why @ "binary file") if !opts.in_project => {
+            Err(Error::Unreadable { path: arg.to_string(), reason: format!("cannot be linted: {why} (NUL bytes or control characters)") })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn refused(arg: &str, e: &super::read::ReadError) -> Error {
+    match e {
+        super::read::ReadError::Io(io) => unreadable(arg, io),
+        refused => Error::Unreadable { path: arg.to_string(), reason: refused.reason() },
+    }
 }
 
 fn unreadable(arg: &str, e: &std::io::Error) -> Error {
