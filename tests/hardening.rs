@@ -201,14 +201,14 @@ fn a_config_file_that_is_a_fifo_is_an_error_not_a_hang() {
 fn a_diff_neither_injects_through_its_header_nor_drives_a_terminal() {
     let site = "server {\n    listen 8080;\n    location ~ \\.php$ {\n        fastcgi_pass 127.0.0.1:9000;\n        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n        fastcgi_read_timeout 30s; # \x1b]0;pwned\x07\n    }\n}\n";
     let dir = tree(&[("nginx/sites/x\n::error::DIFF_INJ.conf", site)]);
-    let o = run_in(dir.path(), &["check", "nginx", "--diff"], b"");
+    let o = run_in(dir.path(), &["check", "nginx", "--diff", "--unsafe-fixes"], b"");
     let out = text(&o.stdout);
     assert!(out.contains("DIFF_INJ") && out.contains("+        fastcgi_read_timeout 300s;"), "{out}");
     assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
     // Piped, the content is byte for byte (it must apply); on a terminal it is neutralised.
     assert!(out.contains('\x1b'));
     let script = Command::new("script")
-        .args(["-qec", &format!("{} check nginx --diff", env!("CARGO_BIN_EXE_conflint")), "/dev/null"])
+        .args(["-qec", &format!("{} check nginx --diff --unsafe-fixes", env!("CARGO_BIN_EXE_conflint")), "/dev/null"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -224,10 +224,10 @@ fn a_diff_neither_injects_through_its_header_nor_drives_a_terminal() {
 #[test]
 fn a_global_setting_fixed_into_a_file_without_a_global_header_stays_global() {
     let dir = tree(&[("php/8.2/fpm/php-fpm.conf", "[site]\nlisten = /run/php/site.sock\npm = static\npm.max_children = 5\npm.max_requests = 1000\n")]);
-    let o = run_in(dir.path(), &["check", "--fix", "--validate", "never", "."], b"");
+    let o = run_in(dir.path(), &["check", "--fix", "--unsafe-fixes", "--validate", "never", "."], b"");
     let fixed = std::fs::read_to_string(dir.path().join("php/8.2/fpm/php-fpm.conf")).unwrap();
     assert_eq!(fixed.matches("process_control_timeout").count(), 1, "{fixed}\n{}", text(&o.stderr));
     assert!(fixed.find("process_control_timeout").unwrap() < fixed.find("[site]").unwrap(), "{fixed}");
-    let again = run_in(dir.path(), &["check", "--diff", "."], b"");
+    let again = run_in(dir.path(), &["check", "--diff", "--unsafe-fixes", "."], b"");
     assert!(again.stdout.is_empty(), "a second pass still changes:\n{}", text(&again.stdout));
 }
