@@ -107,6 +107,9 @@ pub struct Workspace {
     pub nginx_snippets: Vec<FileId>,
     /// `include` directive (file, byte offset of the directive) → the files it pulls in.
     pub includes: rustc_hash::FxHashMap<(FileId, usize), Vec<FileId>>,
+    /// Glob includes (file, byte offset of the directive) whose directory is not in the
+    /// linted tree: what they pull in on the server is unknown.
+    pub unread_globs: rustc_hash::FxHashSet<(FileId, usize)>,
     pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
@@ -146,6 +149,7 @@ impl Workspace {
                 nginx_roots: Vec::new(),
                 nginx_snippets: Vec::new(),
                 includes: Default::default(),
+                unread_globs: Default::default(),
                 fpm_files: HashMap::new(),
                 fpm: Vec::new(),
                 findings: Vec::new(),

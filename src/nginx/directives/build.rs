@@ -51,6 +51,16 @@ pub fn probe(bin: &Path) -> Option<Build> {
     parse_v(&format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout)))
 }
 
+/// `nginx` on PATH, else in the sbin directories where distributions put it.
+pub fn on_path() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(std::path::PathBuf::from))
+        .map(|d| d.join("nginx"))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
 impl Build {
     fn has(&self, arg: &str) -> bool {
         self.arguments.iter().any(|a| a == arg)

@@ -9,6 +9,7 @@ macro_rules! register {
 
 mod arrays;
 mod cross;
+pub mod directives;
 mod fastcgi;
 mod limit_req;
 mod pool_files;

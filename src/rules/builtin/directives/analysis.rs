@@ -1,0 +1,347 @@
+//! One walk over every nginx tree that does what `ngx_conf_handler` does with each
+//! directive: find its declaration for the context it stands in, check the block or `;`,
+//! the number of arguments, the generic slot's value and duplicates. The NGX002–NGX006
+//! checks report what it found; it runs once, for whichever of them asks first.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::effective::nginx::{NginxView, Placed, ScopeId};
+use crate::finding::{Location, Severity};
+use crate::nginx::directives::build::Presence;
+use crate::nginx::directives::{ctx, overrides, Catalog, Directive, Lookup, Target, VersionSource};
+use crate::workspace::{Context, Workspace};
+
+use super::values;
+
+/// A problem with one directive, worded as nginx words it.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub code: &'static str,
+    /// `None`: the rule's own severity.
+    pub severity: Option<Severity>,
+    pub at: Location,
+    pub message: String,
+    pub help: Option<String>,
+    pub related: Option<(Location, String)>,
+}
+
+pub const UNKNOWN: &str = "NGX002";
+pub const NOT_ALLOWED: &str = "NGX003";
+pub const ARGUMENTS: &str = "NGX004";
+pub const VALUE: &str = "NGX005";
+pub const DUPLICATE: &str = "NGX006";
+
+#[derive(Default)]
+pub struct Analysis {
+    pub problems: Vec<Problem>,
+}
+
+/// What one tree loads, and whether that is all it can load.
+struct Modules<'t> {
+    target: &'t Target,
+    options: &'t [String],
+    /// `.so` stems of `load_module` lines and `[nginx] modules` entries.
+    loaded: HashSet<String>,
+    /// Why the tree may hold directives of modules conflint cannot see, if it may.
+    open: Option<String>,
+}
+
+impl Modules<'_> {
+    /// Is nginx's own module of `d` in this build (unknown build: assumed so)?
+    fn nginx_present(&self, d: &Directive) -> Result<(), String> {
+        let Some(build) = &self.target.build else { return Ok(()) };
+        match build.presence(&d.module, self.options) {
+            Presence::Static => Ok(()),
+            Presence::Dynamic(stem) if self.loaded.contains(&stem) => Ok(()),
+            Presence::Dynamic(stem) => Err(format!("{} is a dynamic module of this nginx build and this configuration does not load it (load_module modules/{stem}.so;)", d.module)),
+            Presence::Absent => Err(format!("{} is not part of this nginx build (nginx -V)", d.module)),
+        }
+    }
+
+    /// Does the tree load the third-party module that declares `d`?
+    fn module_loaded(&self, d: &Directive) -> bool {
+        if self.loaded.contains(&d.module) || self.loaded.contains(d.table) {
+            return true;
+        }
+        // One file can hold several modules of a repository (njs's core and js modules).
+        let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
+        crate::nginx::directives::module_tables()
+            .find(|t| t.id == d.table)
+            .is_some_and(|t| t.directives.iter().any(|o| self.loaded.contains(&o.module) && subsystem(&o.module) == subsystem(&d.module)))
+    }
+}
+
+/// The `.so` file stem of a `load_module` path (`modules/ngx_http_geoip_module.so`).
+fn stem(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.strip_suffix(".so").unwrap_or(file).to_string()
+}
+
+/// Every module name or file stem conflint has a table for (or knows to declare nothing).
+fn known_stem(stem: &str) -> bool {
+    overrides::DIRECTIVELESS_MODULES.contains(&stem)
+        || crate::nginx::directives::tables().iter().any(|t| t.id == stem || t.directives.iter().any(|d| d.module == stem))
+}
+
+pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
+    let catalog = Catalog::new(target.clone());
+    let mut out = Analysis::default();
+    for &top in &view.tops {
+        let mut modules = modules_of(ws, view, top, &catalog);
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new() };
+        let root = ws.nginx_roots.contains(&view.scope(top).origin);
+        let top_ctx = match view.scope(top).context {
+            Context::Main => Some(ctx::MAIN),
+            Context::Events => Some(ctx::EVENT),
+            Context::Http => Some(ctx::HTTP),
+            Context::Server => Some(ctx::SERVER),
+            Context::Location => Some(ctx::LOCATION),
+            Context::Upstream => Some(ctx::UPSTREAM),
+            Context::Stream => Some(ctx::STREAM),
+            Context::Other => None,
+        };
+        let start = walk.out.len();
+        walk.scope(top, top_ctx, !root);
+        // Directives of known third-party modules the tree does not load: without a known
+        // build they were probably compiled in (OpenResty), so the set is open and the
+        // tree's unknown names are only warnings.
+        let unloaded = std::mem::take(&mut walk.unloaded);
+        if !unloaded.is_empty() && target.build.is_none() && target.modules.is_none() && walk.modules.open.is_none() {
+            walk.modules.open = Some(format!("it uses {} without loading its module, so its nginx may have modules built in", unloaded[0]));
+        }
+        let open = walk.modules.open.clone();
+        for p in &mut out.problems[start..] {
+            settle(p, open.as_deref());
+        }
+    }
+    out
+}
+
+/// Problems whose severity depends on whether the module set is known are made with
+/// `Pending`; they are settled once the whole tree was walked.
+fn settle(p: &mut Problem, open: Option<&str>) {
+    let Some(help) = p.help.as_mut() else { return };
+    let Some(rest) = help.strip_prefix(PENDING) else { return };
+    let (kind, rest) = rest.split_once('\u{1}').unwrap_or(("", rest));
+    let (kind, rest) = (kind.to_string(), rest.to_string());
+    *help = rest;
+    let kind = kind.as_str();
+    match (kind, open) {
+        (_, None) => {}
+        ("typo", Some(why)) => {
+            p.severity = Some(Severity::Warning);
+            help.push_str(&format!("; not an error because conflint cannot see every module of this configuration ({why})"));
+        }
+        (_, Some(why)) => {
+            p.severity = Some(Severity::Info);
+            help.push_str(&format!("; assumed to be defined by a module conflint cannot see ({why})"));
+        }
+    }
+}
+
+/// Marks a help text whose problem is an error only in a tree whose modules are all known.
+const PENDING: &str = "\u{0}";
+
+fn modules_of<'t>(ws: &Workspace, view: &NginxView, top: ScopeId, catalog: &'t Catalog) -> Modules<'t> {
+    let target = &catalog.target;
+    let root = ws.nginx_roots.contains(&view.scope(top).origin);
+    let mut loaded: HashSet<String> = target.modules.iter().flatten().map(|m| stem(m)).collect();
+    let mut open = None;
+    for p in view.here(top, "load_module") {
+        if let Some(arg) = p.arg(0) {
+            let s = stem(arg);
+            if !known_stem(&s) && open.is_none() {
+                open = Some(format!("load_module {arg} is a module conflint has no table for"));
+            }
+            loaded.insert(s);
+        }
+    }
+    if target.modules.is_none() && open.is_none() {
+        if !root {
+            open = Some("no nginx.conf of the linted tree includes this file; set [nginx] modules in conflint.toml to check it as a whole".into());
+        } else if let Some(build) = target.build.as_ref().filter(|b| b.adds_static_modules()) {
+            let _ = build;
+            open = Some("this nginx was built with --add-module".into());
+        } else if let Some(inc) = view.includes_in(ws, top).into_iter().find(|i| ws.unread_globs.contains(&(i.directive.file, i.directive.directive.span.start)) || (i.targets.is_empty() && !i.is_glob())) {
+            open = Some(format!("include {} at the top level reads files that are not in the linted tree", inc.directive.arg(0).unwrap_or("")));
+        }
+    }
+    if target.modules.is_some() {
+        open = None;
+    }
+    Modules { target, options: &catalog.nginx.configure_options, loaded, open }
+}
+
+struct Walk<'a, 'w, 'm> {
+    view: &'a NginxView<'w>,
+    catalog: &'a Catalog,
+    modules: &'a mut Modules<'m>,
+    out: &'a mut Vec<Problem>,
+    /// Third-party directives used without their module loaded (for the module set).
+    unloaded: Vec<String>,
+}
+
+impl<'w> Walk<'_, 'w, '_> {
+    /// Check the directives of scope `id`, which nginx reads in context `context`
+    /// (`None`: a block conflint does not know, whose content is not checked).
+    /// `guessed`: the context of a snippet's top level, inferred from its content.
+    fn scope(&mut self, id: ScopeId, context: Option<u32>, guessed: bool) {
+        let scope = self.view.scope(id);
+        let mut children = scope.children.iter().copied();
+        let mut seen: HashMap<&str, Placed> = HashMap::new();
+        for &p in &scope.directives {
+            let block = p.directive.block();
+            let child = block.filter(|b| b.raw.is_none()).and_then(|_| children.next());
+            let Some(c) = context else {
+                if let Some(child) = child {
+                    self.scope(child, None, false);
+                }
+                continue;
+            };
+            let matched = self.directive(p, c, guessed);
+            if let Some(d) = matched {
+                self.duplicate(p, d, &mut seen);
+            }
+            if let Some(child) = child {
+                let inner = match matched {
+                    Some(_) if overrides::DATA_BLOCKS.contains(&p.name()) => None,
+                    Some(_) => ctx::child(c, p.name()),
+                    None => None,
+                };
+                self.scope(child, inner, false);
+            }
+        }
+    }
+
+    fn push(&mut self, code: &'static str, at: Location, message: String, help: Option<String>) {
+        self.out.push(Problem { code, severity: None, at, message, help, related: None });
+    }
+
+    /// Find the declaration `ngx_conf_handler` would use for `p` in `context`, reporting
+    /// what it would refuse; `None` when nginx stops at this directive.
+    fn directive(&mut self, p: Placed<'w>, context: u32, guessed: bool) -> Option<&'static Directive> {
+        let name = p.name();
+        let found = self.catalog.lookup(name);
+        let mut missing = Vec::new();
+        let mut present: Vec<&'static Directive> = Vec::new();
+        for d in &found.nginx {
+            match self.modules.nginx_present(d) {
+                Ok(()) => present.push(d),
+                Err(why) => missing.push(why),
+            }
+        }
+        let mut unloaded = Vec::new();
+        for d in &found.modules {
+            if self.modules.module_loaded(d) {
+                present.push(d);
+            } else {
+                unloaded.push(*d);
+            }
+        }
+        if present.is_empty() {
+            self.unknown(p, &found, missing, &unloaded);
+            return None;
+        }
+        let here: Vec<&'static Directive> = present.iter().copied().filter(|d| d.contexts & context != 0).collect();
+        let Some(&d) = here.first() else {
+            if guessed {
+                // The snippet's context was guessed: any context the directive allows
+                // may be the one it is included in.
+                return present.first().copied().filter(|d| self.shape(p, d));
+            }
+            let allowed: Vec<&str> = {
+                let mut v: Vec<&str> = present.iter().flat_map(|d| d.context_names()).collect();
+                v.dedup();
+                v
+            };
+            self.push(NOT_ALLOWED, p.location(), format!("\"{name}\" directive is not allowed here"), Some(format!("{PENDING}place\u{1}{name} is allowed in: {}", allowed.join(", "))));
+            return None;
+        };
+        self.shape(p, d).then_some(d)
+    }
+
+    /// Block or `;`, number of arguments, then the slot's value.
+    fn shape(&mut self, p: Placed<'w>, d: &'static Directive) -> bool {
+        let name = p.name();
+        let is_block = p.directive.block().is_some();
+        let syntax = || (!d.syntax.is_empty()).then(|| format!("syntax: {name} {}", d.syntax.join(&format!(" | {name} "))));
+        if d.arity.block && !is_block {
+            self.push(ARGUMENTS, p.location(), format!("directive \"{name}\" has no opening \"{{\""), syntax());
+            return false;
+        }
+        if !d.arity.block && is_block {
+            self.push(ARGUMENTS, p.location(), format!("directive \"{name}\" is not terminated by \";\""), syntax());
+            return false;
+        }
+        if !d.arity.accepts(p.directive.args.len()) {
+            self.push(ARGUMENTS, p.location(), format!("invalid number of arguments in \"{name}\" directive"), syntax());
+            return false;
+        }
+        if let Some((i, message)) = values::check(p, d) {
+            self.push(VALUE, p.arg_location(i), message, syntax());
+            return false;
+        }
+        true
+    }
+
+    fn duplicate(&mut self, p: Placed<'w>, d: &Directive, seen: &mut HashMap<&'w str, Placed<'w>>) {
+        let name = p.name();
+        let refuses = d.kind.refuses_duplicates() || overrides::CUSTOM_DUPLICATES.contains(&name);
+        if !refuses {
+            return;
+        }
+        // root and alias share one setting.
+        let key = overrides::EXCLUSIVE.iter().find(|(a, b)| *a == name || *b == name).map_or(name, |(a, _)| *a);
+        match seen.get(key) {
+            Some(first) => {
+                let message = if first.name() == name {
+                    format!("\"{name}\" directive is duplicate")
+                } else {
+                    format!("\"{name}\" directive is duplicate, \"{}\" directive was specified earlier", first.name())
+                };
+                self.out.push(Problem { code: DUPLICATE, severity: None, at: p.location(), message, help: Some("nginx takes each of these once per block; keep one".into()), related: Some((first.location(), "first set here".into())) });
+            }
+            None => {
+                seen.insert(key, p);
+            }
+        }
+    }
+
+    fn unknown(&mut self, p: Placed<'w>, found: &Lookup, missing: Vec<String>, unloaded: &[&'static Directive]) {
+        let name = p.name();
+        let message = format!("unknown directive \"{name}\"");
+        let target = &self.catalog.target;
+        let checked_against = match target.source {
+            VersionSource::Config => format!("nginx {} ([nginx] version)", target.version),
+            VersionSource::Binary => format!("nginx {} (nginx -V)", target.version),
+            VersionSource::Newest => format!("nginx {} (the newest conflint knows; set [nginx] version in conflint.toml)", target.version),
+        };
+        let (help, severity) = if !missing.is_empty() {
+            (format!("{PENDING}module\u{1}{}", missing[0]), None)
+        } else if let Some(d) = unloaded.first() {
+            self.unloaded.push(format!("{name} ({})", d.module));
+            let how = if target.build.is_some() || target.modules.is_some() {
+                format!("{name} is a directive of {} ({}), which this configuration does not load: add load_module modules/{}.so; (or list it in [nginx] modules)", d.module, d.table, d.module)
+            } else {
+                format!("{name} is a directive of {} ({}); no load_module loads it, so it is assumed to be built into this nginx (say so with [nginx] modules in conflint.toml)", d.module, d.table)
+            };
+            let severity = (target.build.is_none() && target.modules.is_none()).then_some(Severity::Info);
+            (format!("{PENDING}module\u{1}{how}"), severity)
+        } else if let Some(other) = found.other_releases.first() {
+            let when = match (other.since, other.table) {
+                (Some(v), _) if v > target.version => format!("it appeared in nginx {v}"),
+                (_, t) => format!("it is in {t} but not in {}", self.catalog.nginx.id),
+            };
+            let severity = (!target.version_known()).then_some(Severity::Info);
+            (format!("{when}; this configuration is checked against {checked_against}"), severity)
+        } else {
+            let similar = self.catalog.similar(name);
+            let text = match similar.as_slice() {
+                [] => format!("not a directive of {checked_against} or of the modules conflint knows"),
+                s => format!("did you mean {}?", s.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" or ")),
+            };
+            (format!("{PENDING}{}\u{1}{text}", if similar.is_empty() { "name" } else { "typo" }), None)
+        };
+        self.out.push(Problem { code: UNKNOWN, severity, at: p.location(), message, help: Some(help), related: None });
+    }
+}
