@@ -77,7 +77,9 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
         }
     }
     let staged_conf = stage.units[0].staged.clone();
-    let ini = if staged_conf.join("php.ini").exists() { Vec::new() } else { vec!["-n".into()] };
+    // OPcache (Debian's conf.d/10-opcache.ini) creates a lock file in /tmp at start-up,
+    // which the read-only namespace refuses ("Unable to create lock file"); -t runs no PHP.
+    let ini: Vec<OsString> = if staged_conf.join("php.ini").exists() { vec!["-d".into(), "opcache.enable=0".into()] } else { vec!["-n".into()] };
     let (users, groups) = accounts_of(config);
     let accounts = accounts::stand_ins(&users, &groups, &stage.path().join("accounts")).map_err(io)?;
     let sb = Sandbox { writes, binds: vec![(staged_conf.clone(), unit.system.clone())], files: accounts.files, hosts: None };
@@ -102,8 +104,8 @@ pub fn validate(ws: &Workspace, config: &FpmConfig, unit: &Unit, fixed: &HashMap
             // Without the namespace the live php.ini would be read: use the staged one or none.
             let mut c = Command::new(binary);
             c.arg("-t").arg("-y").arg(staged_conf.join(&name));
-            match ini.is_empty() {
-                true => c.arg("-c").arg(staged_conf.join("php.ini")),
+            match staged_conf.join("php.ini").exists() {
+                true => c.arg("-c").arg(staged_conf.join("php.ini")).args(&ini),
                 false => c.arg("-n"),
             };
             let out = process::output(&mut c, limit).map_err(|e| run_error(e, format!("{} -t ({shown}, rewritten copy)", binary.display()), limit))?;
