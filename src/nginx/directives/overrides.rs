@@ -8,7 +8,7 @@ pub const DATA_BLOCKS: &[&str] = &["types", "map", "geo", "split_clients", "matc
 /// Module handlers (not generic slots) that refuse a second occurrence in one block with
 /// `"NAME" directive is duplicate`.
 pub const CUSTOM_DUPLICATES: &[&str] =
-    &["proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass", "root", "alias", "try_files", "keepalive_timeout", "expires", "resolver", "internal", "charset"];
+    &["proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass", "root", "alias", "try_files", "keepalive_timeout", "expires", "resolver", "internal", "charset", "user", "worker_processes", "worker_connections", "keepalive"];
 
 /// `root` and `alias` share one setting: either after the other is refused too
 /// (`"alias" directive is duplicate, "root" directive was specified earlier`).

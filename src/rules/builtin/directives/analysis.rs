@@ -11,7 +11,7 @@ use crate::nginx::directives::build::Presence;
 use crate::nginx::directives::{ctx, overrides, Catalog, Directive, Lookup, Target, VersionSource};
 use crate::workspace::{Context, Workspace};
 
-use super::values;
+use super::{custom, values};
 
 /// A problem with one directive, worded as nginx words it.
 #[derive(Clone, Debug)]
@@ -88,7 +88,7 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
     let mut out = Analysis::default();
     for &top in &view.tops {
         let mut modules = modules_of(ws, view, top, &catalog);
-        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new() };
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None };
         let root = ws.nginx_roots.contains(&view.scope(top).origin);
         let top_ctx = match view.scope(top).context {
             Context::Main => Some(ctx::MAIN),
@@ -179,6 +179,10 @@ struct Walk<'a, 'w, 'm> {
     out: &'a mut Vec<Problem>,
     /// Third-party directives used without their module loaded (for the module set).
     unloaded: Vec<String>,
+    /// `log_format` names defined so far, in document order (`access_log` needs them first).
+    log_formats: Vec<String>,
+    /// The block directive of the scope being walked.
+    block: Option<Placed<'w>>,
 }
 
 impl<'w> Walk<'_, 'w, '_> {
@@ -187,8 +191,9 @@ impl<'w> Walk<'_, 'w, '_> {
     /// `guessed`: the context of a snippet's top level, inferred from its content.
     fn scope(&mut self, id: ScopeId, context: Option<u32>, guessed: bool) {
         let scope = self.view.scope(id);
+        let outer = std::mem::replace(&mut self.block, scope.block);
         let mut children = scope.children.iter().copied();
-        let mut seen: HashMap<&str, Placed> = HashMap::new();
+        let mut seen: HashMap<String, Placed> = HashMap::new();
         for &p in &scope.directives {
             let block = p.directive.block();
             let child = block.filter(|b| b.raw.is_none()).and_then(|_| children.next());
@@ -199,6 +204,9 @@ impl<'w> Walk<'_, 'w, '_> {
                 continue;
             };
             let matched = self.directive(p, c, guessed);
+            if p.name() == "log_format" {
+                self.log_formats.extend(p.arg(0).map(str::to_string));
+            }
             if let Some(d) = matched {
                 self.duplicate(p, d, &mut seen);
             }
@@ -211,6 +219,7 @@ impl<'w> Walk<'_, 'w, '_> {
                 self.scope(child, inner, false);
             }
         }
+        self.block = outer;
     }
 
     fn push(&mut self, code: &'static str, at: Location, message: String, help: Option<String>) {
@@ -247,21 +256,21 @@ impl<'w> Walk<'_, 'w, '_> {
             if guessed {
                 // The snippet's context was guessed: any context the directive allows
                 // may be the one it is included in.
-                return present.first().copied().filter(|d| self.shape(p, d));
+                return present.first().copied().filter(|d| self.shape(p, d, d.contexts));
             }
             let allowed: Vec<&str> = {
                 let mut v: Vec<&str> = present.iter().flat_map(|d| d.context_names()).collect();
                 v.dedup();
                 v
             };
-            self.push(NOT_ALLOWED, p.location(), format!("\"{name}\" directive is not allowed here"), Some(format!("{PENDING}place\u{1}{name} is allowed in: {}", allowed.join(", "))));
+            self.push(NOT_ALLOWED, p.location(), format!("\"{name}\" directive is not allowed here"), Some(format!("{name} is allowed in: {}", allowed.join(", "))));
             return None;
         };
-        self.shape(p, d).then_some(d)
+        self.shape(p, d, context).then_some(d)
     }
 
     /// Block or `;`, number of arguments, then the slot's value.
-    fn shape(&mut self, p: Placed<'w>, d: &'static Directive) -> bool {
+    fn shape(&mut self, p: Placed<'w>, d: &'static Directive, context: u32) -> bool {
         let name = p.name();
         let is_block = p.directive.block().is_some();
         let syntax = || (!d.syntax.is_empty()).then(|| format!("syntax: {name} {}", d.syntax.join(&format!(" | {name} "))));
@@ -277,22 +286,36 @@ impl<'w> Walk<'_, 'w, '_> {
             self.push(ARGUMENTS, p.location(), format!("invalid number of arguments in \"{name}\" directive"), syntax());
             return false;
         }
-        if let Some((i, message)) = values::check(p, d) {
+        if name == "proxy_pass" && context & (ctx::LOCATION | ctx::LOCATION_IF | ctx::LIMIT_EXCEPT) != 0 && p.arg(0).is_some_and(custom::has_uri) {
+            let in_regex_or_named = self.block.is_some_and(|b| matches!(b.arg(0), Some("~" | "~*")) || b.arg(0).is_some_and(|a| a.starts_with('@')));
+            if context != ctx::LOCATION || in_regex_or_named {
+                let message = "\"proxy_pass\" cannot have URI part in location given by regular expression, or inside named location, or inside \"if\" statement, or inside \"limit_except\" block";
+                self.push(NOT_ALLOWED, p.arg_location(0), message.into(), Some("remove the path after the address (the request URI is passed as is), or rewrite it with `rewrite … break;`".into()));
+                return false;
+            }
+        }
+        let facts = custom::Facts { context, version: self.catalog.target.version, log_formats: &self.log_formats };
+        if let Some((i, message)) = values::check(p, d).or_else(|| custom::check(p, &facts)) {
             self.push(VALUE, p.arg_location(i), message, syntax());
             return false;
         }
         true
     }
 
-    fn duplicate(&mut self, p: Placed<'w>, d: &Directive, seen: &mut HashMap<&'w str, Placed<'w>>) {
+    fn duplicate(&mut self, p: Placed<'w>, d: &Directive, seen: &mut HashMap<String, Placed<'w>>) {
         let name = p.name();
-        let refuses = d.kind.refuses_duplicates() || overrides::CUSTOM_DUPLICATES.contains(&name);
+        // limit_req and limit_conn take each zone once per block.
+        let zone_key = matches!(name, "limit_req" | "limit_conn").then(|| {
+            let zone = p.directive.args.iter().find_map(|a| a.value.strip_prefix("zone=")).or(p.arg(0)).unwrap_or("");
+            format!("{name} {zone}")
+        });
+        let refuses = d.kind.refuses_duplicates() || overrides::CUSTOM_DUPLICATES.contains(&name) || zone_key.is_some();
         if !refuses {
             return;
         }
         // root and alias share one setting.
-        let key = overrides::EXCLUSIVE.iter().find(|(a, b)| *a == name || *b == name).map_or(name, |(a, _)| *a);
-        match seen.get(key) {
+        let key = zone_key.unwrap_or_else(|| overrides::EXCLUSIVE.iter().find(|(a, b)| *a == name || *b == name).map_or(name, |(a, _)| *a).to_string());
+        match seen.get(&key) {
             Some(first) => {
                 let message = if first.name() == name {
                     format!("\"{name}\" directive is duplicate")

@@ -3,6 +3,8 @@
 //! checked against the directive tables of [`crate::nginx::directives`].
 
 pub mod analysis;
+mod custom;
+mod definitions;
 pub mod values;
 
 use crate::finding::Finding;
