@@ -14,7 +14,8 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let name = pool.name();
         for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
-            if pool.get(key).is_none() {
+            // `listen =` is as good as none.
+            if pool.get(key).is_none_or(|s| directive == "listen" && s.value.text.is_empty() && !s.value.is_deferred()) {
                 let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
                 out.push(cx.finding(pool.pool.header, format!("pool `{name}` has no `{directive}`: PHP-FPM refuses to start ([pool {name}] {what})")));
             }
