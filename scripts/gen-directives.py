@@ -74,6 +74,7 @@ MASKS = {
 }
 CONTEXT_BITS = {v for k, v in MASKS.items() if not k.startswith("NGX_CONF_")}
 
+VARS_RE = re.compile(r"ngx_(http|stream)_variable_t\s+(\w+)\s*\[\s*\]\s*=\s*\{")
 ARRAY_RE = re.compile(r"ngx_command_t\s+(\w+)\s*\[\s*\]\s*=\s*\{")
 MODULE_RE = re.compile(r"ngx_module_t\s+(\w+)\s*=\s*\{\s*NGX_MODULE_V1\s*,\s*[^,]*,\s*(\w+)\s*,\s*(\w+)")
 TABLE_RE = re.compile(r"ngx_conf_(enum|bitmask)_t\s+(\w+)\s*\[\s*\]\s*=\s*\{(.*?)\}\s*;", re.S)
@@ -174,6 +175,22 @@ def commands_of(src):
     return arrays
 
 
+def variables_of(src, path, modules):
+    """Built-in variables of a file: (subsystem, name, is a prefix, module)."""
+    out = []
+    mods = [name for name, _, _ in MODULE_RE.findall(src)]
+    for m in VARS_RE.finditer(src):
+        sub = m.group(1)
+        ends = [e for e in (src.find(f"ngx_{sub}_null_variable", m.end()), src.find("ngx_null_string", m.end())) if e >= 0]
+        if not ends:
+            continue
+        end = min(ends)
+        module = mods[0] if mods else f"ngx_{sub}_core_module"
+        for entry in re.finditer(r'\{\s*ngx_string\(\s*"([^"]+)"\s*\)(.*?)\}', src[m.end():end], re.S):
+            out.append({"variable": entry.group(1), "subsystem": sub, "module": module, "prefix": f"NGX_{sub.upper()}_VAR_PREFIX" in entry.group(2)})
+    return out
+
+
 def posts_of(src, posts):
     for kind, name, body in TABLE_RE.findall(src):
         posts.setdefault(name, {"kind": kind, "values": PAIR_RE.findall(body)})
@@ -226,6 +243,9 @@ def extract(texts, label):
             modules.setdefault((path, cmds), (name, kind))
         for arr, entries in commands_of(src).items():
             arrays[(path, arr)] = entries
+    variables = []
+    for path, src in texts.items():
+        variables.extend(variables_of(src, path, modules))
     # A file without its module definition (nchan's commands live in an included .c).
     by_cmds = {cmds: mod for (_, cmds), mod in modules.items()}
     out = []
@@ -259,7 +279,7 @@ def extract(texts, label):
             if conds:
                 d["if"] = conds
             out.append(d)
-    return out
+    return out, variables
 
 
 # --- nginx.org documentation -------------------------------------------------------------
@@ -396,14 +416,15 @@ def main():
         texts = {}
         for under in pin["under"]:
             texts.update(read_source(gitdir, pin["commit"], under))
-        directives = extract(texts, pin["table"])
+        directives, variables = extract(texts, pin["table"])
         if docs:
             join_docs(directives, docs)
         directives.sort(key=lambda d: (d["name"], d["module"], d["contexts"], d["args"]))
         extra = []
         if pin["repo"] == "nginx/nginx":
             extra.append("# configure options: " + " ".join(build_options(gitdir, pin["commit"])))
-        out = render(pin, directives, docs_pin, extra)
+        variables = sorted({json.dumps(v, sort_keys=True) for v in variables})
+        out = render(pin, directives, docs_pin, extra) + "".join(v.replace(", ", ",").replace(": ", ":") + "\n" for v in variables)
         path = os.path.join(DATA, pin["table"] + ".jsonl")
         if args.check:
             old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""

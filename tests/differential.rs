@@ -19,6 +19,7 @@ use conflint::check::{lint, Settings};
 use conflint::finding::Severity;
 use conflint::fix::validate::{validate, Mode, ValidateError, ValidateOptions};
 use conflint::fix::{FixedFile, Outcome};
+use conflint::fpm::directives::{self as fpm_directives, Kind as FpmKind, Place};
 use conflint::nginx::directives::{self, Kind, Target, VersionSource};
 
 const NGINX: &str = "/usr/sbin/nginx";
@@ -139,6 +140,12 @@ enum Oracle {
     Refused(String),
     /// The validator could not run on this mutant (refused staging, time limit).
     Skipped(String),
+}
+
+/// Refusals that depend on this machine, not on the configuration's text: a directory or
+/// file that does not exist here, an account or host name this machine lacks.
+fn environmental(output: &str) -> bool {
+    ["does not exist or is not a directory", "failed to open", "No such file or directory", "Is a directory", "host not found", "cannot load certificate", "cannot get uid", "cannot get gid"].iter().any(|p| output.contains(p))
 }
 
 struct Mutant {
@@ -419,6 +426,39 @@ fn fpm_mutants(base: &Base) -> Vec<Mutant> {
         out.push(Mutant { family: "fpm-required", file: "php/8.2/fpm/pool.d/www.conf".into(), text: without(&pool, key), what: format!("without {key}") });
     }
     out.push(Mutant { family: "fpm-include", file: "php/8.2/fpm/php-fpm.conf".into(), text: main.replace("pool.d/*.conf", "nosuch.d/*.conf").into_bytes(), what: "include into a missing directory".into() });
+    // Every setting of the packaged files: the commented-out examples switched on, the
+    // active ones misspelled and given values of the wrong kind.
+    for (file, text, place) in [("php/8.2/fpm/pool.d/www.conf", &pool, Place::Pool), ("php/8.2/fpm/php-fpm.conf", &main, Place::Global)] {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let body = line.strip_prefix(';').unwrap_or(line);
+            let Some((key, value)) = body.split_once(" = ") else { continue };
+            if !key.bytes().all(|b| b.is_ascii_lowercase() || b"._[]".contains(&b)) || key.is_empty() {
+                continue;
+            }
+            let with = |new: String| {
+                let mut l: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                l[i] = new;
+                (l.join("\n") + "\n").into_bytes()
+            };
+            if line.starts_with(';') {
+                out.push(Mutant { family: "fpm-uncomment", file: file.into(), text: with(body.to_string()), what: body.to_string() });
+                continue;
+            }
+            let name = key.split('[').next().unwrap_or(key);
+            out.push(Mutant { family: "fpm-misspelling", file: file.into(), text: with(format!("{} = {value}", typo(name, i) + &key[name.len()..])), what: format!("{key} misspelled") });
+            let bad: &[&str] = match fpm_directives::lookup(name, place).map(|d| d.kind) {
+                Some(FpmKind::Int) => &["abc", "-1", "5k"],
+                Some(FpmKind::Time) => &["30x", "10", "1.5m"],
+                Some(FpmKind::Bool) => &["maybe", "\"Yes\"", "On"],
+                Some(FpmKind::Enum(_)) => &["bogus"],
+                _ => &[""],
+            };
+            for b in bad {
+                out.push(Mutant { family: "fpm-value", file: file.into(), text: with(format!("{key} = {b}")), what: format!("{key} = {b}") });
+            }
+        }
+    }
     out
 }
 
@@ -433,6 +473,8 @@ struct Cell {
     fp: usize,
     tn: usize,
     skipped: usize,
+    /// Refused for a reason of this machine (see `environmental`).
+    environment: usize,
 }
 
 #[test]
@@ -453,7 +495,8 @@ fn conflint_refuses_what_nginx_and_php_fpm_refuse() {
     let results: Mutex<Vec<(usize, Oracle, Vec<String>)>> = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for _ in 0..2 {
+        // Most of a mutant's time is the validator's processes starting: three at a time.
+        for _ in 0..3 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(m) = mutants.get(i) else { break };
@@ -465,11 +508,15 @@ fn conflint_refuses_what_nginx_and_php_fpm_refuse() {
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|r| r.0);
     let mut matrix: BTreeMap<&str, Cell> = BTreeMap::new();
-    let (mut misses, mut false_errors, mut skips) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut misses, mut false_errors, mut skips, mut envs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, oracle, errors) in &results {
         let m = &mutants[*i];
         let cell = matrix.entry(m.family).or_default();
         match (oracle, errors.is_empty()) {
+            (Oracle::Refused(out), true) if environmental(out) => {
+                cell.environment += 1;
+                envs.push(format!("[{}] {} in {}: {}", m.family, m.what, m.file, out.lines().next().unwrap_or("")));
+            }
             (Oracle::Refused(_), false) => cell.tp += 1,
             (Oracle::Refused(out), true) => {
                 cell.fn_ += 1;
@@ -486,11 +533,11 @@ fn conflint_refuses_what_nginx_and_php_fpm_refuse() {
             }
         }
     }
-    println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>8}", "family", "refused+", "refused-", "accept+", "accept-", "skipped");
-    println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>8}", "", "(caught)", "(missed)", "(false)", "(clean)", "");
+    println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "family", "refused+", "refused-", "accept+", "accept-", "env", "skipped");
+    println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "", "(caught)", "(missed)", "(false)", "(clean)", "", "");
     let (mut nginx_refused, mut nginx_caught, mut fpm_refused, mut fpm_caught) = (0, 0, 0, 0);
     for (family, c) in &matrix {
-        println!("{family:<18} {:>8} {:>8} {:>8} {:>8} {:>8}", c.tp, c.fn_, c.fp, c.tn, c.skipped);
+        println!("{family:<18} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", c.tp, c.fn_, c.fp, c.tn, c.environment, c.skipped);
         if family.starts_with("fpm") {
             fpm_refused += c.tp + c.fn_;
             fpm_caught += c.tp;
@@ -503,6 +550,9 @@ fn conflint_refuses_what_nginx_and_php_fpm_refuse() {
     println!("mutants: {}; nginx -t refused {nginx_refused}, conflint caught {nginx_caught} ({:.1}%); php-fpm -t refused {fpm_refused}, conflint caught {fpm_caught} ({:.1}%); wall time {:.1}s", mutants.len(), pct(nginx_caught, nginx_refused), pct(fpm_caught, fpm_refused), started.elapsed().as_secs_f64());
     for m in &misses {
         println!("MISSED {m}");
+    }
+    for e in &envs {
+        println!("ENVIRONMENT (not counted) {e}");
     }
     for f in &false_errors {
         println!("FALSE ERROR {f}");

@@ -309,6 +309,19 @@ fn bound(v: &Option<serde_json::Value>) -> Option<i64> {
     }
 }
 
+/// A built-in variable (`ngx_http_variable_t` arrays): `$host`, or a prefix such as
+/// `http_` for `$http_user_agent`.
+#[derive(Debug, Deserialize)]
+pub struct Variable {
+    #[serde(rename = "variable")]
+    pub name: String,
+    /// `http` or `stream`.
+    pub subsystem: String,
+    pub module: String,
+    /// A prefix (`NGX_HTTP_VAR_PREFIX`): `$<name><anything>`.
+    pub prefix: bool,
+}
+
 /// One generated table: a nginx release or a third-party module's repository.
 #[derive(Debug)]
 pub struct Table {
@@ -319,6 +332,7 @@ pub struct Table {
     /// The pinned source it was generated from (from its header).
     pub origin: String,
     pub directives: Vec<Directive>,
+    pub variables: Vec<Variable>,
     /// nginx's `--with-*`/`--without-*` configure options (nginx tables only).
     pub configure_options: Vec<String>,
     by_name: HashMap<String, Vec<usize>>,
@@ -327,6 +341,7 @@ pub struct Table {
 impl Table {
     fn parse(id: &'static str, text: &str) -> Result<Table, String> {
         let mut directives = Vec::new();
+        let mut variables = Vec::new();
         let mut origin = String::new();
         let mut configure_options = Vec::new();
         for (n, line) in text.lines().enumerate() {
@@ -337,6 +352,10 @@ impl Table {
                 } else if let Some(opts) = comment.strip_prefix("configure options:") {
                     configure_options = opts.split_whitespace().map(str::to_string).collect();
                 }
+                continue;
+            }
+            if line.contains("\"variable\":") {
+                variables.push(serde_json::from_str::<Variable>(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?);
                 continue;
             }
             let raw: Raw = serde_json::from_str(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?;
@@ -375,7 +394,7 @@ impl Table {
             by_name.entry(d.name.clone()).or_default().push(i);
         }
         let version = id.strip_prefix("nginx-").and_then(|v| v.parse().ok());
-        Ok(Table { id, version, origin, directives, configure_options, by_name })
+        Ok(Table { id, version, origin, directives, variables, configure_options, by_name })
     }
 
     /// The entries named `name`, in declaration order.

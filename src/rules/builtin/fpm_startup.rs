@@ -34,6 +34,9 @@ pub fn fpm_startup_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
         if let Some(s) = global(&config.global, "log_limit").filter(|s| !s.value.is_deferred() && atoi(&s.value.text) < 512) {
             out.push(refuses(cx, s.value_location(), "log_limit must be greater than 512".into()));
         }
+        if let Some(s) = global(&config.global, "error_log").filter(|s| !s.value.is_deferred() && s.value.text.is_empty()) {
+            out.push(refuses(cx, s.value_location(), "failed to open error_log (/var/): Is a directory (21)".into()).with_help("an empty error_log is the log directory itself: name a file, or `syslog`"));
+        }
         if let Some(s) = global(&config.global, "process.priority").filter(|s| !s.value.is_deferred() && !(-19..=20).contains(&atoi(&s.value.text))) {
             out.push(refuses(cx, s.value_location(), "process.priority must be included into [-19,20]".into()));
         }
@@ -48,10 +51,21 @@ pub fn fpm_startup_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
         if let Some(s) = pool.get(pool_key!("process.priority")).filter(|s| !s.value.is_deferred() && !(-19..=20).contains(&atoi(&s.value.text))) {
             out.push(refuses(cx, s.value_location(), format!("[pool {name}] process.priority must be included into [-19,20]")));
         }
-        for s in pool.pool.settings.iter().filter(|s| s.array_key.is_some() && (s.name == "php_flag" || s.name == "php_admin_flag")) {
-            if !s.value.is_deferred() && invalid(Kind::Bool, &s.value.text).is_some() {
-                out.push(refuses(cx, s.value_location(), format!("error while parsing '{}[{}]' : invalid boolean value", s.name, s.array_key.as_deref().unwrap_or(""))));
+        for s in pool.pool.settings.iter().filter(|s| s.array_key.is_some()) {
+            let key = s.array_key.as_deref().unwrap_or("");
+            if key.is_empty() && s.name != "access.suppress_path" {
+                out.push(refuses(cx, s.name_location(), format!("You must provide a key for field '{}'", s.name)));
+            } else if s.value.is_deferred() {
+            } else if (s.name == "php_flag" || s.name == "php_admin_flag") && invalid(Kind::Bool, &s.value.text).is_some() {
+                out.push(refuses(cx, s.value_location(), format!("error while parsing '{}[{key}]' : invalid boolean value", s.name)));
+            } else if s.name == "env" && s.value.text.is_empty() {
+                // `false`, `off`, `no`, `none` and `null` are empty after the INI scanner too.
+                out.push(refuses(cx, s.value_location(), format!("env[{key}]: empty value")));
             }
+        }
+        if pool.get(pool_key!("request_slowlog_trace_depth")).is_some_and(|s| !s.value.is_deferred() && atoi(&s.value.text) != 0) && pool.get(pool_key!("slowlog")).is_none_or(|s| s.value.text.is_empty()) {
+            let s = pool.get(pool_key!("request_slowlog_trace_depth")).expect("checked");
+            out.push(refuses(cx, s.name_location(), format!("[pool {name}] 'slowlog' must be specified for use with 'request_slowlog_trace_depth'")));
         }
         // The packaged service starts the master as root; a pool file read alone may be
         // run otherwise, so there it is a warning.

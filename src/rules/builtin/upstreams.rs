@@ -263,7 +263,7 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             }
             let eff = |name: &str| cx.nginx().effective(id, name).map(|(_, p)| p);
             let (set_buffers, set_header, set_busy) = (eff(&buffers), eff(&buffer_size), eff(&busy));
-            if set_buffers.is_none() && set_header.is_none() && set_busy.is_none() {
+            if set_buffers.is_none() && set_header.is_none() && set_busy.is_none() && eff(&format!("{kind}_temp_file_write_size")).is_none() {
                 continue;
             }
             let (n, one) = match set_buffers.map(|p| (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1).and_then(parse_size))) {
@@ -274,6 +274,13 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
             let Some(header) = set_header.map_or(Some(4096), |p| p.arg(0).and_then(parse_size)) else { continue };
             let largest = header.max(one);
             let Some(busy_size) = set_busy.map_or(Some(2 * largest), |p| p.arg(0).and_then(parse_size)) else { continue };
+            let temp = format!("{kind}_temp_file_write_size");
+            let temp_small = eff(&temp).and_then(|p| p.arg(0).and_then(parse_size).filter(|&t| t < largest).map(|_| p));
+            if let Some(p) = temp_small {
+                if reported.insert(p.location()) {
+                    out.push(error(cx.finding(p.location(), format!("\"{temp}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration"))));
+                }
+            }
             let message = if busy_size < largest {
                 format!("\"{busy}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration")
             } else if busy_size > (n - 1) * one {

@@ -11,7 +11,7 @@ use crate::nginx::directives::build::Presence;
 use crate::nginx::directives::{ctx, overrides, Catalog, Directive, Lookup, Target, VersionSource};
 use crate::workspace::{Context, Workspace};
 
-use super::{custom, values};
+use super::{custom, values, variables};
 
 /// A problem with one directive, worded as nginx words it.
 #[derive(Clone, Debug)]
@@ -30,6 +30,10 @@ pub const NOT_ALLOWED: &str = "NGX003";
 pub const ARGUMENTS: &str = "NGX004";
 pub const VALUE: &str = "NGX005";
 pub const DUPLICATE: &str = "NGX006";
+pub const VARIABLE: &str = "NGX010";
+
+/// Contexts whose variables are http variables.
+const HTTP_CONTEXTS: u32 = ctx::HTTP | ctx::SERVER | ctx::LOCATION | ctx::SERVER_IF | ctx::LOCATION_IF | ctx::LIMIT_EXCEPT | ctx::UPSTREAM;
 
 #[derive(Default)]
 pub struct Analysis {
@@ -60,14 +64,29 @@ impl Modules<'_> {
 
     /// Does the tree load the third-party module that declares `d`?
     fn module_loaded(&self, d: &Directive) -> bool {
-        if self.loaded.contains(&d.module) || self.loaded.contains(d.table) {
+        self.table_loaded(d.table, &d.module)
+    }
+
+    /// Is `module` of third-party table `table` loaded?
+    fn table_loaded(&self, table: &str, module: &str) -> bool {
+        if self.loaded.contains(module) || self.loaded.contains(table) {
             return true;
         }
         // One file can hold several modules of a repository (njs's core and js modules).
         let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
         crate::nginx::directives::module_tables()
-            .find(|t| t.id == d.table)
-            .is_some_and(|t| t.directives.iter().any(|o| self.loaded.contains(&o.module) && subsystem(&o.module) == subsystem(&d.module)))
+            .find(|t| t.id == table)
+            .is_some_and(|t| t.directives.iter().any(|o| self.loaded.contains(&o.module) && subsystem(&o.module) == subsystem(module)))
+    }
+
+    /// Is nginx's own module `module` in this build (unknown build: assumed so)?
+    fn module_present(&self, module: &str) -> bool {
+        let Some(build) = &self.target.build else { return true };
+        match build.presence(module, self.options) {
+            Presence::Static => true,
+            Presence::Dynamic(stem) => self.loaded.contains(&stem),
+            Presence::Absent => false,
+        }
     }
 }
 
@@ -88,7 +107,7 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
     let mut out = Analysis::default();
     for &top in &view.tops {
         let mut modules = modules_of(ws, view, top, &catalog);
-        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None };
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new() };
         let root = ws.nginx_roots.contains(&view.scope(top).origin);
         let top_ctx = match view.scope(top).context {
             Context::Main => Some(ctx::MAIN),
@@ -102,6 +121,7 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
         };
         let start = walk.out.len();
         walk.scope(top, top_ctx, !root);
+        walk.variables();
         // Directives of known third-party modules the tree does not load: without a known
         // build they were probably compiled in (OpenResty), so the set is open and the
         // tree's unknown names are only warnings.
@@ -183,6 +203,9 @@ struct Walk<'a, 'w, 'm> {
     log_formats: Vec<String>,
     /// The block directive of the scope being walked.
     block: Option<Placed<'w>>,
+    /// Variables used in http contexts (where, name), and those the tree defines.
+    uses: Vec<(Location, &'w str)>,
+    defined: HashSet<&'w str>,
 }
 
 impl<'w> Walk<'_, 'w, '_> {
@@ -195,6 +218,7 @@ impl<'w> Walk<'_, 'w, '_> {
         let mut children = scope.children.iter().copied();
         let mut seen: HashMap<String, Placed> = HashMap::new();
         for &p in &scope.directives {
+            self.definitions(p);
             let block = p.directive.block();
             let child = block.filter(|b| b.raw.is_none()).and_then(|_| children.next());
             let Some(c) = context else {
@@ -204,11 +228,22 @@ impl<'w> Walk<'_, 'w, '_> {
                 continue;
             };
             let matched = self.directive(p, c, guessed);
+            if let Some(d) = matched.filter(|_| c & HTTP_CONTEXTS != 0) {
+                for i in variables::used_in(p, d.kind) {
+                    let Some(arg) = p.directive.args.get(i) else { continue };
+                    for name in variables::names(&arg.value) {
+                        self.uses.push((Location { file: p.file, span: arg.span }, name));
+                    }
+                }
+            }
             if p.name() == "log_format" {
                 self.log_formats.extend(p.arg(0).map(str::to_string));
             }
             if let Some(d) = matched {
                 self.duplicate(p, d, &mut seen);
+            }
+            if let (Some(child), Some(_), "map") = (child, matched, p.name()) {
+                self.map_body(child);
             }
             if let Some(child) = child {
                 let inner = match matched {
@@ -220,6 +255,74 @@ impl<'w> Walk<'_, 'w, '_> {
             }
         }
         self.block = outer;
+    }
+
+    /// `ngx_http_map` (and the stream one): `key value;` lines, one `default`, keys once.
+    fn map_body(&mut self, id: ScopeId) {
+        let mut keys: HashMap<String, Placed> = HashMap::new();
+        let hostnames = self.view.scope(id).directives.iter().any(|p| p.name() == "hostnames");
+        for &p in &self.view.scope(id).directives {
+            let key = p.name();
+            let n = p.directive.args.len();
+            let ok = match key {
+                "hostnames" | "volatile" => n == 0 || n == 1,
+                "include" => true,
+                _ => n == 1,
+            };
+            if !ok || p.directive.block().is_some() {
+                self.push(ARGUMENTS, p.location(), "invalid number of the map parameters".into(), Some("each line of a map is `key value;`".into()));
+                continue;
+            }
+            if matches!(key, "hostnames" | "volatile" | "include") && n != 1 || key.starts_with('~') || key == "include" {
+                continue;
+            }
+            // Exact keys compare case-insensitively; `\` escapes a leading special word.
+            let mut k = key.strip_prefix('\\').unwrap_or(key).to_ascii_lowercase();
+            if hostnames {
+                k = k.trim_start_matches('.').to_string();
+            }
+            match keys.get(&k) {
+                Some(first) => {
+                    let message = if key == "default" { "duplicate default map parameter".to_string() } else { format!("conflicting parameter \"{k}\"") };
+                    self.out.push(Problem { code: DUPLICATE, severity: None, at: p.location(), message, help: Some("a map takes each key once".into()), related: Some((first.location(), "first given here".into())) });
+                }
+                None => {
+                    keys.insert(k, p);
+                }
+            }
+        }
+    }
+
+    /// Variables `p` defines, and the named captures of its regexes.
+    fn definitions(&mut self, p: Placed<'w>) {
+        if let Some(v) = variables::defined_by(p) {
+            self.defined.insert(v);
+        }
+        for a in std::iter::once(&p.directive.name).chain(&p.directive.args) {
+            if a.value.contains("(?") {
+                self.defined.extend(variables::captures(&a.value));
+            }
+        }
+    }
+
+    /// Is `$name` built in: nginx's (its module in this build) or a loaded module's?
+    fn builtin(&self, name: &str) -> bool {
+        let matches = |v: &crate::nginx::directives::Variable| v.subsystem == "http" && (v.name == name || (v.prefix && name.starts_with(&v.name)));
+        let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(&v.module));
+        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, &v.module)))
+    }
+
+    /// `unknown "x" variable` for every use the tree neither builds in nor defines.
+    fn variables(&mut self) {
+        let uses = std::mem::take(&mut self.uses);
+        let mut reported = HashSet::new();
+        for (at, name) in uses {
+            if self.defined.contains(name) || self.builtin(name) || !reported.insert((at, name)) {
+                continue;
+            }
+            let help = format!("{PENDING}variable\u{1}no module of this nginx ({}) defines ${name}, and no set, map, geo, split_clients or regex capture of the configuration does", self.catalog.nginx.id);
+            self.out.push(Problem { code: VARIABLE, severity: None, at, message: format!("unknown \"{name}\" variable"), help: Some(help), related: None });
+        }
     }
 
     fn push(&mut self, code: &'static str, at: Location, message: String, help: Option<String>) {

@@ -5,6 +5,7 @@
 pub mod analysis;
 mod custom;
 mod definitions;
+mod variables;
 pub mod values;
 
 use crate::finding::Finding;
@@ -50,3 +51,8 @@ pub fn directive_duplicate(cx: &RuleContext, out: &mut Vec<Finding>) {
     report(cx, analysis::DUPLICATE, out);
 }
 register!(directive_duplicate);
+
+pub fn unknown_variable(cx: &RuleContext, out: &mut Vec<Finding>) {
+    report(cx, analysis::VARIABLE, out);
+}
+register!(unknown_variable);
