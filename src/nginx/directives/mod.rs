@@ -492,28 +492,38 @@ impl Target {
 /// A known directive name and everything that declares it.
 pub struct Lookup<'c> {
     /// Entries of the chosen nginx release.
-    pub nginx: Vec<&'c Directive>,
+    pub nginx: &'c [&'static Directive],
     /// Entries of third-party modules (whether loaded or not).
-    pub modules: Vec<&'c Directive>,
+    pub modules: &'c [&'static Directive],
     /// Entries in other nginx releases only (newer or removed).
-    pub other_releases: Vec<&'c Directive>,
+    pub other_releases: Vec<&'static Directive>,
 }
 
 /// The tables one configuration is checked against.
 pub struct Catalog {
     pub target: Target,
     pub nginx: &'static Table,
+    /// Name → (the release's entries, third-party entries), built once: every directive
+    /// of a tree is looked up.
+    index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)>,
 }
 
 impl Catalog {
     pub fn new(target: Target) -> Catalog {
-        Catalog { nginx: nginx_table(target.version), target }
+        let nginx = nginx_table(target.version);
+        let mut index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)> = HashMap::new();
+        for d in &nginx.directives {
+            index.entry(d.name.as_str()).or_default().0.push(d);
+        }
+        for d in module_tables().flat_map(|t| t.directives.iter()) {
+            index.entry(d.name.as_str()).or_default().1.push(d);
+        }
+        Catalog { nginx, target, index }
     }
 
     /// Every declaration of `name`.
-    pub fn lookup(&self, name: &str) -> Lookup<'static> {
-        let nginx: Vec<&Directive> = self.nginx.get(name).collect();
-        let modules = module_tables().flat_map(|t| t.get(name)).collect();
+    pub fn lookup(&self, name: &str) -> Lookup<'_> {
+        let (nginx, modules) = self.index.get(name).map_or((&[][..], &[][..]), |(n, m)| (n.as_slice(), m.as_slice()));
         let other_releases = if nginx.is_empty() { nginx_tables().filter(|t| t.id != self.nginx.id).flat_map(|t| t.get(name)).collect() } else { Vec::new() };
         Lookup { nginx, modules, other_releases }
     }
@@ -603,6 +613,20 @@ mod tests {
         assert!(flag.accepts(1) && !flag.accepts(2));
         let more = Arity { one_more: true, ..Default::default() };
         assert!(!more.accepts(0) && more.accepts(9));
+    }
+
+    #[test]
+    fn completion_and_hover_facts() {
+        let c = Catalog::new(Target { version: Version(1, 22, 1), source: VersionSource::Config, build: None, modules: None });
+        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name.as_str()).collect();
+        assert!(in_location.contains(&"proxy_pass") && in_location.contains(&"fastcgi_read_timeout"));
+        assert!(!in_location.contains(&"worker_connections") && !in_location.contains(&"listen"));
+        assert!(c.valid_in(ctx::EVENT).any(|d| d.name == "worker_connections"));
+        let d = c.lookup("fastcgi_read_timeout").nginx[0];
+        assert_eq!(d.module, "ngx_http_fastcgi_module");
+        assert_eq!(d.syntax, ["time"]);
+        assert_eq!(d.link.as_deref(), Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
+        assert_eq!(c.lookup("proxy_pass_trailers").other_releases[0].since, Some(Version(1, 27, 2)));
     }
 
     #[test]

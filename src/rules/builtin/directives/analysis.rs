@@ -43,7 +43,8 @@ pub struct Analysis {
 /// What one tree loads, and whether that is all it can load.
 struct Modules<'t> {
     target: &'t Target,
-    options: &'t [String],
+    /// With a known build: whether each of nginx's modules is in it.
+    presence: HashMap<&'static str, Presence>,
     /// `.so` stems of `load_module` lines and `[nginx] modules` entries.
     loaded: HashSet<String>,
     /// Why the tree may hold directives of modules conflint cannot see, if it may.
@@ -53,10 +54,12 @@ struct Modules<'t> {
 impl Modules<'_> {
     /// Is nginx's own module of `d` in this build (unknown build: assumed so)?
     fn nginx_present(&self, d: &Directive) -> Result<(), String> {
-        let Some(build) = &self.target.build else { return Ok(()) };
-        match build.presence(&d.module, self.options) {
+        if self.target.build.is_none() {
+            return Ok(());
+        }
+        match self.presence.get(d.module.as_str()).unwrap_or(&Presence::Static) {
             Presence::Static => Ok(()),
-            Presence::Dynamic(stem) if self.loaded.contains(&stem) => Ok(()),
+            Presence::Dynamic(stem) if self.loaded.contains(stem) => Ok(()),
             Presence::Dynamic(stem) => Err(format!("{} is a dynamic module of this nginx build and this configuration does not load it (load_module modules/{stem}.so;)", d.module)),
             Presence::Absent => Err(format!("{} is not part of this nginx build (nginx -V)", d.module)),
         }
@@ -81,10 +84,12 @@ impl Modules<'_> {
 
     /// Is nginx's own module `module` in this build (unknown build: assumed so)?
     fn module_present(&self, module: &str) -> bool {
-        let Some(build) = &self.target.build else { return true };
-        match build.presence(module, self.options) {
+        if self.target.build.is_none() {
+            return true;
+        }
+        match self.presence.get(module).unwrap_or(&Presence::Static) {
             Presence::Static => true,
-            Presence::Dynamic(stem) => self.loaded.contains(&stem),
+            Presence::Dynamic(stem) => self.loaded.contains(stem),
             Presence::Absent => false,
         }
     }
@@ -189,7 +194,14 @@ fn modules_of<'t>(ws: &Workspace, view: &NginxView, top: ScopeId, catalog: &'t C
     if target.modules.is_some() {
         open = None;
     }
-    Modules { target, options: &catalog.nginx.configure_options, loaded, open }
+    let mut presence = HashMap::new();
+    if let Some(build) = &target.build {
+        let modules = catalog.nginx.directives.iter().map(|d| d.module.as_str()).chain(catalog.nginx.variables.iter().map(|v| v.module.as_str()));
+        for m in modules {
+            presence.entry(m).or_insert_with(|| build.presence(m, &catalog.nginx.configure_options));
+        }
+    }
+    Modules { target, presence, loaded, open }
 }
 
 struct Walk<'a, 'w, 'm> {
@@ -316,8 +328,10 @@ impl<'w> Walk<'_, 'w, '_> {
     fn variables(&mut self) {
         let uses = std::mem::take(&mut self.uses);
         let mut reported = HashSet::new();
+        // The same few variables are used everywhere ($host, $uri): each is looked up once.
+        let mut known: HashMap<&str, bool> = HashMap::new();
         for (at, name) in uses {
-            if self.defined.contains(name) || self.builtin(name) || !reported.insert((at, name)) {
+            if self.defined.contains(name) || *known.entry(name).or_insert_with(|| self.builtin(name)) || !reported.insert((at, name)) {
                 continue;
             }
             let help = format!("{PENDING}variable\u{1}no module of this nginx ({}) defines ${name}, and no set, map, geo, split_clients or regex capture of the configuration does", self.catalog.nginx.id);
@@ -336,14 +350,14 @@ impl<'w> Walk<'_, 'w, '_> {
         let found = self.catalog.lookup(name);
         let mut missing = Vec::new();
         let mut present: Vec<&'static Directive> = Vec::new();
-        for d in &found.nginx {
+        for d in found.nginx {
             match self.modules.nginx_present(d) {
                 Ok(()) => present.push(d),
                 Err(why) => missing.push(why),
             }
         }
         let mut unloaded = Vec::new();
-        for d in &found.modules {
+        for d in found.modules {
             if self.modules.module_loaded(d) {
                 present.push(d);
             } else {
