@@ -188,6 +188,13 @@ def variables_of(src, path, modules):
         module = mods[0] if mods else f"ngx_{sub}_core_module"
         for entry in re.finditer(r'\{\s*ngx_string\(\s*"([^"]+)"\s*\)(.*?)\}', src[m.end():end], re.S):
             out.append({"variable": entry.group(1), "subsystem": sub, "module": module, "prefix": f"NGX_{sub.upper()}_VAR_PREFIX" in entry.group(2)})
+    # Variables added one by one: `static ngx_str_t x = ngx_string("gzip_ratio");` then
+    # `ngx_http_add_variable(cf, &x, …)`.
+    strings = dict(re.findall(r'ngx_str_t\s+(\w+)\s*=\s*ngx_string\(\s*"([^"]+)"\s*\)', src))
+    for sub, var in re.findall(r"ngx_(http|stream)_add_variable\(\s*cf\s*,\s*&(\w+)\s*,", src):
+        if var in strings:
+            module = mods[0] if mods else f"ngx_{sub}_core_module"
+            out.append({"variable": strings[var], "subsystem": sub, "module": module, "prefix": False})
     return out
 
 

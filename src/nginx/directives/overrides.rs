@@ -28,3 +28,7 @@ pub const INCLUDE: &str = "include";
 // `ssl_ocsp` (nginx-go-crossplane#161, declared NGX_CONF_FLAG there) is TAKE1 with the
 // enum off|on|leaf in both pinned releases' source, so the generated entry needs no
 // override; the table test in mod.rs keeps it so.
+
+/// Variables third-party modules add in code the generator does not read (a loop over
+/// their own list rather than an `ngx_http_variable_t` array): by table, a name prefix.
+pub const MODULE_VARIABLES: &[(&str, &str)] = &[("nchan", "nchan_")];

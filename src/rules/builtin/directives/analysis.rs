@@ -112,7 +112,7 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
     let mut out = Analysis::default();
     for &top in &view.tops {
         let mut modules = modules_of(ws, view, top, &catalog);
-        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new() };
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new(), files: HashSet::new() };
         let root = ws.nginx_roots.contains(&view.scope(top).origin);
         let top_ctx = match view.scope(top).context {
             Context::Main => Some(ctx::MAIN),
@@ -135,8 +135,15 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
             walk.modules.open = Some(format!("it uses {} without loading its module, so its nginx may have modules built in", unloaded[0]));
         }
         let open = walk.modules.open.clone();
+        let incomplete = if !root {
+            Some("no nginx.conf of the linted tree includes this file, so what it includes from is not known".to_string())
+        } else {
+            let files = &walk.files;
+            let unread = ws.unread_globs.iter().any(|(f, _)| files.contains(f)) || ws.findings.iter().any(|f| matches!(f.code.as_str(), "CFL002" | "NGX007") && files.contains(&f.location.file));
+            unread.then(|| "some of its includes are not in the linted tree".to_string())
+        };
         for p in &mut out.problems[start..] {
-            settle(p, open.as_deref());
+            settle(p, open.as_deref(), incomplete.as_deref());
         }
     }
     out
@@ -144,13 +151,15 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
 
 /// Problems whose severity depends on whether the module set is known are made with
 /// `Pending`; they are settled once the whole tree was walked.
-fn settle(p: &mut Problem, open: Option<&str>) {
+fn settle(p: &mut Problem, open: Option<&str>, incomplete: Option<&str>) {
     let Some(help) = p.help.as_mut() else { return };
     let Some(rest) = help.strip_prefix(PENDING) else { return };
     let (kind, rest) = rest.split_once('\u{1}').unwrap_or(("", rest));
     let (kind, rest) = (kind.to_string(), rest.to_string());
     *help = rest;
     let kind = kind.as_str();
+    // A name the configuration defines (a log format, a variable) may be in what it does not show.
+    let open = if matches!(kind, "format" | "variable") { open.or(incomplete) } else { open };
     match (kind, open) {
         (_, None) => {}
         ("typo", Some(why)) => {
@@ -215,6 +224,8 @@ struct Walk<'a, 'w, 'm> {
     log_formats: Vec<String>,
     /// The block directive of the scope being walked.
     block: Option<Placed<'w>>,
+    /// Every file the tree's directives come from.
+    files: HashSet<crate::source::FileId>,
     /// Variables used in http contexts (where, name), and those the tree defines.
     uses: Vec<(Location, &'w str)>,
     defined: HashSet<&'w str>,
@@ -230,6 +241,7 @@ impl<'w> Walk<'_, 'w, '_> {
         let mut children = scope.children.iter().copied();
         let mut seen: HashMap<String, Placed> = HashMap::new();
         for &p in &scope.directives {
+            self.files.insert(p.file);
             self.definitions(p);
             let block = p.directive.block();
             let child = block.filter(|b| b.raw.is_none()).and_then(|_| children.next());
@@ -321,7 +333,12 @@ impl<'w> Walk<'_, 'w, '_> {
     fn builtin(&self, name: &str) -> bool {
         let matches = |v: &crate::nginx::directives::Variable| v.subsystem == "http" && (v.name == name || (v.prefix && name.starts_with(&v.name)));
         let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(&v.module));
-        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, &v.module)))
+        let hand_kept = || {
+            overrides::MODULE_VARIABLES.iter().any(|(table, prefix)| {
+                name.starts_with(prefix) && crate::nginx::directives::module_tables().find(|t| t.id == *table).is_some_and(|t| t.directives.iter().any(|d| self.modules.table_loaded(t.id, &d.module)))
+            })
+        };
+        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, &v.module))) || hand_kept()
     }
 
     /// `unknown "x" variable` for every use the tree neither builds in nor defines.
@@ -350,7 +367,13 @@ impl<'w> Walk<'_, 'w, '_> {
         let found = self.catalog.lookup(name);
         let mut missing = Vec::new();
         let mut present: Vec<&'static Directive> = Vec::new();
+        let target = &self.catalog.target;
         for d in found.nginx {
+            // An older release than the table's: the documentation's appeared-in decides.
+            if let Some(since) = d.since.filter(|&v| v > target.version && target.version_known()) {
+                missing.push(format!("it appeared in nginx {since}; this configuration is checked against nginx {}", target.version));
+                continue;
+            }
             match self.modules.nginx_present(d) {
                 Ok(()) => present.push(d),
                 Err(why) => missing.push(why),
@@ -413,7 +436,12 @@ impl<'w> Walk<'_, 'w, '_> {
         }
         let facts = custom::Facts { context, version: self.catalog.target.version, log_formats: &self.log_formats };
         if let Some((i, message)) = values::check(p, d).or_else(|| custom::check(p, &facts)) {
-            self.push(VALUE, p.arg_location(i), message, syntax());
+            let help = if message.starts_with("unknown log format") {
+                Some(format!("{PENDING}format\u{1}log_format must define it before this access_log (\"combined\" is predefined)"))
+            } else {
+                syntax()
+            };
+            self.push(VALUE, p.arg_location(i), message, help);
             return false;
         }
         true

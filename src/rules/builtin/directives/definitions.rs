@@ -83,7 +83,12 @@ register!(duplicate_definition);
 fn listens<'w>(cx: &RuleContext, view: &NginxView<'w>, server: ScopeId, defaults: &mut HashMap<String, Placed<'w>>, out: &mut Vec<Finding>) {
     let mut here: HashMap<String, Placed> = HashMap::new();
     for p in view.here(server, "listen") {
-        let Some(key) = p.arg(0).and_then(listen_key) else { continue };
+        let Some(mut key) = p.arg(0).and_then(listen_key) else { continue };
+        // QUIC listens on UDP: `listen 443 ssl;` and `listen 443 quic;` are two sockets.
+        let quic = p.directive.args.iter().any(|a| a.value == "quic");
+        if quic {
+            key.push_str(" (quic)");
+        }
         if let Some(first) = here.get(&key) {
             out.push(cx.finding(p.location(), format!("a duplicate listen {key}")).with_related(first.location(), "first listened here"));
             continue;
