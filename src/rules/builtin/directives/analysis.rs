@@ -31,6 +31,7 @@ pub const ARGUMENTS: &str = "NGX004";
 pub const VALUE: &str = "NGX005";
 pub const DUPLICATE: &str = "NGX006";
 pub const VARIABLE: &str = "NGX010";
+pub const NO_EVENTS: &str = "NGX011";
 
 /// Contexts whose variables are http variables.
 const HTTP_CONTEXTS: u32 = ctx::HTTP | ctx::SERVER | ctx::LOCATION | ctx::SERVER_IF | ctx::LOCATION_IF | ctx::LIMIT_EXCEPT | ctx::UPSTREAM;
@@ -125,7 +126,15 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
             Context::Other => None,
         };
         let start = walk.out.len();
-        walk.scope(top, top_ctx, !root);
+        // A root file without http or events at its top may be a site named nginx.conf
+        // (a container image's conf.d/nginx.conf): its context is a guess then too.
+        let has_top = |n: &str| view.first_here(top, n).is_some();
+        let certain = root && (has_top("http") || has_top("events"));
+        if root && has_top("http") && !has_top("events") {
+            let at = view.first_here(top, "http").expect("checked").location();
+            walk.out.push(Problem { code: NO_EVENTS, severity: None, at, message: "no \"events\" section in configuration".into(), help: Some("nginx needs an `events { }` block at the top level, even an empty one".into()), related: None });
+        }
+        walk.scope(top, top_ctx, !certain);
         walk.variables();
         // Directives of known third-party modules the tree does not load: without a known
         // build they were probably compiled in (OpenResty), so the set is open and the

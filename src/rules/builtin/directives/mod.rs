@@ -56,3 +56,8 @@ pub fn unknown_variable(cx: &RuleContext, out: &mut Vec<Finding>) {
     report(cx, analysis::VARIABLE, out);
 }
 register!(unknown_variable);
+
+pub fn events_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
+    report(cx, analysis::NO_EVENTS, out);
+}
+register!(events_missing);
