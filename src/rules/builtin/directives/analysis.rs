@@ -113,7 +113,7 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
     let mut out = Analysis::default();
     for &top in &view.tops {
         let mut modules = modules_of(ws, view, top, &catalog);
-        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new(), files: HashSet::new() };
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new(), files: HashSet::new(), assumed: HashMap::new() };
         let root = ws.nginx_roots.contains(&view.scope(top).origin);
         let top_ctx = match view.scope(top).context {
             Context::Main => Some(ctx::MAIN),
@@ -139,6 +139,13 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
         // Directives of known third-party modules the tree does not load: without a known
         // build they were probably compiled in (OpenResty), so the set is open and the
         // tree's unknown names are only warnings.
+        for (_, (at, more)) in std::mem::take(&mut walk.assumed) {
+            if more > 0 {
+                if let Some(h) = walk.out[at].help.as_mut() {
+                    h.push_str(&format!(" ({more} more uses of its directives in this configuration are not listed)"));
+                }
+            }
+        }
         let unloaded = std::mem::take(&mut walk.unloaded);
         if !unloaded.is_empty() && target.build.is_none() && target.modules.is_none() && walk.modules.open.is_none() {
             walk.modules.open = Some(format!("it uses {} without loading its module, so its nginx may have modules built in", unloaded[0]));
@@ -235,6 +242,9 @@ struct Walk<'a, 'w, 'm> {
     block: Option<Placed<'w>>,
     /// Every file the tree's directives come from.
     files: HashSet<crate::source::FileId>,
+    /// Third-party modules assumed built in (info): the index of their first problem, and
+    /// how many more uses there are (one note per module, not one per directive).
+    assumed: HashMap<&'static str, (usize, usize)>,
     /// Variables used in http contexts (where, name), and those the tree defines.
     uses: Vec<(Location, &'w str)>,
     defined: HashSet<&'w str>,
@@ -248,9 +258,12 @@ impl<'w> Walk<'_, 'w, '_> {
         let scope = self.view.scope(id);
         let outer = std::mem::replace(&mut self.block, scope.block);
         let mut children = scope.children.iter().copied();
-        let mut seen: HashMap<String, Placed> = HashMap::new();
+        let mut seen: HashMap<std::borrow::Cow<str>, Placed> = HashMap::new();
+        let mut last_file = None;
         for &p in &scope.directives {
-            self.files.insert(p.file);
+            if last_file.replace(p.file) != Some(p.file) {
+                self.files.insert(p.file);
+            }
             self.definitions(p);
             let block = p.directive.block();
             let child = block.filter(|b| b.raw.is_none()).and_then(|_| children.next());
@@ -262,8 +275,11 @@ impl<'w> Walk<'_, 'w, '_> {
             };
             let matched = self.directive(p, c, guessed);
             if let Some(d) = matched.filter(|_| c & HTTP_CONTEXTS != 0) {
-                for i in variables::used_in(p, d.kind) {
-                    let Some(arg) = p.directive.args.get(i) else { continue };
+                let used = variables::used_in(p, d.kind);
+                for (i, arg) in p.directive.args.iter().enumerate().take(63) {
+                    if used & (1 << i) == 0 || !arg.value.contains('$') {
+                        continue;
+                    }
                     for name in variables::names(&arg.value) {
                         self.uses.push((Location { file: p.file, span: arg.span }, name));
                     }
@@ -374,38 +390,35 @@ impl<'w> Walk<'_, 'w, '_> {
     fn directive(&mut self, p: Placed<'w>, context: u32, guessed: bool) -> Option<&'static Directive> {
         let name = p.name();
         let found = self.catalog.lookup(name);
-        let mut missing = Vec::new();
-        let mut present: Vec<&'static Directive> = Vec::new();
         let target = &self.catalog.target;
-        for d in found.nginx {
-            // An older release than the table's: the documentation's appeared-in decides.
-            if let Some(since) = d.since.filter(|&v| v > target.version && target.version_known()) {
-                missing.push(format!("it appeared in nginx {since}; this configuration is checked against nginx {}", target.version));
-                continue;
-            }
-            match self.modules.nginx_present(d) {
-                Ok(()) => present.push(d),
-                Err(why) => missing.push(why),
-            }
-        }
-        let mut unloaded = Vec::new();
-        for d in found.modules {
-            if self.modules.module_loaded(d) {
-                present.push(d);
+        let usable = |d: &&'static Directive, modules: &Modules| -> bool {
+            if found.nginx.iter().any(|n| std::ptr::eq(*n, *d)) {
+                !d.since.is_some_and(|v| v > target.version && target.version_known()) && modules.nginx_present(d).is_ok()
             } else {
-                unloaded.push(*d);
+                modules.module_loaded(d)
             }
-        }
-        if present.is_empty() {
+        };
+        let mut present = found.nginx.iter().chain(found.modules).filter(|d| usable(d, self.modules));
+        let Some(&first_present) = present.clone().next() else {
+            let mut missing = Vec::new();
+            for d in found.nginx {
+                // An older release than the table's: the documentation's appeared-in decides.
+                if let Some(since) = d.since.filter(|&v| v > target.version && target.version_known()) {
+                    missing.push(format!("it appeared in nginx {since}; this configuration is checked against nginx {}", target.version));
+                } else if let Err(why) = self.modules.nginx_present(d) {
+                    missing.push(why);
+                }
+            }
+            let unloaded: Vec<&'static Directive> = found.modules.to_vec();
             self.unknown(p, &found, missing, &unloaded);
             return None;
-        }
-        let here: Vec<&'static Directive> = present.iter().copied().filter(|d| d.contexts & context != 0).collect();
-        let Some(&d) = here.first() else {
+        };
+        let Some(&d) = present.find(|d| d.contexts & context != 0) else {
+            let present: Vec<&'static Directive> = found.nginx.iter().chain(found.modules).filter(|d| usable(d, self.modules)).copied().collect();
             if guessed {
                 // The snippet's context was guessed: any context the directive allows
                 // may be the one it is included in.
-                return present.first().copied().filter(|d| self.shape(p, d, d.contexts));
+                return Some(first_present).filter(|d| self.shape(p, d, d.contexts));
             }
             let allowed: Vec<&str> = {
                 let mut v: Vec<&str> = present.iter().flat_map(|d| d.context_names()).collect();
@@ -456,7 +469,7 @@ impl<'w> Walk<'_, 'w, '_> {
         true
     }
 
-    fn duplicate(&mut self, p: Placed<'w>, d: &Directive, seen: &mut HashMap<String, Placed<'w>>) {
+    fn duplicate(&mut self, p: Placed<'w>, d: &Directive, seen: &mut HashMap<std::borrow::Cow<'w, str>, Placed<'w>>) {
         let name = p.name();
         // limit_req and limit_conn take each zone once per block.
         let zone_key = matches!(name, "limit_req" | "limit_conn").then(|| {
@@ -468,8 +481,8 @@ impl<'w> Walk<'_, 'w, '_> {
             return;
         }
         // root and alias share one setting.
-        let key = zone_key.unwrap_or_else(|| overrides::EXCLUSIVE.iter().find(|(a, b)| *a == name || *b == name).map_or(name, |(a, _)| *a).to_string());
-        match seen.get(&key) {
+        let key = zone_key.map_or_else(|| std::borrow::Cow::Borrowed(overrides::EXCLUSIVE.iter().find(|(a, b)| *a == name || *b == name).map_or(name, |(a, _)| *a)), std::borrow::Cow::Owned);
+        match seen.get(key.as_ref()) {
             Some(first) => {
                 let message = if first.name() == name {
                     format!("\"{name}\" directive is duplicate")
@@ -496,6 +509,13 @@ impl<'w> Walk<'_, 'w, '_> {
         let (help, severity) = if !missing.is_empty() {
             (format!("{PENDING}module\u{1}{}", missing[0]), None)
         } else if let Some(d) = unloaded.first() {
+            if target.build.is_none() && target.modules.is_none() {
+                if let Some((_, more)) = self.assumed.get_mut(d.module.as_str()) {
+                    *more += 1;
+                    return;
+                }
+                self.assumed.insert(d.module.as_str(), (self.out.len(), 0));
+            }
             self.unloaded.push(format!("{name} ({})", d.module));
             let how = if target.build.is_some() || target.modules.is_some() {
                 format!("{name} is a directive of {} ({}), which this configuration does not load: add load_module modules/{}.so; (or list it in [nginx] modules)", d.module, d.table, d.module)

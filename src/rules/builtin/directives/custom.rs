@@ -22,6 +22,9 @@ pub struct Facts<'a> {
 
 /// The first argument of `p` its handler refuses, with the handler's message.
 pub fn check(p: Placed, facts: &Facts) -> Option<(usize, String)> {
+    if !matches!(p.name(), "error_log" | "access_log" | "add_header" | "add_trailer" | "fastcgi_param" | "uwsgi_param" | "scgi_param" | "expires" | "set" | "error_page" | "if" | "server" | "listen") {
+        return None;
+    }
     let args: Vec<&str> = p.directive.args.iter().map(|a| a.value.as_str()).collect();
     let invalid_parameter = |i: usize| Some((i, format!("invalid parameter \"{}\"", args[i])));
     match p.name() {

@@ -36,25 +36,28 @@ pub fn names(arg: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The arguments of `p` nginx compiles as scripts or complex values (where a `$` is a
-/// variable, not part of a regex).
-pub fn used_in<'w>(p: Placed<'w>, kind: Kind) -> Vec<usize> {
-    let n = p.directive.args.len();
-    let all = || (0..n).collect();
+/// variable, not part of a regex), as a bit set of argument indexes (every directive of a
+/// tree is asked: no allocation).
+pub fn used_in(p: Placed, kind: Kind) -> u64 {
+    let n = p.directive.args.len().min(63);
+    let all = (1u64 << n) - 1;
     match p.name() {
-        "set" | "rewrite" | "add_header" | "add_trailer" | "proxy_set_header" | "fastcgi_param" | "uwsgi_param" | "scgi_param" | "grpc_set_header" | "proxy_redirect" => vec![1],
-        "return" | "try_files" | "index" | "proxy_no_cache" | "proxy_cache_bypass" | "fastcgi_no_cache" | "fastcgi_cache_bypass" => all(),
-        "log_format" => (1..n).collect(),
-        "error_page" => n.checked_sub(1).into_iter().collect(),
-        "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" | "root" | "alias" | "limit_req_zone" | "limit_conn_zone" | "map" | "split_clients" | "proxy_cache_key" | "fastcgi_cache_key" => vec![0],
-        "geo" if n == 2 => vec![0],
-        "access_log" => (0..n).filter(|&i| i == 0 || p.arg(i).is_some_and(|a| a.starts_with("if="))).collect(),
+        "set" | "rewrite" | "add_header" | "add_trailer" | "proxy_set_header" | "fastcgi_param" | "uwsgi_param" | "scgi_param" | "grpc_set_header" | "proxy_redirect" => 0b10,
+        "return" | "try_files" | "index" | "proxy_no_cache" | "proxy_cache_bypass" | "fastcgi_no_cache" | "fastcgi_cache_bypass" => all,
+        "log_format" => all & !1,
+        "error_page" => if n == 0 { 0 } else { 1 << (n - 1) },
+        "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" | "root" | "alias" | "limit_req_zone" | "limit_conn_zone" | "map" | "split_clients" | "proxy_cache_key" | "fastcgi_cache_key" => 1,
+        "geo" if n == 2 => 1,
+        "access_log" => (0..n).filter(|&i| i == 0 || p.arg(i).is_some_and(|a| a.starts_with("if="))).fold(0, |m, i| m | 1 << i),
         "if" => {
             // The operand and a compared value; a regex after ~ is not scripted.
-            let regex_at = p.directive.args.iter().position(|a| matches!(a.value.as_str(), "~" | "~*" | "!~" | "!~*"));
-            (0..n).filter(|&i| regex_at.is_none_or(|r| i <= r)).collect()
+            match p.directive.args.iter().position(|a| matches!(a.value.as_str(), "~" | "~*" | "!~" | "!~*")) {
+                Some(r) => all & ((1u64 << (r + 1)) - 1),
+                None => all,
+            }
         }
-        _ if matches!(kind, Kind::Complex | Kind::ComplexSize) => vec![0],
-        _ => Vec::new(),
+        _ if matches!(kind, Kind::Complex | Kind::ComplexSize) => 1,
+        _ => 0,
     }
 }
 
