@@ -130,8 +130,9 @@ pub fn analyse(ws: &Workspace, view: &NginxView, target: &Target) -> Analysis {
         // (a container image's conf.d/nginx.conf): its context is a guess then too.
         let has_top = |n: &str| view.first_here(top, n).is_some();
         let certain = root && (has_top("http") || has_top("events"));
-        if root && has_top("http") && !has_top("events") {
-            let at = view.first_here(top, "http").expect("checked").location();
+        let main_only = ["http", "worker_processes", "user", "pid", "load_module", "stream", "mail", "worker_rlimit_nofile"].into_iter().find_map(|n| view.first_here(top, n));
+        if let (true, Some(at), false) = (root, main_only, has_top("events")) {
+            let at = at.location();
             walk.out.push(Problem { code: NO_EVENTS, severity: None, at, message: "no \"events\" section in configuration".into(), help: Some("nginx needs an `events { }` block at the top level, even an empty one".into()), related: None });
         }
         walk.scope(top, top_ctx, !certain);
