@@ -176,7 +176,8 @@ pub struct CheckArgs {
     /// Validate the fixed tree with the real nginx -t / php-fpm -t before writing.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub validate: ValidateWhen,
-    /// The nginx binary for --validate (default: nginx on PATH).
+    /// The nginx binary for --validate, and whose `nginx -V` picks the directive table when
+    /// conflint.toml has no `[nginx] version` (default: nginx on PATH).
     #[arg(long, value_name = "PATH")]
     pub nginx: Option<PathBuf>,
     /// The php-fpm binary for --validate (default: the first php-fpm* on PATH).
@@ -372,6 +373,16 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     }
     if let Some(m) = args.host_memory {
         config.host.memory = Some(m);
+    }
+    if config.host.nginx.source != crate::nginx::directives::VersionSource::Config {
+        // The directive tables follow the server's nginx: asked with `nginx -V` (no
+        // configuration is read), else the newest release conflint knows.
+        let bin = args.nginx.clone().or_else(crate::nginx::directives::build::on_path);
+        if let Some(b) = bin.as_deref().and_then(crate::nginx::directives::build::probe) {
+            config.host.nginx.version = b.version;
+            config.host.nginx.source = crate::nginx::directives::VersionSource::Binary;
+            config.host.nginx.build = Some(b);
+        }
     }
     let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;
     let mut settings = Settings::from_config(config, registry, &cwd);

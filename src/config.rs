@@ -99,7 +99,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     match k {
                         "prefix" => cfg.nginx_prefix = Some(base.join(string(v).ok_or_else(|| err(span, "nginx.prefix must be a string".into()))?)),
                         "map-root" => cfg.nginx_map_root = map_root(v, &base).map_err(|m| err(span, format!("nginx.map-root: {m}")))?,
-                        _ => return Err(err(span, format!("unknown key `nginx.{k}` (expected prefix, map-root)"))),
+                        "version" => {
+                            let s = string(v).ok_or_else(|| err(span.clone(), "nginx.version must be a string such as \"1.22.1\"".into()))?;
+                            cfg.host.nginx.version = s.parse().map_err(|m| err(span, format!("nginx.version: {m}")))?;
+                            cfg.host.nginx.source = crate::nginx::directives::VersionSource::Config;
+                        }
+                        "modules" => {
+                            let list = strings(v).ok_or_else(|| err(span.clone(), "nginx.modules must be a list of module names such as [\"ngx_http_lua_module\"]".into()))?;
+                            cfg.host.nginx.modules = Some(list);
+                        }
+                        _ => return Err(err(span, format!("unknown key `nginx.{k}` (expected prefix, map-root, version, modules)"))),
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! nginx configuration: lossless tokenizer and tree, following `ngx_conf_read_token`.
 
 pub mod ast;
+pub mod directives;
 mod lexer;
 mod parser;
 

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use super::options::OptionValue;
 use super::RuleMeta;
 use crate::host::Host;
+use crate::rules::builtin::directives::analysis::Analysis;
 use crate::effective::join::Join;
 use crate::effective::nginx::NginxView;
 use crate::effective::values::Millis;
@@ -26,13 +27,15 @@ pub struct RuleContext<'a, 'w> {
 /// asks: PHP-FPM rules that need neither run on one core while another builds them.
 pub struct Resolved<'w> {
     ws: &'w Workspace,
+    host: &'w Host,
     nginx: OnceLock<NginxView<'w>>,
     join: OnceLock<Join<'w>>,
+    directives: OnceLock<Analysis>,
 }
 
 impl<'w> Resolved<'w> {
-    pub fn new(ws: &'w Workspace) -> Self {
-        Resolved { ws, nginx: OnceLock::new(), join: OnceLock::new() }
+    pub fn new(ws: &'w Workspace, host: &'w Host) -> Self {
+        Resolved { ws, host, nginx: OnceLock::new(), join: OnceLock::new(), directives: OnceLock::new() }
     }
 
     pub fn nginx(&self) -> &NginxView<'w> {
@@ -41,6 +44,11 @@ impl<'w> Resolved<'w> {
 
     pub fn join(&self) -> &Join<'w> {
         self.join.get_or_init(|| Join::build(self.ws, self.nginx()))
+    }
+
+    /// Every directive checked against the directive tables (NGX002–NGX006).
+    pub fn directives(&self) -> &Analysis {
+        self.directives.get_or_init(|| crate::rules::builtin::directives::analysis::analyse(self.ws, self.nginx(), &self.host.nginx))
     }
 }
 
@@ -53,6 +61,11 @@ impl<'a, 'w> RuleContext<'a, 'w> {
     /// Which PHP-FPM pools each `fastcgi_pass` reaches.
     pub fn join(&self) -> &'a Join<'w> {
         self.resolved.join()
+    }
+
+    /// The directive-table analysis of every nginx tree.
+    pub fn directives(&self) -> &'a Analysis {
+        self.resolved.directives()
     }
 
     /// A finding of this rule at its declared severity.

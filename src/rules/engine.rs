@@ -34,7 +34,7 @@ pub struct Run {
 }
 
 pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host: &Host) -> Result<Run, String> {
-    let resolved = Resolved::new(ws);
+    let resolved = Resolved::new(ws, host);
     let run_one = |rule: &RuleMeta| -> Result<Vec<Finding>, String> {
         let options = options_for(rule, rule_options)?;
         let cx = RuleContext { rule, ws, resolved: &resolved, options: &options, host };

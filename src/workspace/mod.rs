@@ -121,6 +121,9 @@ pub struct Workspace {
     /// configuration stop there; a glob that matches nothing is not among them (nginx
     /// loads nothing there, so nothing is unknown).
     pub unread_includes: rustc_hash::FxHashSet<(FileId, usize)>,
+    /// Glob includes (file, byte offset of the directive) whose directory is not in the
+    /// linted tree: what they pull in on the server is unknown.
+    pub unread_globs: rustc_hash::FxHashSet<(FileId, usize)>,
     pub fpm_files: HashMap<FileId, std::sync::Arc<FpmFile>>,
     pub fpm: Vec<FpmConfig>,
     /// Structural findings: NGX001, NGX007, NGX008, FPM001, FPM009, CFL002.
@@ -162,6 +165,7 @@ impl Workspace {
                 nginx_snippets: Vec::new(),
                 includes: Default::default(),
                 unread_includes: Default::default(),
+                unread_globs: Default::default(),
                 fpm_files: HashMap::new(),
                 fpm: Vec::new(),
                 findings: Vec::new(),

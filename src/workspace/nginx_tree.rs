@@ -122,6 +122,9 @@ pub(crate) enum Target {
     Missing(PathBuf),
     Outside(PathBuf),
     Unreadable(PathBuf, String),
+    /// A glob whose directory is not in the linted tree: nginx on the server reads
+    /// whatever it holds there (`modules-enabled/*.conf` left out of a repository).
+    NoDirectory,
 }
 
 /// A file the nginx package installs (`fastcgi_params`), named as nginx.conf names it.
@@ -450,6 +453,9 @@ impl Builder<'_> {
                     format!("open() \"{}\" failed ({reason}): nginx will refuse to start", self.shown_include(path).display()),
                 )),
                 Target::Outside(path) => self.report_outside(arg_at, path),
+                Target::NoDirectory => {
+                    self.ws.unread_globs.insert((file, include.span.start));
+                }
             }
         }
         self.ws.includes.insert((file, include.span.start), reached);
@@ -505,7 +511,8 @@ impl Builder<'_> {
         match self.confinement.locate_in(home, &literal_dir(&mapped)) {
             Located::Inside(_) => {}
             Located::Outside(p) => return vec![Target::Outside(p)],
-            Located::Missing(_) | Located::Looped(_) => return Vec::new(),
+            Located::Missing(_) => return vec![Target::NoDirectory],
+            Located::Looped(_) => return Vec::new(),
         }
         let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Vec::new() };
         let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();

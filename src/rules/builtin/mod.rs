@@ -9,7 +9,9 @@ macro_rules! register {
 
 mod arrays;
 mod cross;
+pub mod directives;
 mod fastcgi;
+mod fpm_startup;
 mod limit_req;
 mod pool_files;
 mod pool_values;

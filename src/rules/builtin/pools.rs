@@ -44,7 +44,8 @@ pub fn required_missing(cx: &RuleContext, out: &mut Vec<Finding>) {
             f.with_help("lint the whole PHP-FPM configuration (php-fpm.conf and every file it includes) to check the pool as PHP-FPM reads it")
         };
         for (key, directive) in [(pool_key!("listen"), "listen"), (pool_key!("pm"), "pm")] {
-            if pool.get(key).is_none() {
+            // `listen =` is as good as none.
+            if pool.get(key).is_none_or(|s| directive == "listen" && s.value.text.is_empty() && !s.value.is_deferred()) {
                 let what = if directive == "pm" { "the process manager is missing (static, dynamic or ondemand)" } else { "no listen address have been defined!" };
                 out.push(typo(missing(directive, what), directive));
             }

@@ -2,7 +2,7 @@
 //! NGX114, NGX401.
 
 use crate::effective::nginx::Placed;
-use crate::effective::values::{parse_offset, parse_size, parse_time, Millis, TimeKind};
+use crate::effective::values::{parse_size, parse_time, Millis, TimeKind};
 use crate::finding::{Applicability, Finding, Severity};
 use crate::fpm::directives::edit_distance;
 use crate::rules::context::RuleContext;
@@ -285,6 +285,7 @@ register!(upstream_keepalive_ineffective);
 
 /// NGX114: buffer settings nginx refuses, and header buffers too small for PHP's headers.
 pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
+    let mut reported = std::collections::BTreeSet::new();
     for kind in ["fastcgi", "proxy"] {
         let buffers = format!("{kind}_buffers");
         let buffer_size = format!("{kind}_buffer_size");
@@ -306,25 +307,61 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                     None => {}
                 }
             }
-            let Some(p) = cx.nginx().first_here(id, &buffers) else { continue };
-            let (Some(n), Some(size)) = (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1)) else { continue };
-            if n < 2 {
-                out.push(error(cx.finding(p.arg_location(0), format!("{buffers} {n} {size}: nginx refuses the configuration (there must be at least 2 \"{buffers}\")"))));
+            if let Some(p) = cx.nginx().first_here(id, &buffers) {
+                let (Some(n), Some(size)) = (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1)) else { continue };
+                if n < 2 {
+                    out.push(error(cx.finding(p.arg_location(0), format!("{buffers} {n} {size}: nginx refuses the configuration (there must be at least 2 \"{buffers}\")"))));
+                    continue;
+                }
+                if parse_size(size).is_none() {
+                    out.push(error(cx.finding(p.arg_location(1), format!("{buffers} {n} {size}: not a size nginx reads (k or m only)"))));
+                    continue;
+                }
+            }
+            // The merge nginx does for every server and location, with its defaults
+            // (8 buffers of a page, a page of header buffer, busy = 2 × the larger).
+            if !matches!(cx.nginx().scope(id).context, Context::Server | Context::Location) || in_stream(cx.nginx(), id) {
                 continue;
             }
-            let Some(one) = parse_size(size) else {
-                out.push(error(cx.finding(p.arg_location(1), format!("{buffers} {n} {size}: not a size nginx reads (k or m only)"))));
+            let eff = |name: &str| cx.nginx().effective(id, name).map(|(_, p)| p);
+            let (set_buffers, set_header, set_busy) = (eff(&buffers), eff(&buffer_size), eff(&busy));
+            if set_buffers.is_none() && set_header.is_none() && set_busy.is_none() && eff(&format!("{kind}_temp_file_write_size")).is_none() {
+                continue;
+            }
+            let (n, one) = match set_buffers.map(|p| (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1).and_then(parse_size))) {
+                Some((Some(n), Some(one))) if n >= 2 => (n, one),
+                Some(_) => continue,
+                None => (8, 4096),
+            };
+            let Some(header) = set_header.map_or(Some(4096), |p| p.arg(0).and_then(parse_size)) else { continue };
+            let largest = header.max(one);
+            let Some(busy_size) = set_busy.map_or(Some(2 * largest), |p| p.arg(0).and_then(parse_size)) else { continue };
+            let temp = format!("{kind}_temp_file_write_size");
+            let temp_small = eff(&temp).and_then(|p| p.arg(0).and_then(parse_size).filter(|&t| t < largest).map(|_| p));
+            if let Some(p) = temp_small {
+                if reported.insert(p.location()) {
+                    out.push(error(cx.finding(p.location(), format!("\"{temp}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration"))));
+                }
+            }
+            let message = if busy_size < largest {
+                format!("\"{busy}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration")
+            } else if busy_size > (n - 1) * one {
+                let why = if set_busy.is_some() { String::new() } else { format!(" ({busy} defaults to twice the larger of {buffer_size} and one buffer: {}k)", busy_size / 1024) };
+                format!("\"{busy}\" must be less than the size of all \"{buffers}\" minus one buffer{why}: nginx refuses the configuration")
+            } else {
                 continue;
             };
-            let Some(b) = cx.nginx().effective(id, &busy).and_then(|(_, b)| b.arg(0).and_then(parse_offset).map(|v| (b, v))) else { continue };
-            let header = cx.nginx().effective(id, &buffer_size).and_then(|(_, h)| h.arg(0).and_then(parse_size)).unwrap_or(4096);
-            if b.1 < header.max(one) {
-                out.push(error(cx.finding(b.0.arg_location(0), format!("\"{busy}\" must be equal to or greater than the maximum of the value of \"{buffer_size}\" and one of the \"{buffers}\": nginx refuses the configuration"))));
-            } else if b.1 >= (n - 1) * one {
-                out.push(error(cx.finding(b.0.arg_location(0), format!("\"{busy}\" must be less than the size of all \"{buffers}\" minus one buffer: nginx refuses the configuration"))));
+            let Some(at) = set_busy.or(set_buffers).or(set_header) else { continue };
+            if reported.insert(at.location()) {
+                out.push(error(cx.finding(at.location(), message)));
             }
         }
     }
+}
+
+/// A scope inside `stream {}` (whose proxy buffers have no busy size).
+fn in_stream(view: &crate::effective::nginx::NginxView, id: crate::effective::nginx::ScopeId) -> bool {
+    std::iter::successors(Some(id), |&s| view.scope(s).parent).any(|s| view.block_name(s) == Some("stream") || view.scope(s).context == Context::Stream)
 }
 register!(buffers_invalid);
 

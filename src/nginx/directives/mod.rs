@@ -1,0 +1,639 @@
+//! nginx's directives as nginx's own source declares them: names, contexts, arity, value
+//! kinds, enum and bitmask values, bounds, defaults, versions and modules.
+//!
+//! The tables in `data/` are generated from the `ngx_command_t` arrays of pinned nginx
+//! releases and third-party modules, joined with nginx.org's documentation
+//! (`scripts/gen-directives.py`, pins in `data/SOURCES`). What the source does not say is
+//! in [`overrides`]. A [`Catalog`] is the set of tables one configuration is checked
+//! against: one nginx version, the build's modules when known, and third-party modules.
+
+pub mod build;
+pub mod overrides;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// Contexts (the `NGX_*_CONF` bits of a command's type), one bit each.
+pub mod ctx {
+    pub const MAIN: u32 = 1 << 0;
+    pub const EVENT: u32 = 1 << 1;
+    pub const HTTP: u32 = 1 << 2;
+    pub const SERVER: u32 = 1 << 3;
+    pub const LOCATION: u32 = 1 << 4;
+    pub const UPSTREAM: u32 = 1 << 5;
+    pub const SERVER_IF: u32 = 1 << 6;
+    pub const LOCATION_IF: u32 = 1 << 7;
+    pub const LIMIT_EXCEPT: u32 = 1 << 8;
+    pub const STREAM: u32 = 1 << 9;
+    pub const STREAM_SERVER: u32 = 1 << 10;
+    pub const STREAM_UPSTREAM: u32 = 1 << 11;
+    pub const MAIL: u32 = 1 << 12;
+    pub const MAIL_SERVER: u32 = 1 << 13;
+    pub const RTMP: u32 = 1 << 14;
+    pub const RTMP_SERVER: u32 = 1 << 15;
+    pub const RTMP_APPLICATION: u32 = 1 << 16;
+    pub const RTMP_RECORDER: u32 = 1 << 17;
+    /// `NGX_ANY_CONF` (`include`): every context.
+    pub const ANY: u32 = u32::MAX;
+
+    /// Table spelling → bit; the names are those of `data/*.jsonl`.
+    pub const NAMES: &[(&str, u32)] = &[
+        ("main", MAIN),
+        ("event", EVENT),
+        ("http", HTTP),
+        ("server", SERVER),
+        ("location", LOCATION),
+        ("upstream", UPSTREAM),
+        ("server_if", SERVER_IF),
+        ("location_if", LOCATION_IF),
+        ("limit_except", LIMIT_EXCEPT),
+        ("stream", STREAM),
+        ("stream_server", STREAM_SERVER),
+        ("stream_upstream", STREAM_UPSTREAM),
+        ("mail", MAIL),
+        ("mail_server", MAIL_SERVER),
+        ("rtmp", RTMP),
+        ("rtmp_server", RTMP_SERVER),
+        ("rtmp_application", RTMP_APPLICATION),
+        ("rtmp_recorder", RTMP_RECORDER),
+    ];
+
+    /// How people name a context (`if in location`), for messages and hover.
+    pub fn describe(bit: u32) -> &'static str {
+        match bit {
+            MAIN => "main",
+            EVENT => "events",
+            HTTP => "http",
+            SERVER => "server",
+            LOCATION => "location",
+            UPSTREAM => "upstream",
+            SERVER_IF => "if in server",
+            LOCATION_IF => "if in location",
+            LIMIT_EXCEPT => "limit_except",
+            STREAM => "stream",
+            STREAM_SERVER => "server in stream",
+            STREAM_UPSTREAM => "upstream in stream",
+            MAIL => "mail",
+            MAIL_SERVER => "server in mail",
+            RTMP => "rtmp",
+            RTMP_SERVER => "server in rtmp",
+            RTMP_APPLICATION => "application",
+            RTMP_RECORDER => "recorder",
+            _ => "?",
+        }
+    }
+
+    /// The context inside block `name` written in context `parent`; `None` for blocks
+    /// whose content is not directives nginx dispatches (`map`, `types`, unknown blocks).
+    pub fn child(parent: u32, name: &str) -> Option<u32> {
+        Some(match (parent, name) {
+            (MAIN, "events") => EVENT,
+            (MAIN, "http") => HTTP,
+            (MAIN, "stream") => STREAM,
+            (MAIN, "mail") => MAIL,
+            (MAIN, "rtmp") => RTMP,
+            (HTTP, "server") => SERVER,
+            (HTTP, "upstream") => UPSTREAM,
+            (SERVER | LOCATION, "location") => LOCATION,
+            (SERVER, "if") => SERVER_IF,
+            (LOCATION, "if") => LOCATION_IF,
+            (LOCATION, "limit_except") => LIMIT_EXCEPT,
+            (STREAM, "server") => STREAM_SERVER,
+            (STREAM, "upstream") => STREAM_UPSTREAM,
+            (MAIL, "server") => MAIL_SERVER,
+            (RTMP, "server") => RTMP_SERVER,
+            (RTMP_SERVER, "application") => RTMP_APPLICATION,
+            (RTMP_SERVER | RTMP_APPLICATION, "recorder") => RTMP_RECORDER,
+            _ => return None,
+        })
+    }
+
+    /// Every context named in `mask`, in table order.
+    pub fn list(mask: u32) -> impl Iterator<Item = u32> {
+        NAMES.iter().map(|&(_, b)| b).filter(move |b| mask & b != 0)
+    }
+}
+
+/// How many arguments a directive takes (`NGX_CONF_NOARGS` … `NGX_CONF_TAKE7`, `FLAG`,
+/// `1MORE`, `2MORE`, `ANY`) and whether it opens a block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Arity {
+    /// Bit n: exactly n arguments (0..=7).
+    pub take: u8,
+    pub flag: bool,
+    pub one_more: bool,
+    pub two_more: bool,
+    pub any: bool,
+    pub block: bool,
+}
+
+/// nginx's limit on arguments of a TAKEn directive (`NGX_CONF_MAX_ARGS`).
+const MAX_ARGS: usize = 8;
+
+impl Arity {
+    /// `ngx_conf_handler`'s argument check, for `n` arguments after the name.
+    pub fn accepts(&self, n: usize) -> bool {
+        if self.any {
+            true
+        } else if self.flag {
+            n == 1
+        } else if self.one_more {
+            n >= 1
+        } else if self.two_more {
+            n >= 2
+        } else if n >= MAX_ARGS {
+            false
+        } else {
+            self.take & (1 << n) != 0
+        }
+    }
+
+    fn parse(tokens: &[String]) -> Result<Arity, String> {
+        let mut a = Arity::default();
+        for t in tokens {
+            match t.as_str() {
+                "block" => a.block = true,
+                "flag" => a.flag = true,
+                "any" => a.any = true,
+                "1+" => a.one_more = true,
+                "2+" => a.two_more = true,
+                n => a.take |= 1 << n.parse::<u8>().map_err(|_| format!("unknown arity `{n}`"))?,
+            }
+        }
+        Ok(a)
+    }
+}
+
+/// The value kind, from the set handler (`ngx_conf_set_*_slot`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Flag,
+    Str,
+    StrArray,
+    Keyval,
+    Num,
+    Size,
+    Off,
+    Msec,
+    Sec,
+    Bufs,
+    Enum,
+    Bitmask,
+    Path,
+    Access,
+    Include,
+    /// A value that may hold variables (`ngx_http_set_complex_value_slot`).
+    Complex,
+    ComplexSize,
+    /// A module's own handler: parsed by its code, not by a generic slot.
+    Custom,
+}
+
+impl Kind {
+    /// Slots that refuse a second occurrence in one block: `"x" directive is duplicate`.
+    pub fn refuses_duplicates(self) -> bool {
+        matches!(self, Kind::Flag | Kind::Str | Kind::Num | Kind::Size | Kind::Off | Kind::Msec | Kind::Sec | Kind::Bufs | Kind::Enum | Kind::Path | Kind::Access | Kind::Complex | Kind::ComplexSize)
+    }
+}
+
+/// A release number such as 1.22.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub u16, pub u16, pub u16);
+
+impl std::str::FromStr for Version {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.trim().split('.').map(|p| p.parse::<u16>());
+        let bad = || format!("`{s}` is not an nginx version such as 1.22.1");
+        let major = parts.next().and_then(Result::ok).ok_or_else(bad)?;
+        let minor = parts.next().and_then(Result::ok).ok_or_else(bad)?;
+        let patch = match parts.next() {
+            None => 0,
+            Some(p) => p.map_err(|_| bad())?,
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Version(major, minor, patch))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// One `ngx_command_t` entry (a name may have several: `server` in http, upstream, stream…).
+#[derive(Debug)]
+pub struct Directive {
+    pub name: String,
+    /// The nginx module that declares it (`ngx_http_proxy_module`).
+    pub module: String,
+    /// Context bits ([`ctx`]).
+    pub contexts: u32,
+    pub arity: Arity,
+    pub kind: Kind,
+    /// The set handler, when it is the module's own (`Kind::Custom`).
+    pub handler: Option<String>,
+    /// Accepted words of an enum or bitmask.
+    pub values: Vec<String>,
+    /// `ngx_conf_num_bounds_t`.
+    pub bounds: Option<(i64, i64)>,
+    /// A post handler that checks the value further (`ngx_http_core_lowat_check`).
+    pub post: Option<String>,
+    /// From the documentation: the default as written there, syntax lines, version, page.
+    pub default: Option<String>,
+    pub syntax: Vec<String>,
+    pub since: Option<Version>,
+    pub link: Option<String>,
+    /// Preprocessor conditions it is declared under (`if (NGX_HTTP_SSL)`).
+    pub conditions: Vec<String>,
+    /// The table it comes from.
+    pub table: &'static str,
+}
+
+impl Directive {
+    /// Context names for messages and hover: `http, server, location`.
+    pub fn context_names(&self) -> Vec<&'static str> {
+        if self.contexts == ctx::ANY {
+            return vec!["any"];
+        }
+        ctx::list(self.contexts).map(ctx::describe).collect()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    name: String,
+    module: String,
+    contexts: Vec<String>,
+    args: Vec<String>,
+    #[serde(rename = "type")]
+    kind: Kind,
+    #[serde(default)]
+    handler: Option<String>,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    min: Option<serde_json::Value>,
+    #[serde(default)]
+    max: Option<serde_json::Value>,
+    #[serde(default)]
+    post: Option<String>,
+    #[serde(default)]
+    deprecated: Option<String>,
+    #[serde(default)]
+    default: Option<String>,
+    #[serde(default)]
+    syntax: Vec<String>,
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default, rename = "if")]
+    conditions: Vec<String>,
+}
+
+fn bound(v: &Option<serde_json::Value>) -> Option<i64> {
+    match v {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        // NGX_MAX_INT_T_VALUE and the like.
+        Some(serde_json::Value::String(_)) => Some(i64::MAX),
+        _ => None,
+    }
+}
+
+/// A built-in variable (`ngx_http_variable_t` arrays): `$host`, or a prefix such as
+/// `http_` for `$http_user_agent`.
+#[derive(Debug, Deserialize)]
+pub struct Variable {
+    #[serde(rename = "variable")]
+    pub name: String,
+    /// `http` or `stream`.
+    pub subsystem: String,
+    pub module: String,
+    /// A prefix (`NGX_HTTP_VAR_PREFIX`): `$<name><anything>`.
+    pub prefix: bool,
+}
+
+/// One generated table: a nginx release or a third-party module's repository.
+#[derive(Debug)]
+pub struct Table {
+    /// File stem in `data/` (`nginx-1.22.1`, `lua`).
+    pub id: &'static str,
+    /// For nginx's own tables, the release.
+    pub version: Option<Version>,
+    /// The pinned source it was generated from (from its header).
+    pub origin: String,
+    pub directives: Vec<Directive>,
+    pub variables: Vec<Variable>,
+    /// nginx's `--with-*`/`--without-*` configure options (nginx tables only).
+    pub configure_options: Vec<String>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Table {
+    fn parse(id: &'static str, text: &str) -> Result<Table, String> {
+        let mut directives = Vec::new();
+        let mut variables = Vec::new();
+        let mut origin = String::new();
+        let mut configure_options = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            if let Some(comment) = line.strip_prefix('#') {
+                let comment = comment.trim();
+                if let Some(from) = comment.strip_prefix("from ") {
+                    origin = from.split(',').next().unwrap_or(from).to_string();
+                } else if let Some(opts) = comment.strip_prefix("configure options:") {
+                    configure_options = opts.split_whitespace().map(str::to_string).collect();
+                }
+                continue;
+            }
+            if line.contains("\"variable\":") {
+                variables.push(serde_json::from_str::<Variable>(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?);
+                continue;
+            }
+            let raw: Raw = serde_json::from_str(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?;
+            let mut contexts = 0;
+            for c in &raw.contexts {
+                contexts |= if c == "any" {
+                    ctx::ANY
+                } else if c == "direct" {
+                    0
+                } else {
+                    ctx::NAMES.iter().find(|(name, _)| name == c).map(|&(_, b)| b).ok_or_else(|| format!("{id}.jsonl:{}: unknown context `{c}`", n + 1))?
+                };
+            }
+            let arity = Arity::parse(&raw.args).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?;
+            let _ = raw.deprecated;
+            directives.push(Directive {
+                bounds: bound(&raw.min).zip(bound(&raw.max)),
+                name: raw.name,
+                module: raw.module,
+                contexts,
+                arity,
+                kind: raw.kind,
+                handler: raw.handler,
+                values: raw.values,
+                post: raw.post,
+                default: raw.default,
+                syntax: raw.syntax,
+                since: raw.since.and_then(|s| s.parse().ok()),
+                link: raw.link,
+                conditions: raw.conditions,
+                table: id,
+            });
+        }
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in directives.iter().enumerate() {
+            by_name.entry(d.name.clone()).or_default().push(i);
+        }
+        let version = id.strip_prefix("nginx-").and_then(|v| v.parse().ok());
+        Ok(Table { id, version, origin, directives, variables, configure_options, by_name })
+    }
+
+    /// The entries named `name`, in declaration order.
+    pub fn get<'t>(&'t self, name: &str) -> impl Iterator<Item = &'t Directive> + 't {
+        self.by_name.get(name).into_iter().flatten().map(move |&i| &self.directives[i])
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Distinct directive names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+macro_rules! tables {
+    ($($id:literal),* $(,)?) => {
+        /// Every generated table: `(id, contents)`.
+        const TABLES: &[(&str, &str)] = &[$(($id, include_str!(concat!("data/", $id, ".jsonl")))),*];
+    };
+}
+
+tables!(
+    "nginx-1.22.1", "nginx-1.31.4", "lua", "headers-more", "njs", "brotli", "geoip2", "echo", "fancyindex", "dav-ext", "ndk", "auth-pam", "cache-purge", "subs-filter",
+    "uploadprogress", "upstream-fair", "nchan", "rtmp",
+);
+
+/// Every table, parsed on first use.
+pub fn tables() -> &'static [Table] {
+    static PARSED: OnceLock<Vec<Table>> = OnceLock::new();
+    PARSED.get_or_init(|| TABLES.iter().map(|(id, text)| Table::parse(id, text).unwrap_or_else(|e| panic!("generated table {e}"))).collect())
+}
+
+/// nginx's own tables, oldest first.
+pub fn nginx_tables() -> impl Iterator<Item = &'static Table> {
+    let mut v: Vec<&Table> = tables().iter().filter(|t| t.version.is_some()).collect();
+    v.sort_by_key(|t| t.version);
+    v.into_iter()
+}
+
+/// Third-party modules' tables.
+pub fn module_tables() -> impl Iterator<Item = &'static Table> {
+    tables().iter().filter(|t| t.version.is_none())
+}
+
+/// The newest nginx release conflint has a table for.
+pub fn newest() -> Version {
+    nginx_tables().last().and_then(|t| t.version).expect("an nginx table")
+}
+
+/// The nginx table that describes `v`: the newest one not newer than `v`, else the oldest.
+pub fn nginx_table(v: Version) -> &'static Table {
+    let all: Vec<&Table> = nginx_tables().collect();
+    all.iter().rev().find(|t| t.version <= Some(v)).copied().unwrap_or(all[0])
+}
+
+/// Where the nginx version a configuration is checked against came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionSource {
+    /// `[nginx] version` in conflint.toml.
+    Config,
+    /// `nginx -V` of the binary on this machine.
+    Binary,
+    /// Neither: the newest release conflint knows.
+    Newest,
+}
+
+/// What is known of the nginx that will load the configuration.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub version: Version,
+    pub source: VersionSource,
+    /// The binary's configure arguments (`nginx -V`), when it was asked.
+    pub build: Option<build::Build>,
+    /// `[nginx] modules`: module names (or their `.so` file names) the server loads,
+    /// besides those of `load_module` lines. `Some` closes the set: nothing else is loaded.
+    pub modules: Option<Vec<String>>,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target { version: newest(), source: VersionSource::Newest, build: None, modules: None }
+    }
+}
+
+impl Target {
+    /// The version is the server's (configured or asked), not a guess.
+    pub fn version_known(&self) -> bool {
+        self.source != VersionSource::Newest
+    }
+}
+
+/// A known directive name and everything that declares it.
+pub struct Lookup<'c> {
+    /// Entries of the chosen nginx release.
+    pub nginx: &'c [&'static Directive],
+    /// Entries of third-party modules (whether loaded or not).
+    pub modules: &'c [&'static Directive],
+    /// Entries in other nginx releases only (newer or removed).
+    pub other_releases: Vec<&'static Directive>,
+}
+
+/// The tables one configuration is checked against.
+pub struct Catalog {
+    pub target: Target,
+    pub nginx: &'static Table,
+    /// Name → (the release's entries, third-party entries), built once: every directive
+    /// of a tree is looked up.
+    index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)>,
+}
+
+impl Catalog {
+    pub fn new(target: Target) -> Catalog {
+        let nginx = nginx_table(target.version);
+        let mut index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)> = HashMap::new();
+        for d in &nginx.directives {
+            index.entry(d.name.as_str()).or_default().0.push(d);
+        }
+        for d in module_tables().flat_map(|t| t.directives.iter()) {
+            index.entry(d.name.as_str()).or_default().1.push(d);
+        }
+        Catalog { nginx, target, index }
+    }
+
+    /// Every declaration of `name`.
+    pub fn lookup(&self, name: &str) -> Lookup<'_> {
+        let (nginx, modules) = self.index.get(name).map_or((&[][..], &[][..]), |(n, m)| (n.as_slice(), m.as_slice()));
+        let other_releases = if nginx.is_empty() { nginx_tables().filter(|t| t.id != self.nginx.id).flat_map(|t| t.get(name)).collect() } else { Vec::new() };
+        Lookup { nginx, modules, other_releases }
+    }
+
+    /// Directives of the chosen release and of the modules that are valid in context bit
+    /// `context` (for completion), by name.
+    pub fn valid_in(&self, context: u32) -> impl Iterator<Item = &'static Directive> + '_ {
+        std::iter::once(self.nginx).chain(module_tables()).flat_map(|t| t.directives.iter()).filter(move |d| d.contexts & context != 0)
+    }
+
+    /// Known names close to `name` (a typo's "did you mean"), best first.
+    pub fn similar(&self, name: &str) -> Vec<&'static str> {
+        let mut scored: Vec<(usize, &'static str)> = std::iter::once(self.nginx)
+            .chain(module_tables())
+            .flat_map(|t| t.directives.iter().map(|d| d.name.as_str()))
+            .filter_map(|known| {
+                let d = distance(name, known);
+                (d <= (name.len() / 4).clamp(1, 3)).then_some((d, known))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by_key(|s| s.1);
+        scored.into_iter().take(3).map(|(_, n)| n).collect()
+    }
+}
+
+/// Levenshtein distance (with adjacent transpositions counting one), for did-you-mean.
+pub fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 3 {
+        return 4;
+    }
+    let mut prev2: Vec<usize> = Vec::new();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_parses_and_has_the_directives_everyone_uses() {
+        let t = nginx_table("1.22.1".parse().unwrap());
+        assert_eq!(t.id, "nginx-1.22.1");
+        let read = t.get("proxy_read_timeout").next().unwrap();
+        assert_eq!((read.kind, read.arity.accepts(1), read.arity.accepts(2)), (Kind::Msec, true, false));
+        assert_eq!(read.context_names(), ["http", "server", "location"]);
+        assert_eq!(read.default.as_deref(), Some("60s"));
+        let gzip = t.get("gzip_comp_level").next().unwrap();
+        assert_eq!(gzip.bounds, Some((1, 9)));
+        let nu = t.get("fastcgi_next_upstream").next().unwrap();
+        assert!(nu.values.iter().any(|v| v == "http_503") && !nu.values.iter().any(|v| v == "http_502"));
+        // Newer than Debian's nginx: only in the mainline table.
+        assert!(!t.has("client_body_early_read") || t.version >= Some(Version(1, 31, 3)));
+        assert!(nginx_table(newest()).has("proxy_pass_trailers"));
+        assert!(!t.has("proxy_pass_trailers"));
+        for t in tables() {
+            assert!(!t.directives.is_empty() || t.id == "ndk", "{} is empty", t.id);
+        }
+    }
+
+    #[test]
+    fn the_table_for_a_version_is_the_newest_not_newer() {
+        assert_eq!(nginx_table(Version(1, 24, 0)).id, "nginx-1.22.1");
+        assert_eq!(nginx_table(Version(1, 18, 0)).id, "nginx-1.22.1");
+        assert_eq!(nginx_table(Version(1, 31, 4)).id, "nginx-1.31.4");
+        assert_eq!(nginx_table(Version(2, 0, 0)).id, "nginx-1.31.4");
+    }
+
+    #[test]
+    fn arity_follows_ngx_conf_handler() {
+        let take12 = Arity { take: 0b110, ..Default::default() };
+        assert!(!take12.accepts(0) && take12.accepts(1) && take12.accepts(2) && !take12.accepts(3));
+        let flag = Arity { flag: true, ..Default::default() };
+        assert!(flag.accepts(1) && !flag.accepts(2));
+        let more = Arity { one_more: true, ..Default::default() };
+        assert!(!more.accepts(0) && more.accepts(9));
+    }
+
+    #[test]
+    fn completion_and_hover_facts() {
+        let c = Catalog::new(Target { version: Version(1, 22, 1), source: VersionSource::Config, build: None, modules: None });
+        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name.as_str()).collect();
+        assert!(in_location.contains(&"proxy_pass") && in_location.contains(&"fastcgi_read_timeout"));
+        assert!(!in_location.contains(&"worker_connections") && !in_location.contains(&"listen"));
+        assert!(c.valid_in(ctx::EVENT).any(|d| d.name == "worker_connections"));
+        let d = c.lookup("fastcgi_read_timeout").nginx[0];
+        assert_eq!(d.module, "ngx_http_fastcgi_module");
+        assert_eq!(d.syntax, ["time"]);
+        assert_eq!(d.link.as_deref(), Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
+        assert_eq!(c.lookup("proxy_pass_trailers").other_releases[0].since, Some(Version(1, 27, 2)));
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos() {
+        let c = Catalog::new(Target::default());
+        assert_eq!(c.similar("proxy_passs").first(), Some(&"proxy_pass"));
+        assert_eq!(c.similar("fastcgi_read_timout").first(), Some(&"fastcgi_read_timeout"));
+        assert_eq!(distance("sendfiel", "sendfile"), 1);
+    }
+}
