@@ -13,7 +13,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -21,8 +21,7 @@ use std::time::Instant;
 
 use conflint::check::{lint, Settings};
 use conflint::finding::Severity;
-use conflint::fix::validate::{validate, Mode, ValidateError, ValidateOptions};
-use conflint::fix::{FixedFile, Outcome};
+use conflint::fix::validate::{Mode, ValidateOptions, Validator};
 use conflint::nginx::directives::{Target, VersionSource};
 
 const NGINX: &str = "/usr/sbin/nginx";
@@ -97,13 +96,19 @@ fn corpus_files_agree_with_nginx_t_or_are_listed() {
                 let settings = Settings { workspace: opts, config, selection: Default::default(), registry: conflint::rules::Registry::builtin() };
                 let linted = lint(&settings, &mut std::io::empty()).expect("lint");
                 let errors: Vec<String> = linted.findings.iter().filter(|f| f.severity == Severity::Error && validity(&f.code)).map(|f| format!("{} {}", f.code, f.message)).collect();
-                let original = std::fs::read(root.join(place)).unwrap();
-                let outcome = Outcome { files: vec![FixedFile { path: root.join(place), display: place.into(), original, fixed: text }], applied: 0, dropped: Vec::new(), remaining: linted };
                 let vopts = ValidateOptions { mode: Mode::Always, nginx: Some(NGINX.into()), php_fpm: None, cwd: root.clone() };
-                let verdict = match (validate(&outcome, &outcome.remaining.workspace, &vopts), errors.is_empty()) {
-                    (Ok(_), true) | (Err(ValidateError::Failed { .. }), false) => Verdict::Agree,
+                let ws = &linted.workspace;
+                let staged = root.join(place);
+                let checked = Validator::new(ws, &BTreeSet::from([staged.clone()]), &vopts).and_then(|v| v.run(ws, &HashMap::from([(staged, text)]), None));
+                let verdict = match (checked, errors.is_empty()) {
+                    (Ok(v), _) if v.ran.is_empty() => Verdict::Skipped(format!("nothing ran: {:?}", v.skipped)),
+                    (Ok(v), true) if v.passed() => Verdict::Agree,
+                    (Ok(v), false) if !v.passed() => Verdict::Agree,
                     (Ok(_), false) => Verdict::FalseError(errors.join("; ")),
-                    (Err(ValidateError::Failed { output, .. }), true) => Verdict::Missed(output.lines().find(|l| l.contains("[emerg]")).unwrap_or(output.lines().next().unwrap_or("")).to_string()),
+                    (Ok(v), true) => {
+                        let output: String = v.ran.iter().filter(|c| !c.passed()).map(|c| c.ran.output.as_str()).collect();
+                        Verdict::Missed(output.lines().find(|l| l.contains("[emerg]")).unwrap_or(output.lines().next().unwrap_or("")).to_string())
+                    }
                     (Err(e), _) => Verdict::Skipped(e.to_string().lines().next().unwrap_or("").to_string()),
                 };
                 results.lock().unwrap().insert(rel, verdict);

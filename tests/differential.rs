@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -17,8 +17,7 @@ use std::time::Instant;
 
 use conflint::check::{lint, Settings};
 use conflint::finding::Severity;
-use conflint::fix::validate::{validate, Mode, ValidateError, ValidateOptions};
-use conflint::fix::{FixedFile, Outcome};
+use conflint::fix::validate::{Mode, ValidateOptions, Validator};
 use conflint::fpm::directives::{self as fpm_directives, Kind as FpmKind, Place};
 use conflint::nginx::directives::{self, Kind, Target, VersionSource};
 
@@ -161,14 +160,12 @@ fn verdict(base: &Base, m: &Mutant, target: &Target) -> (Oracle, Vec<String>) {
     let errors: Vec<String> = linted.findings.iter().filter(|f| f.severity == Severity::Error && validity(&f.code)).map(|f| format!("{} {}", f.code, f.message)).collect();
     let root = base.dir.path().canonicalize().unwrap();
     let path = root.join(&m.file);
-    let original = base.files[&m.file].clone();
-    let files = vec![FixedFile { path: path.clone(), display: m.file.clone(), original, fixed: m.text.clone() }];
-    let outcome = Outcome { files, applied: 0, dropped: Vec::new(), remaining: linted };
     let opts = ValidateOptions { mode: Mode::Always, nginx: Some(NGINX.into()), php_fpm: Some(PHP_FPM.into()), cwd: root };
-    let oracle = match validate(&outcome, &outcome.remaining.workspace, &opts) {
-        Ok(v) if !v.ran.is_empty() => Oracle::Accepted,
-        Ok(v) => Oracle::Skipped(format!("nothing ran: {:?}", v.skipped)),
-        Err(ValidateError::Failed { output, .. }) => Oracle::Refused(output),
+    let ws = &linted.workspace;
+    let oracle = match Validator::new(ws, &BTreeSet::from([path.clone()]), &opts).and_then(|v| v.run(ws, &HashMap::from([(path, m.text.clone())]), None)) {
+        Ok(v) if v.ran.is_empty() => Oracle::Skipped(format!("nothing ran: {:?}", v.skipped)),
+        Ok(v) if v.passed() => Oracle::Accepted,
+        Ok(v) => Oracle::Refused(v.ran.iter().filter(|c| !c.passed()).map(|c| c.ran.output.as_str()).collect::<Vec<_>>().join("\n")),
         Err(e) => Oracle::Skipped(e.to_string()),
     };
     (oracle, errors)
