@@ -206,13 +206,13 @@ def main():
     small()
     big()
     sites_tree("debian", 200, 2, 200, 1)
-    sites_tree("tree10", 316, 20, 763, 8)
-    sites_tree("tree40", 1264, 20, 3052, 8)
+    sites_tree("tree10", 316, 36, 763, 8)
+    sites_tree("tree40", 1264, 36, 3052, 8)
     pooldup()
     for tree in ["small", "big", "debian", "tree10", "tree40", "pooldup"]:
         total = 0
         for root, _, files in os.walk(os.path.join(OUT, tree)):
-            total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+            total += sum(os.path.getsize(os.path.join(root, f)) for f in files if not os.path.islink(os.path.join(root, f)))
         print(f"{tree}: {total / 1e6:.2f} MB")
 
 
