@@ -8,7 +8,8 @@ relative includes), so the peers parse exactly what conflint reads:
   big/      one 5,000-line nginx.conf of 1,000 servers
   debian/   Debian's layout: 200 sites in sites-available/, enabled through symlinks in
             sites-enabled/, and 200 PHP-FPM pools in php/8.2/fpm/pool.d/
-  tree10/   ~10 MB: 316 sites of PHP vhosts with many locations, 763 commented pools
+  tree10/   ~10 MB: 316 sites of PHP vhosts with many locations, 763 commented pools,
+            each with a `#` comment that `--fix` rewrites
   tree40/   ~40 MB: the same, four times over
   pooldup/  one pool of 20,000 settings, arrays and directives set again (FPM006's input)
 """
@@ -155,8 +156,10 @@ POOL_COMMENT = "".join(f"; {line}\n" for line in [
 
 
 def pool(name, comment_blocks):
+    # A `#` comment (FPM001, safely fixed to `;`) in the big trees gives `--fix` work to do.
+    fixable = f"# pool {name}\n" if comment_blocks > 1 else ""
     return f"""[{name}]
-{POOL_COMMENT * comment_blocks}user = www-data
+{fixable}{POOL_COMMENT * comment_blocks}user = www-data
 group = www-data
 listen = /run/php/php8.2-fpm-{name}.sock
 listen.owner = www-data

@@ -19,9 +19,11 @@ use std::path::{Path, PathBuf};
 pub trait Fs {
     fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf>;
     /// Make `to` hold the contents of the temporary file `from` (renaming it over `to`,
-    /// or writing through a hard link), which is gone afterwards.
+    /// or writing through a hard link), which is gone afterwards. A rename is durable once
+    /// [`Fs::sync_dir`] has synced the directory of `to`.
     fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()>;
     fn remove(&self, path: &Path);
+    fn sync_dir(&self, dir: &Path);
 }
 
 /// The real filesystem.
@@ -33,11 +35,9 @@ fn temp_name(target: &Path, ext: &str) -> PathBuf {
     dir.join(format!(".{name}.conflint-{}.{ext}", std::process::id()))
 }
 
-fn sync_dir(path: &Path) {
+fn sync_parent(path: &Path) {
     if let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        RealFs.sync_dir(dir);
     }
 }
 
@@ -75,18 +75,23 @@ impl Fs for RealFs {
             // finished, should it be interrupted.
             let journal = temp_name(to, "journal");
             std::fs::rename(from, &journal)?;
-            sync_dir(to);
+            sync_parent(to);
             write_in_place(to, &std::fs::read(&journal)?)?;
             std::fs::remove_file(&journal)?;
             return Ok(());
         }
         std::fs::rename(from, to)?;
-        sync_dir(to);
         Ok(())
     }
 
     fn remove(&self, path: &Path) {
         let _ = std::fs::remove_file(path);
+    }
+
+    fn sync_dir(&self, dir: &Path) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
 }
 
@@ -138,6 +143,11 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
             }
         }
     }
+    // Each directory synced once, after all its renames (a tree's pools share one).
+    let sync_dirs = |done: &[(PathBuf, &[u8], &[u8])]| {
+        let dirs: std::collections::BTreeSet<&Path> = done.iter().filter_map(|(t, _, _)| t.parent()).collect();
+        dirs.into_iter().for_each(|d| fs.sync_dir(d));
+    };
     for (i, (temp, (target, _, _))) in temps.iter().zip(&targets).enumerate() {
         if let Err(source) = fs.commit(temp, target) {
             // Put back what was already replaced, drop the temps not yet used.
@@ -146,10 +156,12 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
                     let _ = fs.commit(&t, done);
                 }
             }
+            sync_dirs(&targets[..i]);
             temps[i..].iter().for_each(|t| fs.remove(t));
             return Err(io(target, source));
         }
     }
+    sync_dirs(&targets);
     Ok(())
 }
 
@@ -276,6 +288,9 @@ mod tests {
         }
         fn remove(&self, path: &Path) {
             RealFs.remove(path)
+        }
+        fn sync_dir(&self, dir: &Path) {
+            RealFs.sync_dir(dir)
         }
     }
 
