@@ -16,7 +16,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The filesystem operations the writer needs, so a failure can be simulated in tests.
-pub trait Fs {
+/// Temporary files are written from several threads.
+pub trait Fs: Sync {
     fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf>;
     /// Make `to` hold the contents of the temporary file `from` (renaming it over `to`,
     /// or writing through a hard link), which is gone afterwards. A rename is durable once
@@ -133,15 +134,19 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
         }
         targets.push((target, original, fixed));
     }
-    let mut temps = Vec::new();
-    for (target, _, fixed) in &targets {
-        match fs.write_temp(target, fixed) {
+    let mut temps = Vec::with_capacity(targets.len());
+    let mut failed = None;
+    for (i, written) in write_temps(fs, &targets).into_iter().enumerate() {
+        match written {
             Ok(t) => temps.push(t),
             Err(source) => {
-                temps.iter().for_each(|t| fs.remove(t));
-                return Err(io(target, source));
+                failed.get_or_insert((i, source));
             }
         }
+    }
+    if let Some((i, source)) = failed {
+        temps.iter().for_each(|t| fs.remove(t));
+        return Err(io(&targets[i].0, source));
     }
     // Each directory synced once, after all its renames (a tree's pools share one).
     let sync_dirs = |done: &[(PathBuf, &[u8], &[u8])]| {
@@ -163,6 +168,29 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
     }
     sync_dirs(&targets);
     Ok(())
+}
+
+/// Threads writing temporary files: each waits for its fsync most of the time, so more of
+/// them than cores lets the disk commit several at once.
+const WRITERS: usize = 8;
+
+/// The temporary file of every target, by index, written side by side.
+fn write_temps(fs: &dyn Fs, targets: &[(PathBuf, &[u8], &[u8])]) -> Vec<std::io::Result<PathBuf>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(targets.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..WRITERS.min(targets.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((target, _, fixed)) = targets.get(i) else { break };
+                let result = fs.write_temp(target, fixed);
+                done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, result));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Every directory of the trees `named` (a named file: its directory), symlinks not
@@ -255,23 +283,21 @@ pub fn clear(leftovers: &[Leftover]) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::os::unix::fs::{symlink, PermissionsExt};
 
-    /// Fails the `n`-th temporary write (`rename: false`) or rename.
+    /// Fails the temporary write (`rename: false`) or the rename of the file named
+    /// `name`, the first time only (putting it back afterwards works).
     struct Failing {
-        n: usize,
+        name: &'static str,
         rename: bool,
-        seen: Cell<usize>,
+        seen: AtomicUsize,
     }
 
     impl Failing {
-        fn nth(&self, rename: bool) -> std::io::Result<()> {
-            if rename == self.rename {
-                self.seen.set(self.seen.get() + 1);
-                if self.seen.get() == self.n {
-                    return Err(std::io::Error::other("disk on fire"));
-                }
+        fn check(&self, rename: bool, target: &Path) -> std::io::Result<()> {
+            if rename == self.rename && target.file_name().is_some_and(|n| n == self.name) && self.seen.fetch_add(1, Ordering::Relaxed) == 0 {
+                return Err(std::io::Error::other("disk on fire"));
             }
             Ok(())
         }
@@ -279,11 +305,11 @@ mod tests {
 
     impl Fs for Failing {
         fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-            self.nth(false)?;
+            self.check(false, target)?;
             RealFs.write_temp(target, bytes)
         }
         fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-            self.nth(true)?;
+            self.check(true, to)?;
             RealFs.commit(from, to)
         }
         fn remove(&self, path: &Path) {
@@ -306,7 +332,7 @@ mod tests {
                     (p, format!("old {i}\n").into_bytes(), format!("new {i}\n").into_bytes())
                 })
                 .collect();
-            let err = write_all(&Failing { n: 2, rename, seen: Cell::new(0) }, &files).unwrap_err();
+            let err = write_all(&Failing { name: "f1.conf", rename, seen: AtomicUsize::new(0) }, &files).unwrap_err();
             assert!(err.to_string().contains("f1.conf"), "{err}");
             for (i, (p, _, _)) in files.iter().enumerate() {
                 assert_eq!(std::fs::read_to_string(p).unwrap(), format!("old {i}\n"), "rename fails: {rename}");
@@ -361,7 +387,7 @@ mod tests {
         let link = dir.path().join("a-link.conf");
         std::fs::hard_link(&a, &link).unwrap();
         let files = vec![(a.clone(), b"old a\n".to_vec(), b"new a\n".to_vec()), (b.clone(), b"old b\n".to_vec(), b"new b\n".to_vec())];
-        write_all(&Failing { n: 2, rename: true, seen: Cell::new(0) }, &files).unwrap_err();
+        write_all(&Failing { name: "b.conf", rename: true, seen: AtomicUsize::new(0) }, &files).unwrap_err();
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "old a\n");
         assert_eq!(std::fs::metadata(&a).unwrap().ino(), std::fs::metadata(&link).unwrap().ino());
         write_all(&RealFs, &files).unwrap();
