@@ -310,16 +310,26 @@ fn line_hash(code: &str, src: &SourceFile, at: Location) -> String {
     let (start, end) = (src.position(at.span.start), src.position(at.span.end));
     // A span that ends at the start of a line does not flag that line.
     let last = if end.line > start.line && end.column == 1 { end.line - 1 } else { end.line };
-    let mut text = String::new();
+    // Hashed as it goes: `code`, NUL, then each line's words joined by single spaces and
+    // ended by a newline.
+    let mut h = fnv1a(FNV_OFFSET, code.as_bytes());
+    h = fnv1a(h, b"\0");
     for line in start.line..=last {
         let line = String::from_utf8_lossy(src.slice(src.line_span(line)));
-        text.push_str(&line.split_whitespace().collect::<Vec<_>>().join(" "));
-        text.push('\n');
+        for (i, word) in line.split_whitespace().enumerate() {
+            if i > 0 {
+                h = fnv1a(h, b" ");
+            }
+            h = fnv1a(h, word.as_bytes());
+        }
+        h = fnv1a(h, b"\n");
     }
-    format!("{:016x}", fnv1a(format!("{code}\0{text}").as_bytes()))
+    format!("{h:016x}")
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// FNV-1a, 64 bit: fixed forever, unlike std's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+fn fnv1a(from: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(from, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
