@@ -380,8 +380,15 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         let bin = args.nginx.clone().or_else(crate::nginx::directives::build::on_path);
         if let Some(b) = bin.as_deref().and_then(crate::nginx::directives::build::probe) {
             config.host.nginx.version = b.version;
-            config.host.nginx.source = crate::nginx::directives::VersionSource::Binary;
-            config.host.nginx.build = Some(b);
+            // Its build (modules, version) is the tree's only when the tree is its own
+            // configuration; for a checkout linted on a laptop it is a likely guess.
+            let linted: Vec<PathBuf> = if args.paths.is_empty() { vec![cwd.clone()] } else { args.paths.iter().filter(|p| *p != "-").map(|p| cwd.join(p)).collect() };
+            if b.serves(&linted) {
+                config.host.nginx.source = crate::nginx::directives::VersionSource::Binary;
+                config.host.nginx.build = Some(b);
+            } else {
+                config.host.nginx.source = crate::nginx::directives::VersionSource::Installed;
+            }
         }
     }
     let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;

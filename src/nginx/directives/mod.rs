@@ -458,8 +458,11 @@ pub fn nginx_table(v: Version) -> &'static Table {
 pub enum VersionSource {
     /// `[nginx] version` in conflint.toml.
     Config,
-    /// `nginx -V` of the binary on this machine.
+    /// `nginx -V` of the binary on this machine, whose own configuration is the linted tree.
     Binary,
+    /// The nginx installed on this machine, while the linted tree is not its configuration
+    /// (a repository checkout): likely, not known, to be the nginx that will load it.
+    Installed,
     /// Neither: the newest release conflint knows.
     Newest,
 }
@@ -485,7 +488,7 @@ impl Default for Target {
 impl Target {
     /// The version is the server's (configured or asked), not a guess.
     pub fn version_known(&self) -> bool {
-        self.source != VersionSource::Newest
+        matches!(self.source, VersionSource::Config | VersionSource::Binary)
     }
 }
 
