@@ -231,6 +231,8 @@ fn nothing_conflint_runs_outside_the_sandbox_writes_to_the_hosts_tmp() {
         common::require_or_skip("CONFLINT_REQUIRE_VALIDATORS", "a private /tmp needs root");
         return;
     }
+    // The test hides the host's /tmp behind a tmpfs: the binary and the tree must live elsewhere.
+    assert!(!Path::new(env!("CARGO_TARGET_TMPDIR")).starts_with("/tmp"), "this test mounts a tmpfs over /tmp: run it from a checkout outside /tmp");
     let Some(stock) = stock_tree() else { return };
     // The tree must be visible under the private /tmp: keep it in the target directory.
     let tree = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
