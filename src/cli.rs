@@ -374,16 +374,9 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if let Some(m) = args.host_memory {
         config.host.memory = Some(m);
     }
-    if config.host.nginx.source != crate::nginx::directives::VersionSource::Config {
-        // The directive tables follow the server's nginx: asked with `nginx -V` (no
-        // configuration is read), else the newest release conflint knows.
-        let bin = args.nginx.clone().or_else(crate::nginx::directives::build::on_path);
-        if let Some(b) = bin.as_deref().and_then(crate::nginx::directives::build::probe) {
-            config.host.nginx.version = b.version;
-            config.host.nginx.source = crate::nginx::directives::VersionSource::Binary;
-            config.host.nginx.build = Some(b);
-        }
-    }
+    // The directive tables follow the server's nginx: asked with `nginx -V` (no
+    // configuration is read), else the newest release conflint knows.
+    config.host.nginx.learn(|| args.nginx.clone().or_else(crate::nginx::directives::build::on_path).as_deref().and_then(crate::nginx::directives::build::probe));
     let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;
     let mut settings = Settings::from_config(config, registry, &cwd);
     let (selection, opts) = (&mut settings.selection, &mut settings.workspace);

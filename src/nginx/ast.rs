@@ -131,6 +131,40 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The block directives whose body holds byte `offset`, outermost first: where a
+    /// directive written at `offset` stands. A block the file ends in before its `}` holds
+    /// everything after its `{` (text being typed).
+    pub fn blocks_at(&self, offset: usize) -> Vec<&Directive> {
+        let mut out = Vec::new();
+        let mut items = &self.items[..];
+        'down: loop {
+            for item in items {
+                let Item::Directive(d) = item else { continue };
+                let Some(b) = d.block() else { continue };
+                if b.open.end <= offset && b.close.is_none_or(|c| offset <= c.start) {
+                    out.push(d);
+                    items = &b.items;
+                    continue 'down;
+                }
+            }
+            return out;
+        }
+    }
+
+    /// The directive whose name holds byte `offset` (its end included: the cursor just
+    /// after a word is on it), with the blocks it stands in.
+    pub fn name_at(&self, offset: usize) -> Option<(Vec<&Directive>, &Directive)> {
+        let blocks = self.blocks_at(offset);
+        let items = blocks.last().and_then(|d| d.block()).map_or(&self.items[..], |b| &b.items[..]);
+        let d = items.iter().find_map(|i| match i {
+            Item::Directive(d) if d.name.span.start <= offset && offset <= d.name.span.end => Some(d),
+            _ => None,
+        })?;
+        Some((blocks, d))
+    }
+}
+
 /// What a [`Token`] of the tree is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -240,5 +274,23 @@ fn push_directive(d: &Directive, out: &mut Vec<Token>) {
             }
         }
         End::Missing => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blocks_at_follows_unclosed_blocks_and_stops_at_closed_ones() {
+        let src = "http {\n  server {\n    listen 80;\n    loc\n";
+        let c = crate::nginx::parse(src.as_bytes());
+        let names = |o: usize| c.blocks_at(o).iter().map(|d| d.name.value.clone()).collect::<Vec<_>>();
+        assert_eq!(names(src.len()), ["http", "server"]);
+        assert_eq!(names(3), Vec::<String>::new());
+        let closed = "events { }\nhttp { }\n";
+        let c = crate::nginx::parse(closed.as_bytes());
+        assert_eq!(c.blocks_at(9).len(), 1, "inside the braces of events");
+        assert!(c.blocks_at(10).is_empty(), "after its closing brace");
+        let (blocks, d) = c.name_at(13).unwrap();
+        assert_eq!((blocks.len(), d.name.value.as_str()), (0, "http"));
     }
 }
