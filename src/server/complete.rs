@@ -217,9 +217,10 @@ mod tests {
         Tables::new(Target { version: "1.22.1".parse().unwrap(), source: VersionSource::Config, build: None, modules: None }, None)
     }
 
+    /// The labels offered at `|` (else at the end).
     fn labels(path: &str, text: &str) -> Option<Vec<String>> {
+        let at = text.find('|').unwrap_or(text.len());
         let text = text.replace('|', "");
-        let at = text.len();
         let list = completion(&tables(), Path::new(path), text.as_bytes(), at, &|_, _| Range::default())?;
         Some(list.items.into_iter().map(|i| i.label).collect())
     }
@@ -235,6 +236,16 @@ mod tests {
         assert_eq!(labels("nginx/nginx.conf", "events {}\nhttp {\n  server {\n    listen 80 ss"), None);
         assert_eq!(labels("nginx/nginx.conf", "events {}\nhttp {\n  # prox"), None);
         assert_eq!(labels("nginx/nginx.conf", "events {}\nhttp {\n  map $a $b {\n    de"), None);
+    }
+
+    #[test]
+    fn typing_inside_a_closed_block_keeps_its_context() {
+        let offered = labels("nginx/sites-enabled/a", "server {\n  location / {\n    proxy_pa|\n  }\n  listen 80;\n}\n").unwrap();
+        assert!(offered.iter().any(|l| l == "proxy_pass") && !offered.iter().any(|l| l == "listen"), "{offered:?}");
+        let offered = labels("nginx/sites-enabled/a", "server {\n  location / {\n    root /srv;\n  }\n  |\n}\n").unwrap();
+        assert!(offered.iter().any(|l| l == "listen"), "{offered:?}");
+        let offered = labels("nginx/sites-enabled/a", "server {\n  if ($x) {\n    re|\n  }\n}\n").unwrap();
+        assert!(offered.iter().any(|l| l == "return") && !offered.iter().any(|l| l == "root"), "if in server: {offered:?}");
     }
 
     #[test]
