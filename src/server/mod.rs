@@ -4,9 +4,9 @@
 //! offered as code actions. Directive names are completed from the directive tables, and
 //! hover shows what the tables say of a directive and the rule's page of a diagnostic.
 //!
-//! Synchronous: messages are handled in order and a burst of edits is linted once, after
-//! the last of them has been read. A completion is answered from the buffer and what the
-//! last lint learnt, without linting first: it comes while the user types.
+//! Synchronous: messages are handled in order and a burst of edits is linted once, when
+//! the client pauses. A completion is answered from the buffer and what the last lint
+//! learnt, without linting first: it comes while the user types.
 
 // lsp-types' `Uri` hashes and compares by its text; clippy only sees a `Cell` inside it.
 // LSP's own `WorkspaceEdit` is keyed by it.
@@ -24,8 +24,9 @@ mod transport;
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{RecvTimeoutError, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response, ResponseError};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, LogMessage, Notification as _,
@@ -96,7 +97,22 @@ fn serve(connection: &Connection) -> Result<i32, String> {
     connection.initialize_finish(id, result).map_err(|e| e.to_string())?;
 
     let mut server = Server::new(connection.sender.clone(), encoding, folders(&params));
-    while let Ok(msg) = connection.receiver.recv() {
+    loop {
+        // Edits are linted once the client has paused for SETTLE: a completion sent just
+        // after the edit (as editors send it) is answered before the lint, not after it.
+        let msg = if server.pending.is_empty() {
+            connection.receiver.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            connection.receiver.recv_timeout(SETTLE)
+        };
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                server.lint_pending();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match msg {
             Message::Request(req) if req.method == "shutdown" => {
                 connection.sender.send(Response::new_ok(req.id, ()).into()).map_err(|e| e.to_string())?;
@@ -114,12 +130,12 @@ fn serve(connection: &Connection) -> Result<i32, String> {
             Message::Notification(n) => server.notification(n),
             Message::Response(_) => {}
         }
-        if connection.receiver.is_empty() {
-            server.lint_pending();
-        }
     }
     Ok(1)
 }
+
+/// How long the client must be quiet after an edit before it is linted.
+const SETTLE: Duration = Duration::from_millis(30);
 
 /// After `shutdown` only `exit` is expected; requests get an error, as LSP asks.
 fn after_shutdown(connection: &Connection) -> i32 {
