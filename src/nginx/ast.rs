@@ -83,6 +83,17 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl Item {
+    /// The item's first byte.
+    pub fn start(&self) -> usize {
+        match self {
+            Item::Directive(d) => d.span.start,
+            Item::Comment(c) => c.span.start,
+            Item::Error(span) => span.start,
+        }
+    }
+}
+
 impl Directive {
     pub fn block(&self) -> Option<&Block> {
         match &self.end {
@@ -138,17 +149,19 @@ impl Config {
     pub fn blocks_at(&self, offset: usize) -> Vec<&Directive> {
         let mut out = Vec::new();
         let mut items = &self.items[..];
-        'down: loop {
-            for item in items {
-                let Item::Directive(d) = item else { continue };
-                let Some(b) = d.block() else { continue };
-                if b.open.end <= offset && b.close.is_none_or(|c| offset <= c.start) {
+        loop {
+            // Items are in source order and do not overlap: only the last one starting
+            // before `offset` can hold it (a binary search, as every include of a big
+            // tree asks).
+            let before = items.partition_point(|i| i.start() < offset);
+            let Some(Item::Directive(d)) = before.checked_sub(1).map(|i| &items[i]) else { return out };
+            match d.block() {
+                Some(b) if b.open.end <= offset && b.close.is_none_or(|c| offset <= c.start) => {
                     out.push(d);
                     items = &b.items;
-                    continue 'down;
                 }
+                _ => return out,
             }
-            return out;
         }
     }
 
@@ -157,11 +170,11 @@ impl Config {
     pub fn name_at(&self, offset: usize) -> Option<(Vec<&Directive>, &Directive)> {
         let blocks = self.blocks_at(offset);
         let items = blocks.last().and_then(|d| d.block()).map_or(&self.items[..], |b| &b.items[..]);
-        let d = items.iter().find_map(|i| match i {
-            Item::Directive(d) if d.name.span.start <= offset && offset <= d.name.span.end => Some(d),
+        let at = items.partition_point(|i| i.start() <= offset).checked_sub(1)?;
+        match &items[at] {
+            Item::Directive(d) if offset <= d.name.span.end => Some((blocks, d)),
             _ => None,
-        })?;
-        Some((blocks, d))
+        }
     }
 }
 
