@@ -27,7 +27,7 @@ pub fn kind_of(tables: &Tables, path: &Path, text: &[u8]) -> Kind {
 /// note when the file's own context is a guess.
 pub fn contexts_at(tables: &Tables, path: &Path, config: &Config, offset: usize) -> (Vec<u32>, Option<String>) {
     let (tops, guessed) = match tables.top(path).filter(|t| !t.contexts.is_empty()) {
-        Some(top) => (top.contexts.clone(), top.how.starts_with("guessed").then(|| top.how.clone())),
+        Some(top) => (top.contexts.clone(), top.guessed.then(|| "guessed from its content: no nginx.conf of the project includes it".to_string())),
         None => (
             bit(crate::workspace::infer_context(config)).into_iter().collect(),
             Some("guessed from its content: the project's last lint did not read this file".to_string()),

@@ -33,8 +33,8 @@ pub struct Top {
     /// The context of each place that reads it (one for a root, one per include);
     /// a directive completed there must be valid in all of them.
     pub contexts: Vec<u32>,
-    /// How that is known, for the completion's detail: `included in server by x.conf:4`.
-    pub how: String,
+    /// Neither a root nor included: the context is inferred from the file's content.
+    pub guessed: bool,
 }
 
 /// Whether a directive can be used in this tree, and if not quite, why.
@@ -73,7 +73,8 @@ impl Tables {
             for &id in ws.nginx.keys() {
                 let Some(path) = ws.source(id).disk_path.clone() else { continue };
                 let contexts = top_contexts(ws, id, &mut memo, &mut HashSet::new());
-                tops.insert(path, Top { contexts, how: how(ws, id) });
+                let guessed = !ws.nginx_roots.contains(&id) && ws.nginx[&id].included_from.is_empty();
+                tops.insert(path, Top { contexts, guessed });
             }
             fpm_mains.extend(ws.fpm.iter().filter(|c| !c.fragment).filter_map(|c| c.root).filter_map(|id| ws.source(id).disk_path.clone()));
         }
@@ -254,23 +255,6 @@ fn top_contexts(ws: &Workspace, id: FileId, memo: &mut HashMap<FileId, Vec<u32>>
     visiting.remove(&id);
     memo.insert(id, out.clone());
     out
-}
-
-/// How the top of `id` is known, for the completion's detail.
-fn how(ws: &Workspace, id: FileId) -> String {
-    let file = &ws.nginx[&id];
-    if ws.nginx_roots.contains(&id) {
-        return "read as nginx.conf".into();
-    }
-    match file.included_from.first() {
-        Some(at) => {
-            let src = ws.source(at.file);
-            let more = file.included_from.len() - 1;
-            let others = if more > 0 { format!(" and {more} more") } else { String::new() };
-            format!("included by {}:{}{others}", src.display, src.position(at.span.start).line)
-        }
-        None => "guessed from its content: no nginx.conf of the project includes it".into(),
-    }
 }
 
 #[cfg(test)]
