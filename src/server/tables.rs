@@ -169,7 +169,9 @@ impl Tables {
     pub fn markdown(&self, d: &Directive, u: &Usable, here: &[u32]) -> String {
         let name = &d.name;
         let end = if d.arity.block { " { … }" } else { ";" };
-        let syntax: Vec<String> = if d.syntax.is_empty() { vec![format!("{name} …{end}")] } else { d.syntax.iter().map(|s| format!("{name} {s}{end}")).collect() };
+        // Without documented syntax, the arity says whether it takes arguments.
+        let args = if d.arity.take == 1 && !(d.arity.flag || d.arity.one_more || d.arity.two_more || d.arity.any) { "" } else { " …" };
+        let syntax: Vec<String> = if d.syntax.is_empty() { vec![format!("{name}{args}{end}")] } else { d.syntax.iter().map(|s| format!("{name} {s}{end}")).collect() };
         let mut out = format!("**{name}** ({})\n\n```nginx\n{}\n```\n\n", d.module, syntax.join("\n"));
         let mut facts = Vec::new();
         match d.default.as_deref() {
