@@ -376,7 +376,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     }
     // The directive tables follow the server's nginx: asked with `nginx -V` (no
     // configuration is read), else the newest release conflint knows.
-    config.host.nginx.learn(|| args.nginx.clone().or_else(crate::nginx::directives::build::on_path).as_deref().and_then(crate::nginx::directives::build::probe));
+    let linted: Vec<PathBuf> = if args.paths.is_empty() { vec![cwd.clone()] } else { args.paths.iter().filter(|p| *p != "-").map(|p| cwd.join(p)).collect() };
+    config.host.nginx.learn(&linted, || args.nginx.clone().or_else(crate::nginx::directives::build::on_path).as_deref().and_then(crate::nginx::directives::build::probe));
     let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;
     let mut settings = Settings::from_config(config, registry, &cwd);
     let (selection, opts) = (&mut settings.selection, &mut settings.workspace);

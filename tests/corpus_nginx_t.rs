@@ -28,7 +28,7 @@ const NGINX: &str = "/usr/sbin/nginx";
 const LIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus-nginx-t.tsv");
 
 fn validity(code: &str) -> bool {
-    code.starts_with("NGX0") || ["NGX110", "NGX113", "NGX114", "NGX204", "NGX205"].contains(&code)
+    code.starts_with("NGX0") || ["NGX104", "NGX110", "NGX113", "NGX114", "NGX204", "NGX205"].contains(&code)
 }
 
 /// Where a file goes in the tree, and what it is wrapped in.

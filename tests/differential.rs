@@ -130,7 +130,7 @@ fn settings(base: &Base, overlay: Option<(&str, &[u8])>, target: &Target) -> Set
 
 /// Rules whose errors claim that nginx -t / php-fpm -t refuses the configuration.
 fn validity(code: &str) -> bool {
-    code.starts_with("NGX0") || code.starts_with("FPM0") || ["NGX110", "NGX113", "NGX114", "NGX204", "NGX205"].contains(&code)
+    code.starts_with("NGX0") || code.starts_with("FPM0") || ["NGX104", "NGX110", "NGX113", "NGX114", "NGX204", "NGX205"].contains(&code)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -122,9 +122,9 @@ fn an_error_the_tree_already_has_is_named_and_the_fixes_are_still_written() {
     assert!(diff.contains("+++ b/nginx/nginx.conf") && diff.contains("+++ b/nginx/sites-available/shop"), "{diff}");
     let o = conflint(tree.path(), &["check", "nginx", "--fix", "--unsafe-fixes"]);
     let out = text(&o);
-    // The tree still does not load: exit 1, though no finding of conflint's is left.
+    // The tree still does not load: exit 1, and the error is joined to conflint's own finding.
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("nginx -t already fails before any fix: \"proxy_buffer_size\" directive invalid value in nginx/sites-enabled/shop:7\n"), "{out}");
+    assert!(out.contains("nginx -t already fails before any fix: \"proxy_buffer_size\" directive invalid value in nginx/sites-enabled/shop:7 (conflint: NGX005 at nginx/sites-available/shop:7)\n"), "{out}");
     assert!(out.contains("the fixes were validated with nginx/sites-available/shop:7 left out of the staged copy"), "{out}");
     assert!(out.contains("Fixed 2 problems in 2 files"), "{out}");
     assert!(!out.contains("All checks passed"), "{out}");

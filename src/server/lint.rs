@@ -102,7 +102,7 @@ fn run_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &dyn F
     let registry = Registry::builtin();
     let linted_files: HashSet<PathBuf> = [path.to_path_buf()].into();
     let mut config = Config::default();
-    config.host.nginx.learn(local_nginx);
+    config.host.nginx.learn(&[path.to_path_buf()], local_nginx);
     let tables = Tables::new(config.host.nginx.clone(), None);
     let Some(text) = text else {
         return Ok(Outcome { diagnostics: HashMap::new(), linted: linted_files, registry, tables });
@@ -136,7 +136,7 @@ fn config(root: &Path) -> Result<Config, String> {
         Some(path) => crate::config::load(&path).map_err(|e| e.to_string())?,
         None => Config::default(),
     };
-    config.host.nginx.learn(local_nginx);
+    config.host.nginx.learn(&[root.to_path_buf()], local_nginx);
     Ok(config)
 }
 

@@ -144,6 +144,7 @@ impl Tables {
         match t.source {
             VersionSource::Config => format!("nginx {} ([nginx] version)", t.version),
             VersionSource::Binary => format!("nginx {} (nginx -V)", t.version),
+            VersionSource::Installed => format!("nginx {} (the nginx installed here)", t.version),
             VersionSource::Newest => format!("nginx {} (the newest conflint knows)", t.version),
         }
     }

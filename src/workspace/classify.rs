@@ -46,12 +46,22 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Kind {
     if let Some(why) = xml(bytes) {
         return Kind::Other(why);
     }
+    if is_dump(bytes) {
+        return Kind::Other("an `nginx -T` dump, whose parts nginx read from several files; lint it as one with `conflint check - < FILE`");
+    }
     let content = Scores::of(bytes);
     content
         .decisive()
         .or_else(|| by_path(path))
         .or_else(|| content.leaning())
         .unwrap_or(Kind::Other("not recognised as an nginx or PHP-FPM configuration"))
+}
+
+/// `nginx -T` output saved to a file: it opens (after `nginx: … syntax is ok` lines when
+/// stderr was captured too) with a `# configuration file PATH:` header. Read as one file,
+/// its parts would lose the contexts their includes give them.
+fn is_dump(bytes: &[u8]) -> bool {
+    bytes.split(|&b| b == b'\n').map(<[u8]>::trim_ascii).find(|l| !l.is_empty() && !l.starts_with(b"nginx: ")).is_some_and(|l| l.starts_with(b"# configuration file ") && l.ends_with(b":"))
 }
 
 /// An XML document: PHP-FPM 5.2's `php-fpm.conf` (`<configuration>`, `<section
@@ -70,15 +80,41 @@ fn xml(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Why a file with template tags is not linted.
-pub(crate) const TEMPLATE: &str = "a template ({{ … }} or {% … %} tags) that nginx cannot read as it is; not linted (lint the configuration it renders)";
+pub(crate) const TEMPLATE: &str = "a template ({{ … }}, {% … %} or %%NAME%% tags) that nginx cannot read as it is; not linted (lint the configuration it renders)";
+
+/// Is this nginx text a template rendered into a config before nginx reads it?
+/// `%%NAME%%` substitutions (nginx's own test suite) always say so; Jinja, Liquid or Go
+/// tags only when they break nginx's syntax (`parse_failed`), as `{{` may be in a regex.
+pub(crate) fn is_template(bytes: &[u8], parse_failed: bool) -> bool {
+    has_percent_tags(bytes) || (parse_failed && has_template_tags(bytes))
+}
 
 /// Jinja, Liquid, Twig or Go template tags outside `#` comments (`{% if … %}`,
 /// `{{ .Env.PORT }}`): never nginx syntax, whose `{` only opens a block.
-pub(crate) fn has_template_tags(bytes: &[u8]) -> bool {
-    String::from_utf8_lossy(bytes).lines().any(|line| {
-        let code = line.trim_start();
-        !code.starts_with('#') && (code.contains("{{") || code.contains("{%"))
-    })
+fn has_template_tags(bytes: &[u8]) -> bool {
+    code_lines(bytes).any(|code| contains(code, b"{{") || contains(code, b"{%"))
+}
+
+/// `%%NAME%%` substitutions with an upper-case name, outside `#` comments.
+fn has_percent_tags(bytes: &[u8]) -> bool {
+    contains(bytes, b"%%")
+        && code_lines(bytes).any(|code| {
+            let mut parts = code.split(|&b| b == b'%').filter(|p| !p.is_empty());
+            // `%%NAME%%` splits into `…`, `NAME`, `…`: a name between two `%%`.
+            code.windows(2).filter(|w| w == b"%%").count() >= 2 && parts.any(|name| name[0].is_ascii_uppercase() && name.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') && {
+                let at = name.as_ptr() as usize - code.as_ptr() as usize;
+                code[..at].ends_with(b"%%") && code[at + name.len()..].starts_with(b"%%")
+            })
+        })
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The lines of `bytes` that are not `#` comments, leading blanks trimmed.
+fn code_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|&b| b == b'\n').map(|l| l.trim_ascii_start()).filter(|l| !l.starts_with(b"#"))
 }
 
 /// NUL bytes or mostly non-text in the first 8 KiB.
@@ -215,6 +251,8 @@ mod tests {
         assert_eq!(k("nginx/README.md"), Kind::Other("not a configuration file (by its extension)"));
         assert_eq!(k("nginx/ssl/shop.pem"), Kind::Other("not a configuration file (by its extension)"));
         assert_eq!(k("nginx/Dockerfile"), Kind::Other("not a configuration file (by its name)"));
+        let dump = b"nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n# configuration file /etc/nginx/nginx.conf:\nevents {}\n";
+        assert!(matches!(classify(Path::new("saved-dump.conf"), dump), Kind::Other(why) if why.contains("nginx -T")));
         assert_eq!(k("nginx/.htpasswd"), Kind::Other("not recognised as an nginx or PHP-FPM configuration"));
     }
 
@@ -245,6 +283,10 @@ mod tests {
         assert!(has_template_tags(b"server {\n  listen {{ port }};\n}\n"));
         assert!(has_template_tags(b"{% if tls %}\nssl_protocols TLSv1.3;\n{% endif %}\n"));
         assert!(!has_template_tags(b"# {{ not a tag }} in a comment\nlocation ~ ^/a{2,3}$ { return 204; }\n"));
+        assert!(is_template(b"%%TEST_GLOBALS%%\nevents {}\n", false));
+        assert!(is_template(b"listen unix:%%TESTDIR%%/unix.sock;\n", false));
+        assert!(!is_template(b"return 200 \"100%% done%%\";\n", false));
+        assert!(!is_template(b"server {\n  listen {{ port }};\n}\n", false), "curly tags count only where nginx cannot parse them");
     }
 
     #[test]

@@ -41,7 +41,9 @@ fn layout_prefix(conf_dir: &Path, file: &FpmFile) -> Option<String> {
         return conf_dir.parent().map(|p| p.to_string_lossy().into_owned());
     }
     let alpine = |d: &str| d.strip_prefix("php").is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
-    let debian = n >= 4 && names[n - 1] == "fpm" && names[n - 3] == "php" && names[n - 4] == "etc";
+    // `etc/php/8.2/fpm`, or a copy of `/etc/php/8.2` put elsewhere (`t/php/8.2/fpm`).
+    let version = |d: &str| d.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit()));
+    let debian = n >= 3 && names[n - 1] == "fpm" && names[n - 3] == "php" && version(names[n - 2]);
     let packaged = debian || (n >= 2 && names[n - 2] == "etc" && alpine(names[n - 1])) || names.last() == Some(&"etc");
     packaged.then(|| "/usr".into())
 }

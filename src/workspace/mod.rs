@@ -290,7 +290,7 @@ impl Builder<'_> {
         for ((c, kind), (parsed, lines)) in kept.into_iter().zip(parsed) {
             // Jinja, Liquid or Go template tags that break nginx's syntax: the file is
             // rendered into a config before nginx reads it (a `.j2` by another name).
-            if matches!(&parsed, Parsed::Nginx(config) if !config.errors.is_empty()) && !c.dumped && classify::has_template_tags(&c.bytes) {
+            if matches!(&parsed, Parsed::Nginx(config) if classify::is_template(&c.bytes, !config.errors.is_empty())) && !c.dumped {
                 if !self.opts.in_project {
                     self.ws.notes.push(Note { path: c.display.clone(), message: format!("skipped: {}", classify::TEMPLATE) });
                 }

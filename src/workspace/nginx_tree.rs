@@ -353,7 +353,9 @@ impl Builder<'_> {
         };
         let (shown, targets) = &*expansion;
         let mut reached = Vec::new();
-        if targets.iter().any(|t| !matches!(t, Target::File(_))) {
+        // A glob into a directory the tree lacks includes nothing here (git keeps no empty
+        // `conf.d/`); only what nginx may load there is unknown (`unread_globs`).
+        if targets.iter().any(|t| !matches!(t, Target::File(_) | Target::NoDirectory)) {
             self.ws.unread_includes.insert((file, include.span.start));
         }
         for target in targets {
@@ -540,7 +542,7 @@ impl Builder<'_> {
             }
             refused => Unread::Refused(super::Note { path: display.clone(), message: refused.reason() }),
         })?;
-        if super::classify::has_template_tags(&bytes) && !crate::nginx::parse(&bytes).errors.is_empty() {
+        if super::classify::is_template(&bytes, !crate::nginx::parse(&bytes).errors.is_empty()) {
             let message = format!("skipped: {}", super::classify::TEMPLATE);
             if !self.ws.notes.iter().any(|n| n.path == display && n.message == message) {
                 self.ws.notes.push(super::Note { path: display, message });

@@ -62,6 +62,18 @@ pub fn on_path() -> Option<std::path::PathBuf> {
 }
 
 impl Build {
+    /// Is one of `linted` (or a directory holding it) this nginx's own configuration
+    /// directory (`--conf-path`'s, else `--prefix`/conf)?
+    pub fn serves(&self, linted: &[std::path::PathBuf]) -> bool {
+        let arg = |name: &str| self.arguments.iter().find_map(|a| a.strip_prefix(&format!("--{name}=")));
+        let conf = match arg("conf-path") {
+            Some(p) => Path::new(p).parent().map(Path::to_path_buf),
+            None => Some(Path::new(arg("prefix").unwrap_or("/usr/local/nginx")).join("conf")),
+        };
+        let Some(conf) = conf.and_then(|c| c.canonicalize().ok()) else { return false };
+        linted.iter().filter_map(|p| p.canonicalize().ok()).any(|p| p.starts_with(&conf) || conf.starts_with(&p))
+    }
+
     fn has(&self, arg: &str) -> bool {
         self.arguments.iter().any(|a| a == arg)
     }
@@ -133,5 +145,20 @@ mod tests {
         assert_eq!(b.presence("ngx_kqueue_module", options), Presence::Absent);
         assert_eq!(b.presence("ngx_thread_pool_module", options), Presence::Static);
         assert!(!b.adds_static_modules());
+    }
+
+    #[test]
+    fn the_build_counts_only_for_its_own_configuration_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("etc/nginx");
+        let checkout = dir.path().join("home/ops/infra/nginx");
+        std::fs::create_dir_all(conf.join("sites-enabled")).unwrap();
+        std::fs::create_dir_all(&checkout).unwrap();
+        let b = Build { version: Version(1, 22, 1), arguments: vec![format!("--conf-path={}/nginx.conf", conf.display())] };
+        assert!(b.serves(&[conf.clone()]));
+        assert!(b.serves(&[conf.join("sites-enabled")]), "a part of it");
+        assert!(b.serves(&[dir.path().join("etc")]), "a directory holding it");
+        assert!(!b.serves(&[checkout]), "a checkout elsewhere");
+        assert!(!b.serves(&[dir.path().join("missing")]));
     }
 }

@@ -475,8 +475,11 @@ pub fn module_loaded(loaded: &std::collections::HashSet<String>, table: &str, mo
 pub enum VersionSource {
     /// `[nginx] version` in conflint.toml.
     Config,
-    /// `nginx -V` of the binary on this machine.
+    /// `nginx -V` of the binary on this machine, whose own configuration is the linted tree.
     Binary,
+    /// The nginx installed on this machine, while the linted tree is not its configuration
+    /// (a repository checkout): likely, not known, to be the nginx that will load it.
+    Installed,
     /// Neither: the newest release conflint knows.
     Newest,
 }
@@ -500,22 +503,28 @@ impl Default for Target {
 }
 
 impl Target {
-    /// Take the version and build of `nginx -V` (`probe`) unless conflint.toml sets the
-    /// version; without an answer the newest release stays.
-    pub fn learn(&mut self, probe: impl FnOnce() -> Option<build::Build>) {
+    /// Take the version of `nginx -V` (`probe`) unless conflint.toml sets the version;
+    /// without an answer the newest release stays. Its build (modules, version) is the
+    /// tree's only when one of `linted` is that nginx's own configuration; for a checkout
+    /// linted on a laptop it is a likely guess.
+    pub fn learn(&mut self, linted: &[std::path::PathBuf], probe: impl FnOnce() -> Option<build::Build>) {
         if self.source == VersionSource::Config {
             return;
         }
         if let Some(b) = probe() {
             self.version = b.version;
-            self.source = VersionSource::Binary;
-            self.build = Some(b);
+            if b.serves(linted) {
+                self.source = VersionSource::Binary;
+                self.build = Some(b);
+            } else {
+                self.source = VersionSource::Installed;
+            }
         }
     }
 
     /// The version is the server's (configured or asked), not a guess.
     pub fn version_known(&self) -> bool {
-        self.source != VersionSource::Newest
+        matches!(self.source, VersionSource::Config | VersionSource::Binary)
     }
 }
 

@@ -35,8 +35,9 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// What losing `lost` (the keys the child no longer gets) does to a request.
-fn consequence(name: &str, lost: &[String], spelled: &[String]) -> String {
+/// What losing `lost` (the keys the child no longer gets) does to a request; `blanked`:
+/// those of them the parent set to an empty value.
+fn consequence(name: &str, lost: &[String], spelled: &[String], blanked: &[String]) -> String {
     let has = |k: &str| lost.iter().any(|l| l.eq_ignore_ascii_case(k));
     match name {
         "fastcgi_param" => {
@@ -52,11 +53,17 @@ fn consequence(name: &str, lost: &[String], spelled: &[String]) -> String {
             s
         }
         "proxy_set_header" => {
-            // nginx puts its own Host and Connection back when they are not set.
-            let others: Vec<String> = spelled.iter().filter(|k| !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("connection")).cloned().collect();
+            // nginx puts its own Host and Connection back when they are not set. A header
+            // set to "" was being kept from the backend: losing that lets the client's through.
+            let kept_out = |k: &String| blanked.iter().any(|b| b.eq_ignore_ascii_case(k));
+            let others: Vec<String> = spelled.iter().filter(|k| !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("connection") && !kept_out(k)).cloned().collect();
+            let unblanked: Vec<String> = spelled.iter().filter(|k| kept_out(k)).cloned().collect();
             let mut parts = Vec::new();
             if !others.is_empty() {
                 parts.push(format!("the backend no longer gets {}", list(&others)));
+            }
+            if !unblanked.is_empty() {
+                parts.push(format!("{} set to \"\" no longer keeps the client's header of that name from the backend", list(&unblanked)));
             }
             if has("host") {
                 parts.push("Host falls back to $proxy_host".to_string());
@@ -137,6 +144,7 @@ fn finding(cx: &RuleContext, o: &Override) -> Finding {
     let mut lost: Vec<String> = Vec::new();
     // The names as the parent spells them (`X-Forwarded-For`), once each.
     let mut spelled: Vec<String> = Vec::new();
+    let mut blanked: Vec<String> = Vec::new();
     for d in &o.dropped {
         for k in &d.lost {
             if !lost.contains(k) {
@@ -145,16 +153,19 @@ fn finding(cx: &RuleContext, o: &Override) -> Finding {
                     "proxy_set_header" | "add_header" => d.entry.arg(0).unwrap_or(k).to_string(),
                     _ => k.clone(),
                 };
+                if name == "proxy_set_header" && d.entry.arg(1) == Some("") {
+                    blanked.push(as_written.clone());
+                }
                 spelled.push(as_written);
             }
         }
     }
     let mut f = cx.finding(
         o.first.location(),
-        format!("this {name} in {} replaces the {name} entries of {}: {}", view.describe(o.scope), view.describe(o.parent_level), consequence(name, &lost, &spelled)),
+        format!("this {name} in {} replaces the {name} entries of {}: {}", view.describe(o.scope), view.describe(o.parent_level), consequence(name, &lost, &spelled, &blanked)),
     );
     for d in &o.dropped {
-        let shown: Vec<&str> = d.entry.directive.args.iter().take(2).map(|a| a.value.as_str()).collect();
+        let shown: Vec<&str> = d.entry.directive.args.iter().take(2).map(|a| if a.value.is_empty() { "\"\"" } else { a.value.as_str() }).collect();
         f = f.with_related(d.entry.location(), format!("dropped here: {name} {}", shown.join(" ")));
     }
     f = f.with_help(format!(

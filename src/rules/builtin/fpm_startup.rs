@@ -8,7 +8,7 @@ use crate::effective::fpm::PoolView;
 use crate::finding::{Finding, Location, Severity};
 use crate::fpm::directives::{invalid, Kind};
 use crate::fpm::numbers::atoi;
-use crate::fpm::resolve::Setting;
+use crate::fpm::resolve::{PrefixOrigin, Setting};
 use crate::pool_key;
 use crate::rules::context::RuleContext;
 
@@ -67,14 +67,21 @@ pub fn fpm_startup_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
             let s = pool.get(pool_key!("request_slowlog_trace_depth")).expect("checked");
             out.push(refuses(cx, s.name_location(), format!("[pool {name}] 'slowlog' must be specified for use with 'request_slowlog_trace_depth'")));
         }
-        // The packaged service starts the master as root; a pool file read alone may be
-        // run otherwise, so there it is a warning.
+        // Only a master started as root refuses it. The distributions' services and the
+        // official image start it so, and their layout says which one this is; a custom
+        // layout (a container running php-fpm as one user) or a pool file read alone may
+        // be run otherwise, so there it is a warning.
         if pool.get(pool_key!("user")).is_none() {
-            let mut f = refuses(cx, pool.pool.header, format!("[pool {name}] user has not been defined"))
-                .with_help("PHP-FPM refuses this when its master runs as root, as the distributions' services do: add `user = www-data` (and `group`)");
-            if pool.config.fragment {
+            let why = format!("[pool {name}] user has not been defined");
+            let help = "PHP-FPM refuses this when its master runs as root, as the distributions' services do: add `user = www-data` (and `group`)";
+            let packaged = pool.config.prefix.origin == PrefixOrigin::Layout;
+            let f = if pool.config.fragment || !packaged {
+                let mut f = cx.finding(pool.pool.header, format!("{why}: PHP-FPM refuses to start if its master runs as root")).with_help(help);
                 f.severity = Severity::Warning;
-            }
+                f
+            } else {
+                refuses(cx, pool.pool.header, why).with_help(help)
+            };
             out.push(f);
         }
     }

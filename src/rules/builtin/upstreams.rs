@@ -308,13 +308,14 @@ pub fn buffers_invalid(cx: &RuleContext, out: &mut Vec<Finding>) {
                 }
             }
             if let Some(p) = cx.nginx().first_here(id, &buffers) {
+                // A count of 0 or a size nginx cannot read is refused as the value it is
+                // (NGX005's "invalid value"); a single buffer passes that and fails the merge.
                 let (Some(n), Some(size)) = (p.arg(0).and_then(|n| n.parse::<u64>().ok()), p.arg(1)) else { continue };
-                if n < 2 {
-                    out.push(error(cx.finding(p.arg_location(0), format!("{buffers} {n} {size}: nginx refuses the configuration (there must be at least 2 \"{buffers}\")"))));
+                if n == 0 || parse_size(size).is_none() {
                     continue;
                 }
-                if parse_size(size).is_none() {
-                    out.push(error(cx.finding(p.arg_location(1), format!("{buffers} {n} {size}: not a size nginx reads (k or m only)"))));
+                if n == 1 {
+                    out.push(error(cx.finding(p.arg_location(0), format!("{buffers} {n} {size}: nginx refuses the configuration (there must be at least 2 \"{buffers}\")"))));
                     continue;
                 }
             }

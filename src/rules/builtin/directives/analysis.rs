@@ -100,7 +100,7 @@ pub fn analyse<'w>(ws: &'w Workspace, view: &NginxView<'w>, target: &Target) -> 
     let mut out = Analysis::default();
     for &top in &view.tops {
         let mut modules = modules_of(ws, view, top, &catalog);
-        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new(), files: HashSet::new(), assumed: HashMap::new() };
+        let mut walk = Walk { view, catalog: &catalog, modules: &mut modules, out: &mut out.problems, unloaded: Vec::new(), unproved: Vec::new(), log_formats: Vec::new(), block: None, uses: Vec::new(), defined: HashSet::new(), files: HashSet::new(), assumed: HashMap::new() };
         let root = ws.nginx_roots.contains(&view.scope(top).origin);
         let top_ctx = match view.scope(top).context {
             Context::Main => Some(ctx::MAIN),
@@ -119,8 +119,18 @@ pub fn analyse<'w>(ws: &'w Workspace, view: &NginxView<'w>, target: &Target) -> 
         let certain = root && (has_top("http") || has_top("events"));
         let main_only = ["http", "worker_processes", "user", "pid", "load_module", "stream", "mail", "worker_rlimit_nofile"].into_iter().find_map(|n| view.first_here(top, n));
         if let (true, Some(at), false) = (root, main_only, has_top("events")) {
-            let at = at.location();
-            walk.out.push(Problem { code: NO_EVENTS, severity: None, at, message: "no \"events\" section in configuration".into(), help: Some("nginx needs an `events { }` block at the top level, even an empty one".into()), related: None });
+            // Only a file nginx loads as its main configuration needs events: one named
+            // nginx.conf, or one with directives only a main configuration holds. A file
+            // with just `http { }` may as well be included at the top of one.
+            let origin = view.scope(top).origin;
+            let named_main = ws.source(origin).display.rsplit('/').next() == Some("nginx.conf");
+            let main_signs = ["worker_processes", "user", "pid", "load_module", "worker_rlimit_nofile"].iter().any(|n| has_top(n));
+            let (severity, help) = if named_main || main_signs {
+                (None, "nginx needs an `events { }` block at the top level, even an empty one".to_string())
+            } else {
+                (Some(Severity::Info), "assumed to be loaded as nginx's main configuration (nginx -c); nginx needs an `events { }` block there, even an empty one — if it is included from a main configuration, that one needs it".to_string())
+            };
+            walk.out.push(Problem { code: NO_EVENTS, severity, at: at.location(), message: "no \"events\" section in configuration".into(), help: Some(help), related: None });
         }
         walk.scope(top, top_ctx, !certain);
         walk.variables();
@@ -138,9 +148,14 @@ pub fn analyse<'w>(ws: &'w Workspace, view: &NginxView<'w>, target: &Target) -> 
         if !unloaded.is_empty() && target.build.is_none() && target.modules.is_none() && walk.modules.open.is_none() {
             walk.modules.open = Some(format!("it uses {} without loading its module, so its nginx may have modules built in", unloaded[0]));
         }
+        if let (Some(name), None) = (walk.unproved.first(), &walk.modules.open) {
+            walk.modules.open = Some(format!("it uses \"{name}\", which no module conflint knows declares, so its nginx has other modules built in or is a fork (Tengine, OpenResty)"));
+        }
         let open = walk.modules.open.clone();
         let incomplete = if !root {
             Some("no nginx.conf of the linted tree includes this file, so what it includes from is not known".to_string())
+        } else if top_ctx != Some(ctx::MAIN) {
+            Some("this file is read inside a main configuration the linted tree does not have".to_string())
         } else {
             let files = &walk.files;
             let unread = ws.unread_globs.iter().any(|(f, _)| files.contains(f)) || ws.findings.iter().any(|f| matches!(f.code.as_str(), "CFL002" | "NGX007") && files.contains(&f.location.file));
@@ -165,6 +180,14 @@ fn settle(p: &mut Problem, open: Option<&str>, incomplete: Option<&str>) {
     // A name the configuration defines (a log format, a variable) may be in what it does not show.
     let open = if matches!(kind, "format" | "variable") { open.or(incomplete) } else { open };
     match (kind, open) {
+        ("parameter", Some(why)) => {
+            p.severity = Some(Severity::Info);
+            help.push_str(&format!("; not an error because this may not be stock nginx ({why})"));
+        }
+        ("unproved", None) => {
+            p.severity = Some(Severity::Info);
+            help.push_str("; assumed to come from a module built into this nginx (list its modules in [nginx] modules of conflint.toml to have it checked)");
+        }
         (_, None) => {}
         ("typo", Some(why)) => {
             p.severity = Some(Severity::Warning);
@@ -224,6 +247,8 @@ struct Walk<'a, 'w, 'm> {
     out: &'a mut Vec<Problem>,
     /// Third-party directives used without their module loaded (for the module set).
     unloaded: Vec<String>,
+    /// Names no table declares, used where the build is not known (`vod`, `xquic_log`).
+    unproved: Vec<String>,
     /// `log_format` names defined so far, in document order (`access_log` needs them first).
     log_formats: Vec<String>,
     /// The block directive of the scope being walked.
@@ -444,14 +469,25 @@ impl<'w> Walk<'_, 'w, '_> {
                 return false;
             }
         }
-        let facts = custom::Facts { context, version: self.catalog.target.version, log_formats: &self.log_formats };
-        if let Some((i, message)) = values::check(p, d).or_else(|| custom::check(p, &facts)) {
-            let help = if message.starts_with("unknown log format") {
-                Some(format!("{PENDING}format\u{1}log_format must define it before this access_log (\"combined\" is predefined)"))
+        let target = &self.catalog.target;
+        let facts = custom::Facts { context, version: target.version, log_formats: &self.log_formats };
+        if let Some((i, message)) = values::check(p, d) {
+            self.push(VALUE, p.arg_location(i), message, syntax());
+            return false;
+        }
+        if let Some((i, message)) = custom::check(p, &facts) {
+            let newest = crate::nginx::directives::newest();
+            let later = (target.version < newest && custom::check(p, &custom::Facts { version: newest, ..facts }).is_none()).then_some(newest);
+            let (help, severity) = if message.starts_with("unknown log format") {
+                (Some(format!("{PENDING}format\u{1}log_format must define it before this access_log (\"combined\" is predefined)")), None)
+            } else if let (Some(v), false) = (later, target.version_known()) {
+                (Some(format!("nginx {v} accepts it; this configuration is checked against nginx {}, a guess (set [nginx] version in conflint.toml)", target.version)), Some(Severity::Info))
+            } else if message.starts_with("invalid parameter") {
+                (Some(format!("{PENDING}parameter\u{1}{}", syntax().unwrap_or_default())), None)
             } else {
-                syntax()
+                (syntax(), None)
             };
-            self.push(VALUE, p.arg_location(i), message, help);
+            self.out.push(Problem { code: VALUE, severity, at: p.arg_location(i), message, help, related: None });
             return false;
         }
         true
@@ -487,11 +523,17 @@ impl<'w> Walk<'_, 'w, '_> {
 
     fn unknown(&mut self, p: Placed<'w>, found: &Lookup, missing: Vec<String>, unloaded: &[&'static Directive]) {
         let name = p.name();
+        if crate::workspace::paths::placeholder_in(name).is_some_and(|t| t.len() > 1 && !t.starts_with('$')) {
+            let help = "a template placeholder, not judged: lint the configuration the template renders".to_string();
+            self.out.push(Problem { code: UNKNOWN, severity: Some(Severity::Info), at: p.location(), message: format!("\"{name}\" is a template placeholder"), help: Some(help), related: None });
+            return;
+        }
         let message = format!("unknown directive \"{name}\"");
         let target = &self.catalog.target;
         let checked_against = match target.source {
             VersionSource::Config => format!("nginx {} ([nginx] version)", target.version),
             VersionSource::Binary => format!("nginx {} (nginx -V)", target.version),
+            VersionSource::Installed => format!("nginx {} (the nginx installed here, whose configuration this is not; set [nginx] version in conflint.toml)", target.version),
             VersionSource::Newest => format!("nginx {} (the newest conflint knows; set [nginx] version in conflint.toml)", target.version),
         };
         let (help, severity) = if !missing.is_empty() {
@@ -521,11 +563,18 @@ impl<'w> Walk<'_, 'w, '_> {
             (format!("{when}; this configuration is checked against {checked_against}"), severity)
         } else {
             let similar = self.catalog.similar(name);
+            // A name close to no directive is a third-party module's far more often than a
+            // slip; without the build it cannot be proved unknown.
+            let unproved = similar.is_empty() && target.build.is_none() && target.modules.is_none();
             let text = match similar.as_slice() {
                 [] => format!("not a directive of {checked_against} or of the modules conflint knows"),
                 s => format!("did you mean {}?", s.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(" or ")),
             };
-            (format!("{PENDING}{}\u{1}{text}", if similar.is_empty() { "name" } else { "typo" }), None)
+            let kind = if unproved { "unproved" } else if similar.is_empty() { "name" } else { "typo" };
+            if unproved {
+                self.unproved.push(name.to_string());
+            }
+            (format!("{PENDING}{kind}\u{1}{text}"), None)
         };
         self.out.push(Problem { code: UNKNOWN, severity, at: p.location(), message, help: Some(help), related: None });
     }
