@@ -89,6 +89,11 @@ pub fn template(found: &Detected, registry: &Registry) -> String {
             let _ = writeln!(w, "# Root configuration found: {}", roots.join(", "));
         }
     }
+    let _ = writeln!(w, "# The release the server runs, for the directive tables (conflint knows {}); else `nginx -V`", crate::nginx::directives::nginx_tables().filter_map(|t| t.version).map(|v| v.to_string()).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(w, "# of an installed nginx (only a guess for a checkout linted elsewhere), else the newest.");
+    let _ = writeln!(w, "# version = \"{}\"", crate::nginx::directives::newest());
+    let _ = writeln!(w, "# Modules the server loads besides this tree's load_module lines; setting it says that is all.");
+    let _ = writeln!(w, "# modules = [\"ngx_http_lua_module\"]");
     let _ = writeln!(w, "# Relative includes are read from the directory of nginx.conf unless `prefix` says otherwise.");
     let _ = writeln!(w, "# prefix = \"nginx\"");
     if found.nginx_maps.is_empty() {

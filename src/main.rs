@@ -7,6 +7,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 
+/// No transparent huge pages: with THP `always`, each region mimalloc touches is faulted in
+/// and zeroed 2 MiB at a time, which doubled the peak RSS of a small run (25 -> 12 MiB on one
+/// file, 150 -> 100 MiB on a 6 MB tree) for no measurable speed. Set from `.init_array`,
+/// before the first allocation of the Rust runtime reserves mimalloc's first arena.
+/// Inherited by the validators conflint runs, which is harmless.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static NO_TRANSPARENT_HUGE_PAGES: extern "C" fn() = {
+    extern "C" fn disable() {
+        // SAFETY: PR_SET_THP_DISABLE takes no pointers; on failure nothing changes.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
+    disable
+};
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(

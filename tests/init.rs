@@ -85,3 +85,21 @@ fn a_missing_directory_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("nope is not a directory"), "{}", text(&o.stderr));
 }
+
+/// The `[nginx]` section offers the release and module keys, and uncommented they are
+/// taken: the version then names the table in every message that depends on it.
+#[test]
+fn the_nginx_release_and_modules_are_offered_and_taken_when_uncommented() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(conflint(dir.path(), &["init"]).status.code(), Some(0));
+    let written = std::fs::read_to_string(dir.path().join("conflint.toml")).unwrap();
+    assert!(written.contains("conflint knows 1.22.1, "), "{written}");
+    let pinned = written.replace("# version = \"", "version = \"").replace("# modules = [", "modules = [");
+    let pinned = pinned.replacen(&pinned[pinned.find("version = \"").unwrap()..].lines().next().unwrap().to_string(), "version = \"1.22.1\"", 1);
+    std::fs::write(dir.path().join("conflint.toml"), &pinned).unwrap();
+    std::fs::write(dir.path().join("nginx.conf"), "events {}\nhttp {\n    server {\n        listen 443 quic;\n    }\n}\n").unwrap();
+    let check = conflint(dir.path(), &["check", "--output-format", "concise", "."]);
+    let out = text(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{out}{}", text(&check.stderr));
+    assert!(out.contains("NGX005 [error] invalid parameter \"quic\""), "1.22.1 has no quic, and the release is the server's: {out}");
+}

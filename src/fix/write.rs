@@ -16,12 +16,15 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The filesystem operations the writer needs, so a failure can be simulated in tests.
-pub trait Fs {
+/// Temporary files are written from several threads.
+pub trait Fs: Sync {
     fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf>;
     /// Make `to` hold the contents of the temporary file `from` (renaming it over `to`,
-    /// or writing through a hard link), which is gone afterwards.
+    /// or writing through a hard link), which is gone afterwards. A rename is durable once
+    /// [`Fs::sync_dir`] has synced the directory of `to`.
     fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()>;
     fn remove(&self, path: &Path);
+    fn sync_dir(&self, dir: &Path);
 }
 
 /// The real filesystem.
@@ -33,11 +36,9 @@ fn temp_name(target: &Path, ext: &str) -> PathBuf {
     dir.join(format!(".{name}.conflint-{}.{ext}", std::process::id()))
 }
 
-fn sync_dir(path: &Path) {
+fn sync_parent(path: &Path) {
     if let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        RealFs.sync_dir(dir);
     }
 }
 
@@ -75,18 +76,23 @@ impl Fs for RealFs {
             // finished, should it be interrupted.
             let journal = temp_name(to, "journal");
             std::fs::rename(from, &journal)?;
-            sync_dir(to);
+            sync_parent(to);
             write_in_place(to, &std::fs::read(&journal)?)?;
             std::fs::remove_file(&journal)?;
             return Ok(());
         }
         std::fs::rename(from, to)?;
-        sync_dir(to);
         Ok(())
     }
 
     fn remove(&self, path: &Path) {
         let _ = std::fs::remove_file(path);
+    }
+
+    fn sync_dir(&self, dir: &Path) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
 }
 
@@ -128,16 +134,25 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
         }
         targets.push((target, original, fixed));
     }
-    let mut temps = Vec::new();
-    for (target, _, fixed) in &targets {
-        match fs.write_temp(target, fixed) {
+    let mut temps = Vec::with_capacity(targets.len());
+    let mut failed = None;
+    for (i, written) in write_temps(fs, &targets).into_iter().enumerate() {
+        match written {
             Ok(t) => temps.push(t),
             Err(source) => {
-                temps.iter().for_each(|t| fs.remove(t));
-                return Err(io(target, source));
+                failed.get_or_insert((i, source));
             }
         }
     }
+    if let Some((i, source)) = failed {
+        temps.iter().for_each(|t| fs.remove(t));
+        return Err(io(&targets[i].0, source));
+    }
+    // Each directory synced once, after all its renames (a tree's pools share one).
+    let sync_dirs = |done: &[(PathBuf, &[u8], &[u8])]| {
+        let dirs: std::collections::BTreeSet<&Path> = done.iter().filter_map(|(t, _, _)| t.parent()).collect();
+        dirs.into_iter().for_each(|d| fs.sync_dir(d));
+    };
     for (i, (temp, (target, _, _))) in temps.iter().zip(&targets).enumerate() {
         if let Err(source) = fs.commit(temp, target) {
             // Put back what was already replaced, drop the temps not yet used.
@@ -146,11 +161,36 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
                     let _ = fs.commit(&t, done);
                 }
             }
+            sync_dirs(&targets[..i]);
             temps[i..].iter().for_each(|t| fs.remove(t));
             return Err(io(target, source));
         }
     }
+    sync_dirs(&targets);
     Ok(())
+}
+
+/// Threads writing temporary files: each waits for its fsync most of the time, so more of
+/// them than cores lets the disk commit several at once.
+const WRITERS: usize = 8;
+
+/// The temporary file of every target, by index, written side by side.
+fn write_temps(fs: &dyn Fs, targets: &[(PathBuf, &[u8], &[u8])]) -> Vec<std::io::Result<PathBuf>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(targets.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..WRITERS.min(targets.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((target, _, fixed)) = targets.get(i) else { break };
+                let result = fs.write_temp(target, fixed);
+                done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, result));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Every directory of the trees `named` (a named file: its directory), symlinks not
@@ -243,23 +283,21 @@ pub fn clear(leftovers: &[Leftover]) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::os::unix::fs::{symlink, PermissionsExt};
 
-    /// Fails the `n`-th temporary write (`rename: false`) or rename.
+    /// Fails the temporary write (`rename: false`) or the rename of the file named
+    /// `name`, the first time only (putting it back afterwards works).
     struct Failing {
-        n: usize,
+        name: &'static str,
         rename: bool,
-        seen: Cell<usize>,
+        seen: AtomicUsize,
     }
 
     impl Failing {
-        fn nth(&self, rename: bool) -> std::io::Result<()> {
-            if rename == self.rename {
-                self.seen.set(self.seen.get() + 1);
-                if self.seen.get() == self.n {
-                    return Err(std::io::Error::other("disk on fire"));
-                }
+        fn check(&self, rename: bool, target: &Path) -> std::io::Result<()> {
+            if rename == self.rename && target.file_name().is_some_and(|n| n == self.name) && self.seen.fetch_add(1, Ordering::Relaxed) == 0 {
+                return Err(std::io::Error::other("disk on fire"));
             }
             Ok(())
         }
@@ -267,15 +305,18 @@ mod tests {
 
     impl Fs for Failing {
         fn write_temp(&self, target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-            self.nth(false)?;
+            self.check(false, target)?;
             RealFs.write_temp(target, bytes)
         }
         fn commit(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-            self.nth(true)?;
+            self.check(true, to)?;
             RealFs.commit(from, to)
         }
         fn remove(&self, path: &Path) {
             RealFs.remove(path)
+        }
+        fn sync_dir(&self, dir: &Path) {
+            RealFs.sync_dir(dir)
         }
     }
 
@@ -291,7 +332,7 @@ mod tests {
                     (p, format!("old {i}\n").into_bytes(), format!("new {i}\n").into_bytes())
                 })
                 .collect();
-            let err = write_all(&Failing { n: 2, rename, seen: Cell::new(0) }, &files).unwrap_err();
+            let err = write_all(&Failing { name: "f1.conf", rename, seen: AtomicUsize::new(0) }, &files).unwrap_err();
             assert!(err.to_string().contains("f1.conf"), "{err}");
             for (i, (p, _, _)) in files.iter().enumerate() {
                 assert_eq!(std::fs::read_to_string(p).unwrap(), format!("old {i}\n"), "rename fails: {rename}");
@@ -346,7 +387,7 @@ mod tests {
         let link = dir.path().join("a-link.conf");
         std::fs::hard_link(&a, &link).unwrap();
         let files = vec![(a.clone(), b"old a\n".to_vec(), b"new a\n".to_vec()), (b.clone(), b"old b\n".to_vec(), b"new b\n".to_vec())];
-        write_all(&Failing { n: 2, rename: true, seen: Cell::new(0) }, &files).unwrap_err();
+        write_all(&Failing { name: "b.conf", rename: true, seen: AtomicUsize::new(0) }, &files).unwrap_err();
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "old a\n");
         assert_eq!(std::fs::metadata(&a).unwrap().ino(), std::fs::metadata(&link).unwrap().ino());
         write_all(&RealFs, &files).unwrap();

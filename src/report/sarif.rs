@@ -74,43 +74,165 @@ struct Results<'a> {
 impl serde::Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seen = HashMap::new();
-        serializer.collect_seq(self.findings.iter().map(|f| result(f, self.sources, self.root, self.index, &mut seen)))
+        let mut places = Places { sources: self.sources, root: self.root, known: HashMap::new() };
+        serializer.collect_seq(self.findings.iter().map(|f| result(f, &mut places, self.index, &mut seen)))
     }
 }
 
-/// `seen` counts the findings per file and line hash so far.
-fn result(f: &Finding, sources: &Sources, root: Option<&RepoRoot>, index: &HashMap<&str, usize>, seen: &mut HashMap<(String, String), usize>) -> Value {
-    let src = sources.get(f.location.file);
+// The objects of a result, with their fields in the order serde_json's sorted maps wrote
+// them before (the output is unchanged): typed, since a `Value` per field was most of
+// the time spent writing SARIF.
+
+#[derive(serde::Serialize)]
+struct SarifResult<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<[SarifFix<'a>; 1]>,
+    level: &'static str,
+    locations: [Physical; 1],
+    message: Text<String>,
+    #[serde(rename = "partialFingerprints")]
+    partial_fingerprints: Fingerprints,
+    #[serde(rename = "relatedLocations", skip_serializing_if = "Option::is_none")]
+    related_locations: Option<Vec<Related<'a>>>,
+    #[serde(rename = "ruleId")]
+    rule_id: &'a str,
+    #[serde(rename = "ruleIndex", skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(serde::Serialize)]
+struct Text<T> {
+    text: T,
+}
+
+#[derive(serde::Serialize)]
+struct Fingerprints {
+    #[serde(rename = "primaryLocationLineHash")]
+    primary_location_line_hash: String,
+}
+
+#[derive(serde::Serialize)]
+struct Related<'a> {
+    id: usize,
+    message: Text<&'a str>,
+    #[serde(rename = "physicalLocation")]
+    physical_location: PhysicalLocation,
+}
+
+#[derive(serde::Serialize)]
+struct Physical {
+    #[serde(rename = "physicalLocation")]
+    physical_location: PhysicalLocation,
+}
+
+#[derive(serde::Serialize)]
+struct PhysicalLocation {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: Shared,
+    region: Region,
+}
+
+/// An artifact location shared by every place in its file.
+#[derive(Clone)]
+struct Shared(std::rc::Rc<ArtifactLocation>);
+
+impl serde::Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(rename = "uriBaseId", skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct Region {
+    #[serde(rename = "endColumn")]
+    end_column: usize,
+    #[serde(rename = "endLine")]
+    end_line: usize,
+    #[serde(rename = "startColumn")]
+    start_column: usize,
+    #[serde(rename = "startLine")]
+    start_line: usize,
+}
+
+#[derive(serde::Serialize)]
+struct SarifFix<'a> {
+    #[serde(rename = "artifactChanges")]
+    artifact_changes: Vec<ArtifactChange<'a>>,
+    description: Text<&'a str>,
+    properties: FixProperties,
+}
+
+#[derive(serde::Serialize)]
+struct FixProperties {
+    applicability: crate::finding::Applicability,
+}
+
+#[derive(serde::Serialize)]
+struct ArtifactChange<'a> {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: Shared,
+    replacements: Vec<Replacement<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct Replacement<'a> {
+    #[serde(rename = "deletedRegion")]
+    deleted_region: Region,
+    #[serde(rename = "insertedContent")]
+    inserted_content: Text<&'a str>,
+}
+
+/// Each file's place in the repository and artifact location, worked out once.
+struct Places<'s> {
+    sources: &'s Sources,
+    root: Option<&'s RepoRoot>,
+    known: HashMap<FileId, (std::rc::Rc<str>, Shared)>,
+}
+
+impl Places<'_> {
+    fn of(&mut self, file: FileId) -> &(std::rc::Rc<str>, Shared) {
+        let (sources, root) = (self.sources, self.root);
+        self.known.entry(file).or_insert_with(|| {
+            let place = repo::place(sources.get(file), root);
+            let shown = place.shown().into();
+            (shown, Shared(std::rc::Rc::new(artifact_location(place))))
+        })
+    }
+
+    fn physical(&mut self, at: Location) -> PhysicalLocation {
+        let artifact_location = self.of(at.file).1.clone();
+        PhysicalLocation { artifact_location, region: region(self.sources.get(at.file), at) }
+    }
+}
+
+fn result<'a>(f: &'a Finding, places: &mut Places, index: &HashMap<&str, usize>, seen: &mut HashMap<(std::rc::Rc<str>, String), usize>) -> SarifResult<'a> {
+    let src = places.sources.get(f.location.file);
     let hash = line_hash(&f.code, src, f.location);
-    let n = seen.entry((repo::place(src, root).shown(), hash.clone())).or_insert(0);
+    let shown = std::rc::Rc::clone(&places.of(f.location.file).0);
+    let n = seen.entry((shown, hash.clone())).or_insert(0);
     *n += 1;
-    let mut r = json!({
-        "ruleId": f.code,
-        "level": level(f.severity),
-        "message": {"text": message(f)},
-        "locations": [{"physicalLocation": physical(sources, f.location, root)}],
-        "partialFingerprints": {"primaryLocationLineHash": format!("{hash}:{n}")},
-    });
-    if let Some(&i) = index.get(f.code.as_str()) {
-        r["ruleIndex"] = json!(i);
+    let n = *n;
+    SarifResult {
+        fixes: f.fix.as_ref().map(|fix| {
+            [SarifFix { artifact_changes: artifact_changes(places, fix), description: Text { text: &fix.message }, properties: FixProperties { applicability: fix.applicability } }]
+        }),
+        level: level(f.severity),
+        locations: [Physical { physical_location: places.physical(f.location) }],
+        message: Text { text: message(f) },
+        partial_fingerprints: Fingerprints { primary_location_line_hash: format!("{hash}:{n}") },
+        related_locations: (!f.related.is_empty()).then(|| {
+            f.related.iter().enumerate().map(|(id, rel)| Related { id, message: Text { text: &rel.message }, physical_location: places.physical(rel.location) }).collect()
+        }),
+        rule_id: &f.code,
+        rule_index: index.get(f.code.as_str()).copied(),
     }
-    if !f.related.is_empty() {
-        let related: Vec<Value> = f
-            .related
-            .iter()
-            .enumerate()
-            .map(|(id, rel)| json!({"id": id, "physicalLocation": physical(sources, rel.location, root), "message": {"text": rel.message}}))
-            .collect();
-        r["relatedLocations"] = json!(related);
-    }
-    if let Some(fix) = &f.fix {
-        r["fixes"] = json!([{
-            "description": {"text": fix.message},
-            "artifactChanges": artifact_changes(sources, fix, root),
-            "properties": {"applicability": fix.applicability},
-        }]);
-    }
-    r
 }
 
 fn level(s: Severity) -> &'static str {
@@ -152,29 +274,24 @@ fn clip(s: &str) -> &str {
     }
 }
 
-fn artifact_location(src: &SourceFile, root: Option<&RepoRoot>) -> Value {
-    match repo::place(src, root) {
-        Place::Inside(rel) => json!({"uri": repo::uri_path(&rel), "uriBaseId": SRCROOT}),
-        Place::Outside(abs) => json!({"uri": repo::file_uri(&abs, false)}),
+fn artifact_location(place: Place) -> ArtifactLocation {
+    match place {
+        Place::Inside(rel) => ArtifactLocation { uri: repo::uri_path(&rel), uri_base_id: Some(SRCROOT) },
+        Place::Outside(abs) => ArtifactLocation { uri: repo::file_uri(&abs, false), uri_base_id: None },
     }
 }
 
 /// 1-based lines, columns in Unicode code points (`columnKind`), end column exclusive.
-fn region(src: &SourceFile, at: Location) -> Value {
+fn region(src: &SourceFile, at: Location) -> Region {
     let (start, end) = (src.position(at.span.start), src.position(at.span.end));
-    json!({"startLine": start.line, "startColumn": start.column, "endLine": end.line, "endColumn": end.column})
-}
-
-fn physical(sources: &Sources, at: Location, root: Option<&RepoRoot>) -> Value {
-    let src = sources.get(at.file);
-    json!({"artifactLocation": artifact_location(src, root), "region": region(src, at)})
+    Region { end_column: end.column, end_line: end.line, start_column: start.column, start_line: start.line }
 }
 
 /// One change per file, in the order the fix first touches them.
-fn artifact_changes(sources: &Sources, fix: &Fix, root: Option<&RepoRoot>) -> Vec<Value> {
-    let mut by_file: Vec<(FileId, Vec<Value>)> = Vec::new();
+fn artifact_changes<'a>(places: &mut Places, fix: &'a Fix) -> Vec<ArtifactChange<'a>> {
+    let mut by_file: Vec<(FileId, Vec<Replacement<'a>>)> = Vec::new();
     for e in &fix.edits {
-        let replacement = json!({"deletedRegion": region(sources.get(e.location.file), e.location), "insertedContent": {"text": e.content}});
+        let replacement = Replacement { deleted_region: region(places.sources.get(e.location.file), e.location), inserted_content: Text { text: &e.content } };
         match by_file.iter_mut().find(|(file, _)| *file == e.location.file) {
             Some((_, list)) => list.push(replacement),
             None => by_file.push((e.location.file, vec![replacement])),
@@ -182,7 +299,7 @@ fn artifact_changes(sources: &Sources, fix: &Fix, root: Option<&RepoRoot>) -> Ve
     }
     by_file
         .into_iter()
-        .map(|(file, replacements)| json!({"artifactLocation": artifact_location(sources.get(file), root), "replacements": replacements}))
+        .map(|(file, replacements)| ArtifactChange { artifact_location: places.of(file).1.clone(), replacements })
         .collect()
 }
 
@@ -193,16 +310,26 @@ fn line_hash(code: &str, src: &SourceFile, at: Location) -> String {
     let (start, end) = (src.position(at.span.start), src.position(at.span.end));
     // A span that ends at the start of a line does not flag that line.
     let last = if end.line > start.line && end.column == 1 { end.line - 1 } else { end.line };
-    let mut text = String::new();
+    // Hashed as it goes: `code`, NUL, then each line's words joined by single spaces and
+    // ended by a newline.
+    let mut h = fnv1a(FNV_OFFSET, code.as_bytes());
+    h = fnv1a(h, b"\0");
     for line in start.line..=last {
         let line = String::from_utf8_lossy(src.slice(src.line_span(line)));
-        text.push_str(&line.split_whitespace().collect::<Vec<_>>().join(" "));
-        text.push('\n');
+        for (i, word) in line.split_whitespace().enumerate() {
+            if i > 0 {
+                h = fnv1a(h, b" ");
+            }
+            h = fnv1a(h, word.as_bytes());
+        }
+        h = fnv1a(h, b"\n");
     }
-    format!("{:016x}", fnv1a(format!("{code}\0{text}").as_bytes()))
+    format!("{h:016x}")
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// FNV-1a, 64 bit: fixed forever, unlike std's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+fn fnv1a(from: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(from, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -165,7 +165,7 @@ impl Builder<'_> {
         let mapped = self.confinement.map(pattern);
         let dir = if is_glob(&mapped) { literal_dir(&mapped) } else { mapped.parent().map(Path::to_path_buf).unwrap_or_default() };
         match self.confinement.locate(&dir) {
-            Located::Inside(d) if d.is_dir() => {}
+            Located::Inside(d) if self.confinement.is_dir(&d) => {}
             Located::Outside(p) => {
                 self.report_outside(from, &p);
                 return Expanded::NotFollowed;
@@ -173,16 +173,14 @@ impl Builder<'_> {
             // Mapped by a guess, the live system may still have it.
             _ => return Expanded::DirMissing { certain: !self.confinement.mapped_by_guess(pattern) },
         }
-        let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Expanded::NoMatch };
-        let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
-        matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        let Some(matches) = self.confinement.glob(&mapped) else { return Expanded::NoMatch };
         let mut ids = Vec::new();
         for m in matches {
             match self.confinement.locate(&m) {
-                Located::Inside(real) if real.is_dir() => {}
+                Located::Inside(real) if self.confinement.is_dir(&real) => {}
                 Located::Inside(real) => match self.by_path.get(&real) {
                     Some((id, Kind::Fpm)) => ids.push(*id),
-                    _ => match self.opts.read(&real) {
+                    _ => match self.read_located(&real) {
                         Ok(bytes) => {
                             let display = self.display_for(&real);
                             self.by_path.remove(&real);

@@ -67,6 +67,14 @@ impl Options {
             None => read::regular_file(real, self.max_file_size),
         }
     }
+
+    /// [`Self::read`] for a real path known to be a regular file (walked, or located).
+    pub fn read_known_file(&self, real: &Path) -> Result<Vec<u8>, read::ReadError> {
+        match self.overlay.get(real) {
+            Some(bytes) => Ok(bytes.clone()),
+            None => read::known_regular_file(real, self.max_file_size),
+        }
+    }
 }
 
 impl Default for Options {
@@ -155,9 +163,11 @@ impl Workspace {
                 local: local.canonicalize().unwrap_or_else(|_| opts.cwd.join(local)),
             })
             .collect();
+        let confinement = Confinement::new(roots, maps, opts.allow_outside);
+        confinement.seed(candidates.seen);
         let mut b = Builder {
             opts,
-            confinement: Confinement::new(roots, maps, opts.allow_outside),
+            confinement,
             ws: Workspace {
                 sources: Sources::default(),
                 nginx: HashMap::new(),
@@ -304,6 +314,11 @@ impl Builder<'_> {
                 }
             }
         }
+    }
+
+    /// Read a located file, not asking again what the locating found it to be.
+    fn read_located(&self, real: &Path) -> Result<Vec<u8>, read::ReadError> {
+        if self.confinement.is_file(real) { self.opts.read_known_file(real) } else { self.opts.read(real) }
     }
 
     /// Add a file's bytes to the sources and parse it as `kind`.

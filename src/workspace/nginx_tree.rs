@@ -503,7 +503,7 @@ impl Builder<'_> {
         let mapped = self.confinement.map_in(home, full);
         if !is_glob(&mapped) {
             return vec![match self.confinement.locate_in(home, &mapped) {
-                Located::Inside(p) if p.is_dir() => Target::Unreadable(full.to_path_buf(), "21: Is a directory".into()),
+                Located::Inside(p) if self.confinement.is_dir(&p) => Target::Unreadable(full.to_path_buf(), "21: Is a directory".into()),
                 Located::Inside(p) => Target::File(p),
                 Located::Outside(p) => Target::Outside(p),
                 Located::Missing(p) => Target::Missing(p),
@@ -516,13 +516,13 @@ impl Builder<'_> {
             Located::Missing(_) => return vec![Target::NoDirectory],
             Located::Looped(_) => return Vec::new(),
         }
-        let Ok(paths) = glob::glob(&mapped.to_string_lossy()) else { return Vec::new() };
-        let mut matches: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
-        matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
-        matches
+        // An invalid pattern matches nothing.
+        self.confinement
+            .glob(&mapped)
+            .unwrap_or_default()
             .into_iter()
             .filter_map(|m| match self.confinement.locate_in(home, &m) {
-                Located::Inside(p) if p.is_dir() => None,
+                Located::Inside(p) if self.confinement.is_dir(&p) => None,
                 Located::Inside(p) => Some(Target::File(p)),
                 Located::Outside(p) => Some(Target::Outside(p)),
                 Located::Missing(_) => None,
@@ -535,7 +535,7 @@ impl Builder<'_> {
     /// nginx's syntax (as when walked: see `add_candidates`), which is not linted.
     fn read_included(&mut self, real: &Path) -> Result<Option<FileId>, Unread> {
         let display = self.display_for(real);
-        let bytes = self.opts.read(real).map_err(|e| match e {
+        let bytes = self.read_located(real).map_err(|e| match e {
             super::read::ReadError::Io(e) => {
                 let errno = e.raw_os_error().map(|n| format!("{n}: ")).unwrap_or_default();
                 Unread::Failed(format!("{errno}{}", super::walk::io_reason(&e)))

@@ -33,6 +33,34 @@ pub enum Located {
     Looped(PathBuf),
 }
 
+/// What `lstat` (and `readlink` for a symlink) found at a path whose parent is resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Dir,
+    /// A regular file.
+    File,
+    /// A FIFO, socket or device.
+    Special,
+    /// A symlink and its target; `None` when it could not be read.
+    Symlink(Option<PathBuf>),
+    Missing,
+}
+
+impl Entry {
+    fn of(meta: &std::fs::Metadata, path: &Path) -> Entry {
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            Entry::Symlink(std::fs::read_link(path).ok())
+        } else if kind.is_dir() {
+            Entry::Dir
+        } else if kind.is_file() {
+            Entry::File
+        } else {
+            Entry::Special
+        }
+    }
+}
+
 /// The caches below are behind locks so that rules may run on several threads; a panic
 /// while one is held leaves the data as consistent as before, so poisoning is ignored.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -56,6 +84,9 @@ pub struct Confinement {
     by_suffix: Mutex<Vec<PathBuf>>,
     /// Paths already located: thousands of sites include the same snippet.
     located: Mutex<std::collections::HashMap<PathBuf, Located>>,
+    /// Every resolved path looked at, so each directory from `/` down is examined once per
+    /// run however many files lie below it (and the walk's own findings are never redone).
+    entries: Mutex<rustc_hash::FxHashMap<PathBuf, Entry>>,
     /// Several nginx trees stand side by side: the live system's nginx directory means
     /// each one's own ([`Self::map_in`]), so no mapping of it is learned or guessed.
     pub nginx_per_tree: bool,
@@ -65,7 +96,106 @@ impl Confinement {
     pub fn new(roots: Vec<PathBuf>, mut maps: Vec<MapRoot>, allow_outside: bool) -> Self {
         maps.sort_by_key(|m| std::cmp::Reverse(m.system.components().count()));
         let roots = roots.iter().map(|r| r.canonicalize().unwrap_or_else(|_| r.clone())).collect();
-        Confinement { roots, maps, allow_outside, anchors: Vec::new(), learned: Default::default(), by_suffix: Default::default(), located: Default::default(), nginx_per_tree: false }
+        Confinement {
+            roots,
+            maps,
+            allow_outside,
+            anchors: Vec::new(),
+            learned: Default::default(),
+            by_suffix: Default::default(),
+            located: Default::default(),
+            entries: Default::default(),
+            nginx_per_tree: false,
+        }
+    }
+
+    /// What the directory walk already saw: real paths and what they are.
+    pub(crate) fn seed(&self, seen: Vec<(PathBuf, Entry)>) {
+        lock(&self.entries).extend(seen);
+    }
+
+    /// What is at `path` (not following a final symlink), from the cache when it has been
+    /// looked at.
+    pub(crate) fn entry(&self, path: &Path) -> Entry {
+        if let Some(e) = lock(&self.entries).get(path) {
+            return e.clone();
+        }
+        let e = match std::fs::symlink_metadata(path) {
+            Ok(meta) => Entry::of(&meta, path),
+            Err(_) => Entry::Missing,
+        };
+        lock(&self.entries).insert(path.to_path_buf(), e.clone());
+        e
+    }
+
+    /// The paths a glob pattern matches, sorted by their bytes as nginx sorts them.
+    ///
+    /// The usual pattern (`/etc/nginx/sites-enabled/*`, a wildcard in the last name only)
+    /// is one directory listing, matched as the `glob` crate matches and remembering what
+    /// each entry is; any other shape goes to the crate. `None`: not a valid pattern.
+    pub fn glob(&self, pattern: &Path) -> Option<Vec<PathBuf>> {
+        let mut matches = match self.glob_last_name(pattern) {
+            Some(found) => found?,
+            None => glob::glob(&pattern.to_string_lossy()).ok()?.filter_map(Result::ok).collect(),
+        };
+        matches.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        Some(matches)
+    }
+
+    /// The fast path of [`Self::glob`]; `None` when the pattern is not of its shape.
+    fn glob_last_name(&self, pattern: &Path) -> Option<Option<Vec<PathBuf>>> {
+        let text = pattern.to_str()?;
+        let (dir, last) = text.rsplit_once('/')?;
+        // The crate's own rules for `.`/`..`, `**`, empty names and relative scopes stay with it.
+        let plain_dir = dir.starts_with('/') && dir[1..].split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !is_glob(Path::new(c)));
+        if !plain_dir || last.is_empty() || last.starts_with('.') || last.contains("**") {
+            return None;
+        }
+        let Ok(matcher) = glob::Pattern::new(last) else { return Some(None) };
+        let Ok(listing) = std::fs::read_dir(dir) else { return Some(Some(Vec::new())) };
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        for entry in listing.flatten() {
+            let name = entry.file_name();
+            if !name.to_str().is_some_and(|n| matcher.matches_with(n, glob::MatchOptions::new())) {
+                continue;
+            }
+            let path = entry.path();
+            if let Ok(kind) = entry.file_type() {
+                let known = if kind.is_symlink() {
+                    Entry::Symlink(std::fs::read_link(&path).ok())
+                } else if kind.is_dir() {
+                    Entry::Dir
+                } else if kind.is_file() {
+                    Entry::File
+                } else {
+                    Entry::Special
+                };
+                seen.push((path.clone(), known));
+            }
+            out.push(path);
+        }
+        // Entries below a directory that is itself reached through a symlink are not real paths.
+        if self.entry_chain_is_real(Path::new(dir)) {
+            self.seed(seen);
+        }
+        Some(Some(out))
+    }
+
+    /// Is `dir` its own real path (no symlink on the way)? Only then may what lies below
+    /// it be remembered under its name.
+    fn entry_chain_is_real(&self, dir: &Path) -> bool {
+        dir.ancestors().filter(|a| a.parent().is_some()).all(|a| matches!(self.entry(a), Entry::Dir))
+    }
+
+    /// Is the real path of a [`Located::Inside`] a directory?
+    pub fn is_dir(&self, real: &Path) -> bool {
+        self.entry(real) == Entry::Dir
+    }
+
+    /// Is the real path of a [`Located::Inside`] a regular file?
+    pub fn is_file(&self, real: &Path) -> bool {
+        self.entry(real) == Entry::File
     }
 
     /// A config directory of the tree that live-system paths may map onto. Only one inside
@@ -266,10 +396,10 @@ impl Confinement {
                 continue;
             }
             let next = current.join(&part);
-            match std::fs::symlink_metadata(&next) {
-                Ok(meta) if meta.file_type().is_symlink() => {
+            match self.entry(&next) {
+                Entry::Symlink(target) => {
                     hops += 1;
-                    let Ok(target) = std::fs::read_link(&next) else {
+                    let Some(target) = target else {
                         return Located::Missing(next);
                     };
                     if hops > MAX_SYMLINK_HOPS {
@@ -286,8 +416,8 @@ impl Confinement {
                         todo.push(PathBuf::from(c.as_os_str()));
                     }
                 }
-                Ok(_) => current = next,
-                Err(_) => {
+                Entry::Dir | Entry::File | Entry::Special => current = next,
+                Entry::Missing => {
                     let mut rest = next;
                     while let Some(p) = todo.pop() {
                         rest.push(p);
@@ -496,6 +626,30 @@ mod tests {
         // Without a tree, /etc/nginx is nobody's: not mapped, nothing learned.
         assert_eq!(c.map(Path::new("/etc/nginx/snippets/x.conf")), PathBuf::from("/etc/nginx/snippets/x.conf"));
         assert!(c.learned().is_empty());
+    }
+
+    #[test]
+    fn a_listed_directory_matches_what_the_glob_crate_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for f in ["a.conf", ".hidden.conf", "b.txt", "c[1].conf", "\u{e9}.conf"] {
+            std::fs::write(root.join(f), "").unwrap();
+        }
+        std::fs::create_dir(root.join("d.conf")).unwrap();
+        symlink("a.conf", root.join("l.conf")).unwrap();
+        symlink("nowhere", root.join("x.conf")).unwrap();
+        let c = Confinement::new(vec![root.clone()], vec![], false);
+        for pattern in ["*.conf", "*", "[ab].conf", "?.conf", "c[[]1].conf", "[!a]*", "*.none"] {
+            let full = root.join(pattern);
+            let mut crate_says: Vec<PathBuf> = glob::glob(full.to_str().unwrap()).unwrap().map(Result::unwrap).collect();
+            crate_says.sort();
+            assert_eq!(c.glob(&full), Some(crate_says), "{pattern}");
+        }
+        assert_eq!(c.glob(&root.join("missing/*.conf")), Some(vec![]));
+        assert_eq!(c.glob(&root.join("[z.conf")), None);
+        // What the listing saw is what locating finds: the symlink is followed.
+        assert_eq!(c.locate(&root.join("l.conf")), Located::Inside(root.join("a.conf")));
+        assert!(c.is_dir(&root.join("d.conf")) && c.is_file(&root.join("a.conf")));
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub fn regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     // Refused before opening where possible: opening some devices has side effects.
     let meta = std::fs::metadata(path)?;
     check(meta.file_type(), meta.len(), cap)?;
+    known_regular_file(path, cap)
+}
+
+/// [`regular_file`] for a path the directory listing or an `lstat` already showed to be a
+/// regular file: not asked again before opening.
+pub fn known_regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     // Non-blocking, so a file swapped for a FIFO after the check still cannot block open().
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)?;
     let meta = file.metadata()?;

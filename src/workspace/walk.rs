@@ -8,10 +8,13 @@ use super::{classify, dump, paths, Candidate, Error, Note, Options};
 pub(crate) struct Collected {
     pub files: Vec<Candidate>,
     pub notes: Vec<Note>,
+    /// What the walk found at each real path, so resolving includes asks the disk again
+    /// only about what the walk did not see (symlinks, paths outside the walked tree).
+    pub seen: Vec<(PathBuf, paths::Entry)>,
 }
 
 pub(crate) fn collect(opts: &Options, stdin: &mut dyn Read) -> Result<Collected, Error> {
-    let mut out = Collected { files: Vec::new(), notes: Vec::new() };
+    let mut out = Collected { files: Vec::new(), notes: Vec::new(), seen: Vec::new() };
     for arg in &opts.paths {
         if arg == "-" {
             read_stdin(opts, stdin, &mut out)?;
@@ -104,12 +107,28 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
         .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |e| !excludes.excludes_entry(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
         .build();
-    let mut entries = Vec::new();
+    let mut wanted = Vec::new();
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file() || t.is_symlink()) => entries.push(e.into_path()),
+            // Symlinks are resolved by the include resolver with map-roots applied; a walked
+            // symlink is linted where it points only when that stays inside the tree.
+            Ok(e) if e.file_type().is_some_and(|t| t.is_symlink()) => {}
+            // Below the canonical `dir` through no symlink (none is followed), so already real.
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                let path = e.into_path();
+                out.seen.push((path.clone(), paths::Entry::File));
+                // Classified as "not a config" anyway, and without a note: not worth reading
+                // (a project walk passes every PHP and JS file of the application).
+                if classify::other_by_name(&path).is_some() {
+                    continue;
+                }
+                let rel = path.strip_prefix(&dir).unwrap_or(&path);
+                let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
+                wanted.push((display, path));
+            }
+            Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => out.seen.push((e.into_path(), paths::Entry::Dir)),
             // A FIFO or socket named like a config is worth a word: it is not read.
-            Ok(e) if e.file_type().is_some_and(|t| !t.is_dir()) && e.path().extension().is_some_and(|x| x == "conf") => {
+            Ok(e) if e.file_type().is_some() && e.path().extension().is_some_and(|x| x == "conf") => {
                 let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
                 let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
                 let why = super::read::regular_file(e.path(), opts.max_file_size).err().map_or_else(|| "not read".into(), |e| e.reason());
@@ -119,25 +138,9 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
             Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
         }
     }
-    let mut wanted = Vec::with_capacity(entries.len());
-    for path in entries {
-        let rel = path.strip_prefix(&dir).unwrap_or(&path);
-        let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
-        // Symlinks are resolved by the include resolver with map-roots applied; a walked
-        // symlink is linted where it points only when that stays inside the tree.
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            continue;
-        }
-        // Classified as "not a config" anyway, and without a note: not worth reading (a
-        // project walk passes every PHP and JS file of the application).
-        if classify::other_by_name(&path).is_some() {
-            continue;
-        }
-        wanted.push((display, path.canonicalize().unwrap_or(path)));
-    }
     // Files are read side by side: on a big tree reading is most of the walk.
     let order: Vec<usize> = (0..wanted.len()).collect();
-    let contents = crate::parallel::map(&order, |i| opts.read(&wanted[i].1));
+    let contents = crate::parallel::map(&order, |i| opts.read_known_file(&wanted[i].1));
     for ((display, real), read) in wanted.into_iter().zip(contents) {
         match read {
             Ok(bytes) => out.files.push(Candidate {

@@ -6,6 +6,7 @@ use crate::fpm::numbers::fpm_time;
 use crate::finding::Finding;
 use crate::fpm::resolve::Pool;
 use crate::rules::context::RuleContext;
+use rustc_hash::FxHashMap;
 
 /// FPM006: a scalar set twice in one file of a pool (the earlier one is dead), or an array
 /// key set twice anywhere in the pool (the FIRST wins, so a later override is dead).
@@ -14,13 +15,16 @@ use crate::rules::context::RuleContext;
 pub fn duplicate_directive(cx: &RuleContext, out: &mut Vec<Finding>) {
     for pool in PoolView::all(&cx.ws.fpm) {
         let (settings, keys) = (&pool.pool.settings, pool.pool.keys());
+        // The latest earlier setting of each identity, so every setting is one lookup: known
+        // directives by table position, arrays and unknown names by their text.
+        let mut last_known: FxHashMap<u16, usize> = FxHashMap::default();
+        let mut last_named: FxHashMap<(&str, Option<&str>), usize> = FxHashMap::default();
         for (i, later) in settings.iter().enumerate() {
-            // Known directives compare by table position; arrays and unknown names by text.
             let earlier = match keys[i] {
-                // Only another array or unknown name can match: those are the only ones read.
-                Pool::UNKNOWN => (0..i).rev().filter(|&j| keys[j] == Pool::UNKNOWN).map(|j| &settings[j]).find(|s| s.name == later.name && s.array_key == later.array_key),
-                key => keys[..i].iter().rposition(|&k| k == key).map(|j| &settings[j]),
-            };
+                Pool::UNKNOWN => last_named.insert((&later.name, later.array_key.as_deref()), i),
+                key => last_known.insert(key, i),
+            }
+            .map(|j| &settings[j]);
             let Some(earlier) = earlier else { continue };
             let name = pool.name();
             match &later.array_key {
