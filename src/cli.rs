@@ -374,23 +374,10 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if let Some(m) = args.host_memory {
         config.host.memory = Some(m);
     }
-    if config.host.nginx.source != crate::nginx::directives::VersionSource::Config {
-        // The directive tables follow the server's nginx: asked with `nginx -V` (no
-        // configuration is read), else the newest release conflint knows.
-        let bin = args.nginx.clone().or_else(crate::nginx::directives::build::on_path);
-        if let Some(b) = bin.as_deref().and_then(crate::nginx::directives::build::probe) {
-            config.host.nginx.version = b.version;
-            // Its build (modules, version) is the tree's only when the tree is its own
-            // configuration; for a checkout linted on a laptop it is a likely guess.
-            let linted: Vec<PathBuf> = if args.paths.is_empty() { vec![cwd.clone()] } else { args.paths.iter().filter(|p| *p != "-").map(|p| cwd.join(p)).collect() };
-            if b.serves(&linted) {
-                config.host.nginx.source = crate::nginx::directives::VersionSource::Binary;
-                config.host.nginx.build = Some(b);
-            } else {
-                config.host.nginx.source = crate::nginx::directives::VersionSource::Installed;
-            }
-        }
-    }
+    // The directive tables follow the server's nginx: asked with `nginx -V` (no
+    // configuration is read), else the newest release conflint knows.
+    let linted: Vec<PathBuf> = if args.paths.is_empty() { vec![cwd.clone()] } else { args.paths.iter().filter(|p| *p != "-").map(|p| cwd.join(p)).collect() };
+    config.host.nginx.learn(&linted, || args.nginx.clone().or_else(crate::nginx::directives::build::on_path).as_deref().and_then(crate::nginx::directives::build::probe));
     let context = args.context.as_deref().map(|c| c.parse::<Context>().map_err(Fatal::Usage)).transpose()?;
     let mut settings = Settings::from_config(config, registry, &cwd);
     let (selection, opts) = (&mut settings.selection, &mut settings.workspace);

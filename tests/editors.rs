@@ -4,7 +4,8 @@
 //! block's first line, `-- Neovim 0.8 to 0.11`) and batch Emacs with eglot
 //! (tests/editors/eglot.el). Each opens an nginx site of a Debian-layout project, waits for
 //! its diagnostics, takes the NGX101 quick fix from the code action menu, checks the edited
-//! buffer and that the live re-lint clears the diagnostics, opens the project's PHP-FPM
+//! buffer and that the live re-lint clears the diagnostics, (Neovim) asks for the
+//! completion of half a directive name and hovers a directive, opens the project's PHP-FPM
 //! pool (the same server serves it), and quits; no server may outlive the editor.
 //!
 //! Neovim: `nvim` on PATH (or CONFLINT_NVIM=/path/to/nvim, to try another version); without
@@ -114,7 +115,9 @@ fn neovim_shows_the_diagnostics_applies_a_quick_fix_and_serves_php_fpm_files() {
         // Both fixes here change a timeout (unsafe): offered one by one, never in fix-all.
         assert!(lines[2].contains("(unsafe fix)") && !lines[2].contains("fix all safe problems"), "{what}");
         let [fixed, cleared, pool] = AFTER_THE_MENU;
-        assert_eq!(lines[3..], [fixed, cleared, "pool filetype dosini", pool, "conflint clients 1", "done"], "{what}");
+        let completion = "completion advertised true, proxy_pass true, worker_connections false";
+        let hover = "hover Default: `fastcgi_read_timeout 60s;`";
+        assert_eq!(lines[3..], [fixed, cleared, completion, hover, "pool filetype dosini", pool, "conflint clients 1", "done"], "{what}");
     }
 }
 

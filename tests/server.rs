@@ -230,6 +230,7 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     assert_eq!(caps["positionEncoding"], "utf-16", "{init:#}");
     assert_eq!(caps["codeActionProvider"]["codeActionKinds"], json!(["quickfix", "source.fixAll.conflint"]));
     assert_eq!(caps["hoverProvider"], true);
+    assert!(caps["completionProvider"].is_object(), "{init:#}");
     assert_eq!(init["serverInfo"]["name"], "conflint");
 
     let opened = format!("{SITE}{STALE_SUPPRESSION}");
@@ -307,7 +308,8 @@ fn diagnostics_fixes_hover_and_a_clean_exit() {
     assert!(contents["value"].as_str().unwrap().starts_with("# XFP001 fastcgi-pass-no-listener\n"), "{hover:#}");
     assert!(contents["value"].as_str().unwrap().contains("## Fix"));
     assert_eq!(hover["result"]["range"], range(4, 37, 4, 71));
-    let nothing = c.request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": {"line": 0, "character": 0}}));
+    // Between `server` and its `{`: neither a directive name nor a diagnostic.
+    let nothing = c.request("textDocument/hover", json!({"textDocument": {"uri": site}, "position": {"line": 0, "character": 7}}));
     assert_eq!(nothing["result"], Value::Null, "{nothing:#}");
 
     // Typing the fixes in (unsaved) clears every diagnostic of the document.
@@ -496,5 +498,137 @@ fn a_bogus_content_length_is_refused_and_the_server_reads_on() {
     let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri(&t.site)}, "position": {"line": 0, "character": 0}}));
     assert!(hover.get("error").is_none(), "{hover:#}");
     assert!(rss_kib(pid) < 200 * 1024, "the server holds {} KiB after a refused message", rss_kib(pid));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+/// The labels of a completion answer.
+fn labels(resp: &Value) -> Vec<&str> {
+    resp["result"]["items"].as_array().unwrap_or_else(|| panic!("a completion list: {resp:#}")).iter().map(|i| i["label"].as_str().unwrap()).collect()
+}
+
+fn item<'a>(resp: &'a Value, label: &str) -> &'a Value {
+    resp["result"]["items"].as_array().unwrap().iter().find(|i| i["label"] == label).unwrap_or_else(|| panic!("no {label} offered: {:?}", labels(resp)))
+}
+
+fn at(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+}
+
+/// The position just after the last character of `text` (UTF-16, ASCII here).
+fn end_of(text: &str) -> (u32, u32) {
+    let line = text.matches('\n').count() as u32;
+    (line, text.rsplit('\n').next().unwrap().len() as u32)
+}
+
+#[test]
+fn completion_and_hover_come_from_the_directive_tables_of_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let files = [
+        ("conflint.toml", "[nginx]\nversion = \"1.22.1\"\n"),
+        ("nginx/nginx.conf", "events {\n    worker_connections 512;\n}\nhttp {\n    include sites-enabled/*;\n}\n"),
+        ("nginx/sites-enabled/shop.conf", "server {\n    listen 80;\n    client_max_body_size 8m;\n    include snippets/php.conf;\n    location / {\n        root /srv;\n    }\n}\n"),
+        ("nginx/snippets/php.conf", "index index.php;\n"),
+        ("nginx/snippets/orphan.conf", "location /x {\n    root /srv;\n}\n"),
+        ("php/php-fpm.conf", "[global]\nerror_log = /var/log/php-fpm.log\ninclude = /etc/php/8.2/fpm/pool.d/*.conf\n"),
+        ("php/pool.d/www.conf", POOL),
+    ];
+    for (path, text) in files {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), text).unwrap();
+    }
+    let u = |p: &str| uri(&root.join(p));
+    let mut c = Client::start();
+    c.initialize(json!({"rootUri": uri(&root), "capabilities": {}}));
+    let (conf, site, snippet, orphan, pool) = (u("nginx/nginx.conf"), u("nginx/sites-enabled/shop.conf"), u("nginx/snippets/php.conf"), u("nginx/snippets/orphan.conf"), u("php/pool.d/www.conf"));
+    c.open(&site, files[2].1);
+    c.diagnostics(&site);
+
+    // Hover on a directive name: the table's facts and the link to its page.
+    let hover = c.request("textDocument/hover", at(&site, 2, 8));
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover:#}"));
+    assert!(text.contains("Default: `client_max_body_size 1m;`"), "{text}");
+    assert!(text.contains("Context: http, server, location"), "{text}");
+    assert!(text.contains("ngx_http_core_module"), "{text}");
+    assert!(text.contains("(https://nginx.org/en/docs/http/ngx_http_core_module.html#client_max_body_size)"), "{text}");
+    assert_eq!(hover["result"]["range"], range(2, 4, 2, 24));
+
+    // Typing in the location, the buffer not saved nor re-linted yet.
+    let typed = "server {\n    listen 80;\n    location / {\n        proxy_pa";
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": site, "version": 2}, "contentChanges": [{"text": typed}]}));
+    let (line, character) = end_of(typed);
+    let resp = c.request("textDocument/completion", at(&site, line, character));
+    let offered = labels(&resp);
+    assert!(offered.contains(&"proxy_pass") && offered.contains(&"proxy_read_timeout"), "{offered:?}");
+    assert!(!offered.contains(&"worker_connections") && !offered.contains(&"listen") && !offered.contains(&"upstream"), "{offered:?}");
+    let proxy_pass = item(&resp, "proxy_pass");
+    assert_eq!(proxy_pass["textEdit"]["range"], range(line, 8, line, character), "replaces what was typed");
+    assert!(proxy_pass["detail"].as_str().unwrap().starts_with("ngx_http_proxy_module"), "{proxy_pass:#}");
+    // Newer than the chosen nginx 1.22.1: offered, marked and sorted after the rest.
+    let trailers = item(&resp, "proxy_pass_trailers");
+    assert!(trailers["detail"].as_str().unwrap().contains("appeared in nginx 1.27.2; this tree is checked against nginx 1.22.1 ([nginx] version)"), "{trailers:#}");
+    assert!(trailers["sortText"].as_str() > proxy_pass["sortText"].as_str());
+    // A third-party module the tree does not load is not offered.
+    assert!(!offered.contains(&"content_by_lua_block"), "{offered:?}");
+
+    // The site's top level is http (nginx.conf includes it there); half a word at the start.
+    let typed = "upst";
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": site, "version": 3}, "contentChanges": [{"text": typed}]}));
+    let offered_top = c.request("textDocument/completion", at(&site, 0, 4));
+    let offered = labels(&offered_top);
+    assert!(offered.contains(&"upstream") && offered.contains(&"server") && offered.contains(&"map"), "{offered:?}");
+    assert!(!offered.contains(&"listen") && !offered.contains(&"worker_connections") && !offered.contains(&"http"), "{offered:?}");
+    assert!(!item(&offered_top, "upstream")["detail"].as_str().unwrap().contains("guessed"));
+
+    // A snippet the site includes in its server: server context. What includes what is
+    // the last lint's: the site is typed back and linted first.
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": site, "version": 4}, "contentChanges": [{"text": files[2].1}]}));
+    c.wait_for("the site linted again", |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == site.as_str() && m["params"]["version"] == 4);
+    c.open(&snippet, "index index.php;\n");
+    let offered = c.request("textDocument/completion", at(&snippet, 1, 0));
+    let offered = labels(&offered);
+    assert!(offered.contains(&"listen") && offered.contains(&"location") && !offered.contains(&"upstream"), "{offered:?}");
+
+    // A snippet nothing includes: its context is guessed from its content, and said so.
+    c.open(&orphan, "location /x {\n    root /srv;\n}\n");
+    let resp = c.request("textDocument/completion", at(&orphan, 3, 0));
+    let detail = item(&resp, "server_name")["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("server") && detail.contains("guessed"), "{detail}");
+
+    // events, in nginx.conf.
+    c.open(&conf, "events {\n    \n}\nhttp {\n    include sites-enabled/*;\n}\n");
+    let offered = c.request("textDocument/completion", at(&conf, 1, 4));
+    let offered = labels(&offered);
+    assert!(offered.contains(&"worker_connections") && !offered.contains(&"proxy_pass"), "{offered:?}");
+    // Inside a map's body there are no directives to complete.
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": conf, "version": 2}, "contentChanges": [{"text": "events {}\nhttp {\n    map $a $b {\n        de"}]}));
+    let none = c.request("textDocument/completion", at(&conf, 3, 10));
+    assert_eq!(none["result"], Value::Null, "{none:#}");
+
+    // A newer directive used in the location: NGX002's page and the table's facts merge.
+    let text = "server {\n    location / {\n        proxy_pass_trailers on;\n        proxy_pass http://127.0.0.1:8080;\n    }\n}\n";
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": site, "version": 5}, "contentChanges": [{"text": text}]}));
+    let hover = c.request("textDocument/hover", at(&site, 2, 10));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover:#}"));
+    let (facts, rule) = value.split_once("\n---\n").unwrap_or_else(|| panic!("facts, then the rule: {value}"));
+    assert!(facts.contains("**proxy_pass_trailers**") && facts.contains("appeared in nginx 1.27.2"), "{facts}");
+    assert!(rule.contains("# NGX002"), "{rule}");
+
+    // PHP-FPM: keys of the pool's section; hover on a key.
+    c.open(&pool, &format!("{POOL}pm.max_"));
+    let (line, character) = end_of(&format!("{POOL}pm.max_"));
+    let offered = c.request("textDocument/completion", at(&pool, line, character));
+    let offered = labels(&offered);
+    assert!(offered.contains(&"pm.max_children") && offered.contains(&"pm.max_requests"), "{offered:?}");
+    assert!(!offered.contains(&"log_level") && !offered.contains(&"emergency_restart_threshold"), "{offered:?}");
+    let hover = c.request("textDocument/hover", at(&pool, 6, 1));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover:#}"));
+    assert!(value.contains("**pm**") && value.contains("one of static, dynamic, ondemand") && value.contains("pool section"), "{value}");
+    let global = u("php/php-fpm.conf");
+    c.open(&global, "[global]\nerror_log = /var/log/php-fpm.log\nlog_\n");
+    let offered = c.request("textDocument/completion", at(&global, 2, 4));
+    let offered = labels(&offered);
+    assert!(offered.contains(&"log_level") && !offered.contains(&"pm.max_children"), "{offered:?}");
+
     assert_eq!(c.shutdown_and_exit(), 0);
 }

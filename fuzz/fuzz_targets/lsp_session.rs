@@ -1,6 +1,6 @@
 //! The language server on a generated session: framed messages (open, change, save, close,
-//! code actions, hover, shutdown) on files inside and outside the workspace folder, mixed
-//! with raw bytes and bogus headers. The server must end when the input does, never panic,
+//! code actions, hover, completion, shutdown) on files inside and outside the workspace
+//! folder, mixed with raw bytes and bogus headers. The server must end when the input does, never panic,
 //! write well-framed JSON-RPC, and publish diagnostics only for files inside the folder or
 //! documents the client opened.
 #![no_main]
@@ -37,6 +37,7 @@ enum Frame {
     Close(Doc),
     CodeAction(Doc, u8, u8, u8, u8),
     Hover(Doc, u8, u8),
+    Complete(Doc, u8, u8),
     Request(String, Vec<u8>),
     Notification(String, Vec<u8>),
     Raw(Vec<u8>),
@@ -111,6 +112,7 @@ fuzz_target!(|s: Session| {
                 "range": {"start": {"line": l0, "character": c0}, "end": {"line": l1, "character": c1}},
                 "context": {"diagnostics": [], "only": if l0 % 2 == 0 { json!(["source.fixAll.conflint"]) } else { json!(null) }}}}),
             Frame::Hover(d, l, c) => json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {"textDocument": {"uri": uri(*d)}, "position": {"line": l, "character": c}}}),
+            Frame::Complete(d, l, c) => json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/completion", "params": {"textDocument": {"uri": uri(*d)}, "position": {"line": l, "character": c}}}),
             Frame::Request(method, params) => {
                 json!({"jsonrpc": "2.0", "id": id, "method": method, "params": serde_json::from_slice::<Value>(params).unwrap_or(Value::Null)})
             }

@@ -83,6 +83,17 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl Item {
+    /// The item's first byte.
+    pub fn start(&self) -> usize {
+        match self {
+            Item::Directive(d) => d.span.start,
+            Item::Comment(c) => c.span.start,
+            Item::Error(span) => span.start,
+        }
+    }
+}
+
 impl Directive {
     pub fn block(&self) -> Option<&Block> {
         match &self.end {
@@ -128,6 +139,42 @@ impl Config {
         let mut out = Vec::new();
         go(&self.items, 0, &mut out);
         out
+    }
+}
+
+impl Config {
+    /// The block directives whose body holds byte `offset`, outermost first: where a
+    /// directive written at `offset` stands. A block the file ends in before its `}` holds
+    /// everything after its `{` (text being typed).
+    pub fn blocks_at(&self, offset: usize) -> Vec<&Directive> {
+        let mut out = Vec::new();
+        let mut items = &self.items[..];
+        loop {
+            // Items are in source order and do not overlap: only the last one starting
+            // before `offset` can hold it (a binary search, as every include of a big
+            // tree asks).
+            let before = items.partition_point(|i| i.start() < offset);
+            let Some(Item::Directive(d)) = before.checked_sub(1).map(|i| &items[i]) else { return out };
+            match d.block() {
+                Some(b) if b.open.end <= offset && b.close.is_none_or(|c| offset <= c.start) => {
+                    out.push(d);
+                    items = &b.items;
+                }
+                _ => return out,
+            }
+        }
+    }
+
+    /// The directive whose name holds byte `offset` (its end included: the cursor just
+    /// after a word is on it), with the blocks it stands in.
+    pub fn name_at(&self, offset: usize) -> Option<(Vec<&Directive>, &Directive)> {
+        let blocks = self.blocks_at(offset);
+        let items = blocks.last().and_then(|d| d.block()).map_or(&self.items[..], |b| &b.items[..]);
+        let at = items.partition_point(|i| i.start() <= offset).checked_sub(1)?;
+        match &items[at] {
+            Item::Directive(d) if offset <= d.name.span.end => Some((blocks, d)),
+            _ => None,
+        }
     }
 }
 
@@ -240,5 +287,23 @@ fn push_directive(d: &Directive, out: &mut Vec<Token>) {
             }
         }
         End::Missing => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blocks_at_follows_unclosed_blocks_and_stops_at_closed_ones() {
+        let src = "http {\n  server {\n    listen 80;\n    loc\n";
+        let c = crate::nginx::parse(src.as_bytes());
+        let names = |o: usize| c.blocks_at(o).iter().map(|d| d.name.value.clone()).collect::<Vec<_>>();
+        assert_eq!(names(src.len()), ["http", "server"]);
+        assert_eq!(names(3), Vec::<String>::new());
+        let closed = "events { }\nhttp { }\n";
+        let c = crate::nginx::parse(closed.as_bytes());
+        assert_eq!(c.blocks_at(9).len(), 1, "inside the braces of events");
+        assert!(c.blocks_at(10).is_empty(), "after its closing brace");
+        let (blocks, d) = c.name_at(13).unwrap();
+        assert_eq!((blocks.len(), d.name.value.as_str()), (0, "http"));
     }
 }

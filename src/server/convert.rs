@@ -51,6 +51,44 @@ pub fn range(src: &SourceFile, span: Span, enc: Encoding) -> Range {
     Range { start: position(src, span.start, enc), end: position(src, span.end, enc) }
 }
 
+/// The byte offset of LSP position `pos` in `text`; a position past its line's end is the
+/// line's end (as LSP asks), past the last line the end of the text.
+pub fn offset(text: &[u8], pos: Position, enc: Encoding) -> usize {
+    let mut start = 0;
+    for _ in 0..pos.line {
+        match memchr::memchr(b'\n', &text[start..]) {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+    let line = &text[start..end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let wanted = pos.character as usize;
+    if enc == Encoding::Utf8 {
+        return start + wanted.min(line.len());
+    }
+    // UTF-16 units, each undecodable sequence one U+FFFD (as `position` counts them).
+    let (mut units, mut at) = (0, start);
+    for chunk in line.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if units >= wanted {
+                return at;
+            }
+            units += c.len_utf16();
+            at += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            if units >= wanted {
+                return at;
+            }
+            units += 1;
+            at += chunk.invalid().len();
+        }
+    }
+    at
+}
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -116,6 +154,21 @@ mod tests {
         assert_eq!(position(&f, x, Encoding::Utf16), Position { line: 1, character: 16 });
         assert_eq!(position(&f, x, Encoding::Utf8), Position { line: 1, character: 19 });
         assert_eq!(position(&f, f.text.len(), Encoding::Utf16), Position { line: 2, character: 0 });
+    }
+
+    #[test]
+    fn offsets_are_the_inverse_of_positions() {
+        let text = "a;\r\nlocation /é😀 { x; }\n\u{ff}";
+        let f = file(text);
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            for (o, _) in text.char_indices().filter(|&(o, _)| text.as_bytes()[o] != b'\n' && !text[o..].starts_with("\r\n")) {
+                assert_eq!(offset(text.as_bytes(), position(&f, o, enc), enc), o, "{enc:?} {o}");
+            }
+        }
+        // Past the end of a line: its end, before the CR LF; past the last line: the end.
+        assert_eq!(offset(text.as_bytes(), Position { line: 0, character: 40 }, Encoding::Utf16), 2);
+        assert_eq!(offset(text.as_bytes(), Position { line: 9, character: 0 }, Encoding::Utf16), text.len());
+        assert_eq!(offset(b"\xff\xfe x", Position { line: 0, character: 3 }, Encoding::Utf16), 3);
     }
 
     #[test]

@@ -3,13 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use lsp_types::{Diagnostic, Uri};
 
 use super::convert::Encoding;
 use super::diagnostics::{self, Context};
+use super::tables::Tables;
 use crate::check::Settings;
 use crate::config::Config;
+use crate::nginx::directives::build::{self, Build};
 use crate::rules::Registry;
 
 pub struct Outcome {
@@ -19,6 +22,8 @@ pub struct Outcome {
     pub linted: HashSet<PathBuf>,
     /// The rules in effect, for hover.
     pub registry: Registry,
+    /// The directive tables and where each file is read, for completion and hover.
+    pub tables: Tables,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +87,8 @@ fn run(
         }
     }
     let files = ws.sources.iter().filter_map(|(id, _)| inside(id).cloned()).collect();
-    Ok(Outcome { diagnostics, linted: files, registry: settings.registry })
+    let tables = Tables::new(settings.config.host.nginx.clone(), Some(ws));
+    Ok(Outcome { diagnostics, linted: files, registry: settings.registry, tables })
 }
 
 /// Lint the buffer of `path`, a file outside the workspace folders, alone: with the
@@ -95,12 +101,15 @@ pub fn lint_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &
 fn run_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &dyn Fn(&Path) -> Option<Uri>) -> Result<Outcome, Failure> {
     let registry = Registry::builtin();
     let linted_files: HashSet<PathBuf> = [path.to_path_buf()].into();
+    let mut config = Config::default();
+    config.host.nginx.learn(&[path.to_path_buf()], local_nginx);
+    let tables = Tables::new(config.host.nginx.clone(), None);
     let Some(text) = text else {
-        return Ok(Outcome { diagnostics: HashMap::new(), linted: linted_files, registry });
+        return Ok(Outcome { diagnostics: HashMap::new(), linted: linted_files, registry, tables });
     };
     // An empty directory of its own as the tree: every include resolves outside it.
     let scratch = tempfile::tempdir().map_err(|e| Failure::Lint(format!("cannot make a scratch directory: {e}")))?;
-    let mut settings = Settings::from_config(Config::default(), registry, scratch.path());
+    let mut settings = Settings::from_config(config, registry, scratch.path());
     settings.workspace.paths = vec!["-".into()];
     settings.workspace.stdin_filename = Some(path.to_string_lossy().into_owned());
     let linted = crate::check::lint(&settings, &mut text.as_bytes()).map_err(|e| Failure::Lint(e.to_string()))?;
@@ -112,16 +121,35 @@ fn run_alone(path: &Path, text: Option<&str>, encoding: Encoding, uri_of: &dyn F
     let diagnostics: Vec<Diagnostic> =
         linted.findings.iter().filter(|f| is_doc(f.location.file)).map(|f| diagnostics::diagnostic(&cx, f)).collect();
     let diagnostics = if diagnostics.is_empty() { HashMap::new() } else { [(path.to_path_buf(), diagnostics)].into() };
-    Ok(Outcome { diagnostics, linted: linted_files, registry: settings.registry })
+    Ok(Outcome { diagnostics, linted: linted_files, registry: settings.registry, tables })
+}
+
+/// `nginx -V` of the nginx on this machine, asked once a session.
+fn local_nginx() -> Option<Build> {
+    static ASKED: OnceLock<Option<Build>> = OnceLock::new();
+    ASKED.get_or_init(|| build::on_path().as_deref().and_then(build::probe)).clone()
+}
+
+/// The conflint.toml that applies to `root`, the nginx version learnt as `check` learns it.
+fn config(root: &Path) -> Result<Config, String> {
+    let mut config = match crate::config::discover(root) {
+        Some(path) => crate::config::load(&path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    config.host.nginx.learn(&[root.to_path_buf()], local_nginx);
+    Ok(config)
+}
+
+/// The tables for a root no lint has succeeded in yet (its conflint.toml broken: then
+/// the newest release's).
+pub fn tables_without_lint(root: &Path) -> Tables {
+    Tables::new(config(root).map(|c| c.host.nginx).unwrap_or_default(), None)
 }
 
 /// What `conflint check ROOT` run in ROOT would use: the conflint.toml found from there,
 /// its rules directory, selection, excludes, prefixes and mappings.
 fn settings(root: &Path, overlay: HashMap<PathBuf, Vec<u8>>) -> Result<Settings, String> {
-    let mut config = match crate::config::discover(root) {
-        Some(path) => crate::config::load(&path).map_err(|e| e.to_string())?,
-        None => Config::default(),
-    };
+    let mut config = config(root)?;
     let registry = match config.rules_dir.clone() {
         Some(dir) => Registry::builtin().with_rules_dir(&dir).map_err(|e| e.to_string())?,
         None => Registry::builtin(),

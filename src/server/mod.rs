@@ -1,35 +1,41 @@
 //! `conflint server`: a language server over stdio. Every open nginx or PHP-FPM file is
 //! linted with its whole workspace (includes, nginx ↔ PHP-FPM rules), unsaved buffers laid
 //! over the disk; diagnostics are published for every file of the workspace, fixes are
-//! offered as code actions and the rule's page on hover.
+//! offered as code actions. Directive names are completed from the directive tables, and
+//! hover shows what the tables say of a directive and the rule's page of a diagnostic.
 //!
-//! Synchronous: messages are handled in order and a burst of edits is linted once, after
-//! the last of them has been read.
+//! Synchronous: messages are handled in order and a burst of edits is linted once, when
+//! the client pauses. A completion is answered from the buffer and what the last lint
+//! learnt, without linting first: it comes while the user types.
 
 // lsp-types' `Uri` hashes and compares by its text; clippy only sees a `Cell` inside it.
 // LSP's own `WorkspaceEdit` is keyed by it.
 #![allow(clippy::mutable_key_type)]
 
 mod actions;
+mod complete;
 mod convert;
 mod diagnostics;
 mod hover;
 mod lint;
+mod tables;
 mod transport;
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{RecvTimeoutError, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response, ResponseError};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, LogMessage, Notification as _,
     PublishDiagnostics, ShowMessage,
 };
-use lsp_types::request::{CodeActionRequest, HoverRequest, Request as _};
+use lsp_types::request::{CodeActionRequest, Completion, HoverRequest, Request as _};
 use lsp_types::{
-    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, Diagnostic, HoverParams, HoverProviderCapability,
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability, CompletionOptions, CompletionParams, Diagnostic, HoverParams,
+    HoverProviderCapability, Position, Range,
     InitializeParams, InitializeResult, LogMessageParams, MessageType, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
     ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
 };
@@ -80,6 +86,7 @@ fn serve(connection: &Connection) -> Result<i32, String> {
             ..Default::default()
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions::default()),
         ..Default::default()
     };
     let result = InitializeResult {
@@ -90,27 +97,45 @@ fn serve(connection: &Connection) -> Result<i32, String> {
     connection.initialize_finish(id, result).map_err(|e| e.to_string())?;
 
     let mut server = Server::new(connection.sender.clone(), encoding, folders(&params));
-    while let Ok(msg) = connection.receiver.recv() {
+    loop {
+        // Edits are linted once the client has paused for SETTLE: a completion sent just
+        // after the edit (as editors send it) is answered before the lint, not after it.
+        let msg = if server.pending.is_empty() {
+            connection.receiver.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            connection.receiver.recv_timeout(SETTLE)
+        };
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                server.lint_pending();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match msg {
             Message::Request(req) if req.method == "shutdown" => {
                 connection.sender.send(Response::new_ok(req.id, ()).into()).map_err(|e| e.to_string())?;
                 return Ok(after_shutdown(connection));
             }
             Message::Request(req) => {
-                // Answers reflect every edit received before the request.
-                server.lint_pending();
+                // Answers reflect every edit received before the request; a completion
+                // needs only the buffer, and is not held up by a lint.
+                if req.method != Completion::METHOD {
+                    server.lint_pending();
+                }
                 server.request(req);
             }
             Message::Notification(n) if n.method == "exit" => return Ok(1),
             Message::Notification(n) => server.notification(n),
             Message::Response(_) => {}
         }
-        if connection.receiver.is_empty() {
-            server.lint_pending();
-        }
     }
     Ok(1)
 }
+
+/// How long the client must be quiet after an edit before it is linted.
+const SETTLE: Duration = Duration::from_millis(30);
 
 /// After `shutdown` only `exit` is expected; requests get an error, as LSP asks.
 fn after_shutdown(connection: &Connection) -> i32 {
@@ -177,6 +202,8 @@ struct Server {
     published: HashMap<PathBuf, Published>,
     /// The rules of each root's last lint, for hover.
     registries: HashMap<PathBuf, crate::rules::Registry>,
+    /// The directive tables of each root's last lint, for completion and hover.
+    tables: HashMap<PathBuf, tables::Tables>,
     /// Roots edited since their last lint.
     pending: BTreeSet<PathBuf>,
     /// The failure last reported per root, so an error is said once, not per keystroke.
@@ -192,6 +219,7 @@ impl Server {
             docs: HashMap::new(),
             published: HashMap::new(),
             registries: HashMap::new(),
+            tables: HashMap::new(),
             pending: BTreeSet::new(),
             failures: HashMap::new(),
         }
@@ -284,14 +312,45 @@ impl Server {
             HoverRequest::METHOD => {
                 let p: HoverParams = request_params(req.params)?;
                 let at = p.text_document_position_params;
-                let hover = self.published_of(&at.text_document.uri).and_then(|pb| {
+                let rules = self.published_of(&at.text_document.uri).and_then(|pb| {
                     let registry = self.registries.get(&pb.root)?;
-                    hover::hover(at.position, &pb.diagnostics, registry)
+                    hover::rule_pages(at.position, &pb.diagnostics, registry)
                 });
-                json(hover)
+                let facts = self.at_cursor(&at.text_document.uri, at.position, hover::facts);
+                json(hover::hover(facts, rules))
+            }
+            Completion::METHOD => {
+                let p: CompletionParams = request_params(req.params)?;
+                let at = p.text_document_position;
+                json(self.at_cursor(&at.text_document.uri, at.position, complete::completion))
             }
             method => Err(error(ErrorCode::MethodNotFound, format!("conflint does not implement {method}"))),
         }
+    }
+
+    /// `f` on the open document `uri` at `position`: its root's tables, path, text, the
+    /// byte offset, and a converter of byte spans to ranges. `None` for a closed document.
+    fn at_cursor<T>(
+        &self,
+        uri: &Uri,
+        position: Position,
+        f: impl FnOnce(&tables::Tables, &Path, &[u8], usize, &dyn Fn(usize, usize) -> Range) -> Option<T>,
+    ) -> Option<T> {
+        let path = real_path(uri)?;
+        let doc = self.docs.get(&path)?;
+        let text = doc.text.as_bytes();
+        let fallback;
+        let tables = match self.tables.get(&doc.root) {
+            Some(t) => t,
+            None => {
+                fallback = lint::tables_without_lint(&doc.root);
+                &fallback
+            }
+        };
+        let offset = convert::offset(text, position, self.encoding);
+        let src = crate::source::SourceFile::new("", None, text.to_vec());
+        let range_of = |start: usize, end: usize| convert::range(&src, crate::source::Span::new(start, end), self.encoding);
+        f(tables, &path, text, offset, &range_of)
     }
 
     fn published_of(&self, uri: &Uri) -> Option<&Published> {
@@ -329,8 +388,9 @@ impl Server {
     /// Publish what changed: new and changed diagnostics, empty lists for files whose
     /// findings are gone, and every open document of the root with its version.
     fn publish(&mut self, root: &Path, outcome: lint::Outcome) {
-        let lint::Outcome { mut diagnostics, linted, registry } = outcome;
+        let lint::Outcome { mut diagnostics, linted, registry, tables } = outcome;
         self.registries.insert(root.to_path_buf(), registry);
+        self.tables.insert(root.to_path_buf(), tables);
         let mut paths: BTreeSet<PathBuf> = diagnostics.keys().cloned().collect();
         paths.extend(self.published.iter().filter(|(_, pb)| pb.root == root).map(|(p, _)| p.clone()));
         paths.extend(self.docs.keys().filter(|p| linted.contains(*p)).cloned());

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 pub use classify::Kind;
 pub use exclude::Excludes;
-pub use nginx_tree::{Context, NginxFile};
+pub use classify::classify;
+pub use nginx_tree::{infer_context, Context, NginxFile};
 use paths::{Confinement, MapRoot};
 
 use crate::finding::Finding;

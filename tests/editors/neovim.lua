@@ -48,6 +48,29 @@ local function drive()
   wait('the diagnostics to clear', 10000, function() return #vim.diagnostic.get(site) == 0 end)
   say('site diagnostics after the fix: ' .. codes(site))
 
+  -- Completion: half a directive name typed in the PHP location, the list asked for as
+  -- the omnifunc asks; then hover on the directive the fix changed.
+  local client
+  for _, c in pairs(vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = site }) or vim.lsp.buf_get_clients(site)) do client = c end
+  -- 0.8 and later keep the server's capabilities as sent; 0.7 a digest of them.
+  local advertised = (client.server_capabilities or {}).completionProvider ~= nil or (client.resolved_capabilities or {}).completion == true
+  local row = target.lnum + 1
+  vim.api.nvim_buf_set_lines(site, row, row, false, { '        proxy_pa' })
+  local uri = vim.uri_from_bufnr(site)
+  local answers = vim.lsp.buf_request_sync(site, 'textDocument/completion', { textDocument = { uri = uri }, position = { line = row, character = 16 } }, 10000)
+  local labels = {}
+  for _, answer in pairs(answers or {}) do
+    local result = answer.result or {}
+    for _, item in ipairs(result.items or result) do labels[item.label] = true end
+  end
+  say('completion advertised ' .. tostring(advertised) .. ', proxy_pass ' .. tostring(labels.proxy_pass == true) .. ', worker_connections ' .. tostring(labels.worker_connections == true))
+  answers = vim.lsp.buf_request_sync(site, 'textDocument/hover', { textDocument = { uri = uri }, position = { line = target.lnum, character = 10 } }, 10000)
+  local shown = ''
+  for _, answer in pairs(answers or {}) do
+    if answer.result then shown = answer.result.contents.value end
+  end
+  say('hover ' .. (shown:match('Default: [^\n]*') or shown))
+
   vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.POOL))
   local pool = vim.api.nvim_get_current_buf()
   say('pool filetype ' .. vim.bo[pool].filetype)

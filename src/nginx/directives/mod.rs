@@ -453,6 +453,23 @@ pub fn nginx_table(v: Version) -> &'static Table {
     all.iter().rev().find(|t| t.version <= Some(v)).copied().unwrap_or(all[0])
 }
 
+/// The `.so` file stem of a `load_module` path (`modules/ngx_http_geoip_module.so`).
+pub fn so_stem(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.strip_suffix(".so").unwrap_or(file).to_string()
+}
+
+/// Is `module` of third-party table `table` loaded, `loaded` holding the `.so` stems of
+/// `load_module` lines and the names of `[nginx] modules`?
+pub fn module_loaded(loaded: &std::collections::HashSet<String>, table: &str, module: &str) -> bool {
+    if loaded.contains(module) || loaded.contains(table) {
+        return true;
+    }
+    // One file can hold several modules of a repository (njs's core and js modules).
+    let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
+    module_tables().find(|t| t.id == table).is_some_and(|t| t.directives.iter().any(|o| loaded.contains(&o.module) && subsystem(&o.module) == subsystem(module)))
+}
+
 /// Where the nginx version a configuration is checked against came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VersionSource {
@@ -486,6 +503,25 @@ impl Default for Target {
 }
 
 impl Target {
+    /// Take the version of `nginx -V` (`probe`) unless conflint.toml sets the version;
+    /// without an answer the newest release stays. Its build (modules, version) is the
+    /// tree's only when one of `linted` is that nginx's own configuration; for a checkout
+    /// linted on a laptop it is a likely guess.
+    pub fn learn(&mut self, linted: &[std::path::PathBuf], probe: impl FnOnce() -> Option<build::Build>) {
+        if self.source == VersionSource::Config {
+            return;
+        }
+        if let Some(b) = probe() {
+            self.version = b.version;
+            if b.serves(linted) {
+                self.source = VersionSource::Binary;
+                self.build = Some(b);
+            } else {
+                self.source = VersionSource::Installed;
+            }
+        }
+    }
+
     /// The version is the server's (configured or asked), not a guess.
     pub fn version_known(&self) -> bool {
         matches!(self.source, VersionSource::Config | VersionSource::Binary)

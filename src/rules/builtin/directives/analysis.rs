@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::effective::nginx::{NginxView, Placed, ScopeId};
 use crate::finding::{Location, Severity};
 use crate::nginx::directives::build::Presence;
-use crate::nginx::directives::{ctx, overrides, Catalog, Directive, Lookup, Target, VersionSource};
+use crate::nginx::directives::{ctx, overrides, so_stem as stem, Catalog, Directive, Lookup, Target, VersionSource};
 use crate::workspace::{Context, Workspace};
 
 use super::{custom, values, variables};
@@ -73,14 +73,7 @@ impl Modules<'_> {
 
     /// Is `module` of third-party table `table` loaded?
     fn table_loaded(&self, table: &str, module: &str) -> bool {
-        if self.loaded.contains(module) || self.loaded.contains(table) {
-            return true;
-        }
-        // One file can hold several modules of a repository (njs's core and js modules).
-        let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
-        crate::nginx::directives::module_tables()
-            .find(|t| t.id == table)
-            .is_some_and(|t| t.directives.iter().any(|o| self.loaded.contains(&o.module) && subsystem(&o.module) == subsystem(module)))
+        crate::nginx::directives::module_loaded(&self.loaded, table, module)
     }
 
     /// Is nginx's own module `module` in this build (unknown build: assumed so)?
@@ -94,12 +87,6 @@ impl Modules<'_> {
             Presence::Absent => false,
         }
     }
-}
-
-/// The `.so` file stem of a `load_module` path (`modules/ngx_http_geoip_module.so`).
-fn stem(path: &str) -> String {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    file.strip_suffix(".so").unwrap_or(file).to_string()
 }
 
 /// Every module name or file stem conflint has a table for (or knows to declare nothing).
