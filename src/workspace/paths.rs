@@ -47,8 +47,7 @@ pub(crate) enum Entry {
 }
 
 impl Entry {
-    fn of(meta: &std::fs::Metadata, path: &Path) -> Entry {
-        let kind = meta.file_type();
+    fn of(kind: std::fs::FileType, path: &Path) -> Entry {
         if kind.is_symlink() {
             Entry::Symlink(std::fs::read_link(path).ok())
         } else if kind.is_dir() {
@@ -121,7 +120,7 @@ impl Confinement {
             return e.clone();
         }
         let e = match std::fs::symlink_metadata(path) {
-            Ok(meta) => Entry::of(&meta, path),
+            Ok(meta) => Entry::of(meta.file_type(), path),
             Err(_) => Entry::Missing,
         };
         lock(&self.entries).insert(path.to_path_buf(), e.clone());
@@ -162,16 +161,7 @@ impl Confinement {
             }
             let path = entry.path();
             if let Ok(kind) = entry.file_type() {
-                let known = if kind.is_symlink() {
-                    Entry::Symlink(std::fs::read_link(&path).ok())
-                } else if kind.is_dir() {
-                    Entry::Dir
-                } else if kind.is_file() {
-                    Entry::File
-                } else {
-                    Entry::Special
-                };
-                seen.push((path.clone(), known));
+                seen.push((path.clone(), Entry::of(kind, &path)));
             }
             out.push(path);
         }
