@@ -97,15 +97,12 @@ fn has_template_tags(bytes: &[u8]) -> bool {
 
 /// `%%NAME%%` substitutions with an upper-case name, outside `#` comments.
 fn has_percent_tags(bytes: &[u8]) -> bool {
-    contains(bytes, b"%%")
-        && code_lines(bytes).any(|code| {
-            let mut parts = code.split(|&b| b == b'%').filter(|p| !p.is_empty());
-            // `%%NAME%%` splits into `…`, `NAME`, `…`: a name between two `%%`.
-            code.windows(2).filter(|w| w == b"%%").count() >= 2 && parts.any(|name| name[0].is_ascii_uppercase() && name.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') && {
-                let at = name.as_ptr() as usize - code.as_ptr() as usize;
-                code[..at].ends_with(b"%%") && code[at + name.len()..].starts_with(b"%%")
-            })
-        })
+    let is_name = |n: &[u8]| n.first().is_some_and(u8::is_ascii_uppercase) && n.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    // Split at each `%`, `%%NAME%%` is a name between two empty pieces.
+    contains(bytes, b"%%") && code_lines(bytes).any(|code| {
+        let pieces: Vec<&[u8]> = code.split(|&b| b == b'%').collect();
+        pieces.windows(3).any(|w| w[0].is_empty() && is_name(w[1]) && w[2].is_empty())
+    })
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
