@@ -16,6 +16,7 @@
 
 use super::ast::{Entry, FpmFile, Line, LineKind, Value};
 use crate::source::Span;
+use crate::text::Text;
 
 /// `value is NULL for a ZEND_INI_PARSER_ENTRY`: PHP-FPM's words for a line without `=`.
 pub(crate) const MSG_NO_VALUE: &str = "value is NULL for a ZEND_INI_PARSER_ENTRY";
@@ -233,13 +234,8 @@ impl LineParser<'_> {
 
     /// A slice of the line as text: straight from the validated file when it can be,
     /// decoded lossily otherwise.
-    fn string(&self, bytes: &[u8]) -> String {
-        self.validated(bytes).map_or_else(|| lossy(bytes), str::to_owned)
-    }
-
-    /// [`Self::string`], allocated once as shared text.
-    fn shared_string(&self, bytes: &[u8]) -> std::sync::Arc<str> {
-        self.validated(bytes).map_or_else(|| lossy(bytes).into(), Into::into)
+    fn text(&self, bytes: &[u8]) -> Text {
+        self.validated(bytes).map_or_else(|| lossy(bytes).into(), Text::from)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -316,14 +312,14 @@ impl LineParser<'_> {
 
     /// The content of `[...]` (section name or array key) up to, not including, `]`:
     /// `ST_SECTION_VALUE` / `ST_OFFSET` in the scanner. Returns the text and `has_env`.
-    fn bracketed(&mut self, open: usize) -> PResult<(String, bool)> {
+    fn bracketed(&mut self, open: usize) -> PResult<(Text, bool)> {
         let mut text = Vec::new();
         let mut has_env = false;
         loop {
             let start = self.pos;
             match self.peek() {
                 None | Some(b';') => return self.err(MSG_UNTERMINATED_SECTION, open, self.end),
-                Some(b']') => return Ok((lossy_vec(text), has_env)),
+                Some(b']') => return Ok((lossy_vec(text).into(), has_env)),
                 Some(b'$') if self.at(start + 1) == Some(b'{') => {
                     self.env_ref()?;
                     text.extend_from_slice(&self.src[start..self.pos]);
@@ -488,7 +484,7 @@ impl LineParser<'_> {
         };
         self.pos += 1; // `=`
         let value = self.value()?;
-        Ok(LineKind::Entry(Entry { name: self.string(label), name_span, array_key, value }))
+        Ok(LineKind::Entry(Box::new(Entry { name: self.text(label), name_span, array_key, value })))
     }
 
     fn value(&mut self) -> PResult<Value> {
@@ -534,7 +530,7 @@ impl LineParser<'_> {
         self.pos = after;
         let text = match keyword(run) {
             Some((_, converted)) => converted.into(),
-            None => self.shared_string(run),
+            None => self.text(run),
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
     }
