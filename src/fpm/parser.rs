@@ -214,7 +214,9 @@ fn line_end(src: &[u8], start: usize) -> (usize, Option<usize>) {
     (i, nul)
 }
 
-type PResult<T> = Result<T, (String, Span)>;
+/// The error is boxed: errors are rare, and a small `Result` is cheaper to pass around
+/// on the path every line takes.
+type PResult<T> = Result<T, Box<(String, Span)>>;
 
 /// One line `src[pos..end]` (NUL-truncated, terminator excluded).
 struct LineParser<'a> {
@@ -253,7 +255,7 @@ impl LineParser<'_> {
     }
 
     fn err<T>(&self, message: impl Into<String>, start: usize, end: usize) -> PResult<T> {
-        Err((message.into(), Span::new(start, end.max(start))))
+        Err(Box::new((message.into(), Span::new(start, end.max(start)))))
     }
 
     fn line(mut self) -> (LineKind, Option<Span>) {
@@ -266,9 +268,15 @@ impl LineParser<'_> {
         let mut comment = None;
         let kind = match self.statement(&mut comment) {
             Ok(kind) => kind,
-            Err((message, span)) => LineKind::Error { message, span },
+            Err(e) => {
+                let (message, span) = *e;
+                LineKind::Error { message, span }
+            }
         };
-        (hash_line(kind, self.src, first, self.end), comment)
+        match self.src.get(first) {
+            Some(b'#') => (hash_line(kind, self.src, first, self.end), comment),
+            _ => (kind, comment),
+        }
     }
 
     fn statement(&mut self, comment: &mut Option<Span>) -> PResult<LineKind> {
