@@ -1,12 +1,29 @@
 //! Independent work spread over every core: files to parse, rules to run.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-/// `f(i)` for every index of `order` (a permutation of `0..order.len()`), on all cores,
-/// each thread taking the next index: costly items first keep the threads busy to the end.
-/// Results come back by index. A panic in `f` is passed on to the caller.
-pub fn map<R: Send>(order: &[usize], f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let threads = rayon::current_num_threads().min(order.len());
+/// Below this much input the whole lint takes a few milliseconds, less than starting
+/// rayon's threads and letting them spin down costs in CPU time.
+const SMALL_INPUT: usize = 256 * 1024;
+
+/// Whether work on `bytes` of input is worth spreading over the cores.
+pub fn worth_it(bytes: usize) -> bool {
+    bytes >= SMALL_INPUT && cores() > 1
+}
+
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    // Asked of the OS rather than of rayon, which would start its pool to answer.
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `f(i)` for every index of `order` (a permutation of `0..order.len()`), on all cores when
+/// `spread` (else on this thread), each thread taking the next index: costly items first
+/// keep the threads busy to the end. Results come back by index. A panic in `f` is passed
+/// on to the caller.
+pub fn map<R: Send>(order: &[usize], spread: bool, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let threads = if spread { cores().min(order.len()) } else { 1 };
     if threads <= 1 {
         let mut done: Vec<(usize, R)> = order.iter().map(|&i| (i, f(i))).collect();
         done.sort_by_key(|(i, _)| *i);
@@ -35,8 +52,10 @@ pub fn map<R: Send>(order: &[usize], f: impl Fn(usize) -> R + Sync) -> Vec<R> {
 mod tests {
     #[test]
     fn results_come_back_by_index_whatever_the_order() {
-        let squares = super::map(&[3, 0, 2, 1], |i| i * i);
-        assert_eq!(squares, vec![0, 1, 4, 9]);
-        assert!(super::map(&[], |i| i).is_empty());
+        for spread in [true, false] {
+            let squares = super::map(&[3, 0, 2, 1], spread, |i| i * i);
+            assert_eq!(squares, vec![0, 1, 4, 9]);
+            assert!(super::map(&[], spread, |i| i).is_empty());
+        }
     }
 }

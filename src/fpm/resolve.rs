@@ -393,7 +393,7 @@ impl Resolver<'_> {
             next[pool as usize] += 1;
         }
         let files = &self.read_files;
-        pools.par_iter_mut().enumerate().with_min_len(256).for_each(|(i, pool)| {
+        let fill = |(i, pool): (usize, &mut Pool)| {
             let entries = &grouped[starts[i]..starts[i + 1]];
             pool.reserve(entries.len());
             for &(file, n) in entries {
@@ -402,7 +402,13 @@ impl Resolver<'_> {
                 let (setting, key) = make_setting(file, line.span, entry, directives::Place::Pool, Some(&pool.name));
                 pool.push(setting, key);
             }
-        });
+        };
+        // Only more than one chunk of pools is worth starting rayon's threads for.
+        if pools.len() > 256 {
+            pools.par_iter_mut().enumerate().with_min_len(256).for_each(fill);
+        } else {
+            pools.iter_mut().enumerate().for_each(fill);
+        }
         self.pool_entries = Vec::new();
     }
 

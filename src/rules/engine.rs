@@ -54,12 +54,12 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
     // one core builds those.
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| !rules[i].code.starts_with("FPM"));
-    let ((), by_rule) = rayon::join(
-        || {
-            resolved.join();
-        },
-        || crate::parallel::map(&order, |i| run_one(rules[i])),
-    );
+    let bytes = ws.sources.iter().map(|(_, f)| f.text.len()).sum();
+    let by_rule = if crate::parallel::worth_it(bytes) {
+        rayon::join(|| resolved.join(), || crate::parallel::map(&order, true, |i| run_one(rules[i]))).1
+    } else {
+        crate::parallel::map(&order, false, |i| run_one(rules[i]))
+    };
     let mut findings: Vec<Finding> = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
     let templated = placeholders::Templated::find(ws);
     findings.retain(|f| !templated.judged_by(f));

@@ -81,10 +81,10 @@ fn nginx(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of: &dy
             continue;
         }
         let Some(u) = tables.usable(d) else { continue };
-        match best.get(d.name.as_str()) {
+        match best.get(d.name) {
             Some((_, kept)) if *kept <= u => {}
             _ => {
-                best.insert(d.name.as_str(), (d, u));
+                best.insert(d.name, (d, u));
             }
         }
     }
@@ -98,13 +98,13 @@ fn nginx(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of: &dy
                 detail.push_str(&note);
             }
             CompletionItem {
-                label: d.name.clone(),
+                label: d.name.to_string(),
                 kind: Some(CompletionItemKind::KEYWORD),
                 detail: Some(detail),
                 documentation: Some(markdown(tables.markdown(d, &u, &here))),
                 // Usable directives first, then the marked ones.
                 sort_text: Some(format!("{}{}", u8::from(u != Usable::Yes), d.name)),
-                text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: d.name.clone() })),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: d.name.to_string() })),
                 ..Default::default()
             }
         })

@@ -80,8 +80,8 @@ impl Tables {
         }
         let mut presence = HashMap::new();
         if let Some(build) = &target.build {
-            for d in &catalog.nginx.directives {
-                presence.entry(d.module.as_str()).or_insert_with(|| build.presence(&d.module, &catalog.nginx.configure_options));
+            for d in catalog.nginx.directives {
+                presence.entry(d.module).or_insert_with(|| build.presence(d.module, catalog.nginx.configure_options));
             }
         }
         Tables { catalog, loaded, used, presence, tops, fpm_mains }
@@ -104,7 +104,7 @@ impl Tables {
             if d.since.is_some_and(|v| v > target.version && target.version_known()) {
                 return Some(Usable::Newer);
             }
-            return match self.presence.get(d.module.as_str()) {
+            return match self.presence.get(d.module) {
                 None | Some(Presence::Static) => Some(Usable::Yes),
                 Some(Presence::Dynamic(stem)) if self.loaded.contains(stem) => Some(Usable::Yes),
                 Some(Presence::Dynamic(stem)) => Some(Usable::NeedsLoad(stem.clone())),

@@ -396,11 +396,13 @@ impl Parsed {
     }
 }
 
-/// Parse the walked files and build their line tables on every core: files are
+/// Parse the walked files and build their line tables on every core (unless they are few
+/// bytes): files are
 /// independent until includes are followed. Biggest first, so one big file does not leave
 /// the other threads idle.
 fn parse_all(files: &[(Candidate, Kind)]) -> Vec<(Parsed, LineTable)> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
-    crate::parallel::map(&order, |i| (Parsed::of(files[i].1, &files[i].0.bytes), LineTable::of(&files[i].0.bytes)))
+    let bytes = files.iter().map(|f| f.0.bytes.len()).sum();
+    crate::parallel::map(&order, crate::parallel::worth_it(bytes), |i| (Parsed::of(files[i].1, &files[i].0.bytes), LineTable::of(&files[i].0.bytes)))
 }

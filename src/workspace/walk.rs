@@ -138,9 +138,10 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
             Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
         }
     }
-    // Files are read side by side: on a big tree reading is most of the walk.
+    // Files are read side by side: on a big tree reading is most of the walk. A handful of
+    // files is read faster than threads start.
     let order: Vec<usize> = (0..wanted.len()).collect();
-    let contents = crate::parallel::map(&order, |i| opts.read_known_file(&wanted[i].1));
+    let contents = crate::parallel::map(&order, wanted.len() >= 16, |i| opts.read_known_file(&wanted[i].1));
     for ((display, real), read) in wanted.into_iter().zip(contents) {
         match read {
             Ok(bytes) => out.files.push(Candidate {

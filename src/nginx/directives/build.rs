@@ -32,8 +32,52 @@ pub fn parse_v(output: &str) -> Option<Build> {
     Some(Build { version, arguments })
 }
 
-/// Ask `bin -V` (nothing of the configuration is passed; stopped after two seconds).
+/// What `bin -V` says: read from the binary when it holds the two lines whole, else by
+/// running it.
 pub fn probe(bin: &Path) -> Option<Build> {
+    read_v(bin).or_else(|| run_v(bin))
+}
+
+/// The lines `nginx -V` prints that conflint reads, found in the binary instead of by
+/// running it (a process start that cost more than linting a small file): nginx writes
+/// them as single string literals, `"nginx version: " NGINX_VER_BUILD NGX_LINEFEED` and
+/// `"configure arguments:" NGX_CONFIGURE NGX_LINEFEED`, which the compiler keeps whole and
+/// NUL-terminated. `None` unless both are there exactly so.
+pub fn read_v(bin: &Path) -> Option<Build> {
+    use std::io::Read;
+    const CHUNK: usize = 256 * 1024;
+    // A line cut by a chunk boundary is found again in the bytes kept from the last chunk.
+    const KEEP: usize = 16 * 1024;
+    const MARKERS: [&[u8]; 2] = [b"nginx version: ", b"configure arguments:"];
+    let mut file = std::fs::File::open(bin).ok()?;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + KEEP);
+    let mut lines: [Option<String>; 2] = [None, None];
+    loop {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = file.read(&mut buf[start..]).ok()?;
+        buf.truncate(start + n);
+        for (marker, line) in MARKERS.iter().zip(lines.iter_mut()) {
+            if line.is_none() {
+                *line = memchr::memmem::find_iter(&buf, marker).find_map(|at| {
+                    let len = memchr::memchr(b'\n', &buf[at..])?;
+                    (buf.get(at + len + 1) == Some(&0)).then(|| String::from_utf8_lossy(&buf[at..at + len]).into_owned())
+                });
+            }
+        }
+        if lines.iter().all(Option::is_some) {
+            return parse_v(&format!("{}\n{}\n", lines[0].as_deref()?, lines[1].as_deref()?));
+        }
+        if n == 0 {
+            return None;
+        }
+        let keep_from = buf.len().saturating_sub(KEEP);
+        buf.drain(..keep_from);
+    }
+}
+
+/// Run `bin -V` (nothing of the configuration is passed; stopped after two seconds).
+fn run_v(bin: &Path) -> Option<Build> {
     let mut child = Command::new(bin).arg("-V").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().ok()?;
     let start = Instant::now();
     loop {
@@ -85,7 +129,7 @@ impl Build {
 
     /// Whether nginx's module `module` is in this build, given the configure options of
     /// its release (`options`: `--with-http_ssl_module`, `--without-http_gzip_module`, …).
-    pub fn presence(&self, module: &str, options: &[String]) -> Presence {
+    pub fn presence(&self, module: &str, options: &[&str]) -> Presence {
         if overrides::NOT_ON_LINUX.contains(&module) {
             return Presence::Absent;
         }
@@ -128,11 +172,34 @@ mod tests {
 
     const DEBIAN: &str = "nginx version: nginx/1.22.1\nbuilt with OpenSSL 3.0.11 19 Sep 2023\nTLS SNI support enabled\nconfigure arguments: --with-cc-opt='-g -O2' --prefix=/usr/share/nginx --with-compat --with-pcre-jit --with-http_ssl_module --with-http_stub_status_module --with-http_realip_module --with-http_auth_request_module --with-http_v2_module --with-http_dav_module --with-http_slice_module --with-threads --with-http_addition_module --with-http_flv_module --with-http_gunzip_module --with-http_gzip_static_module --with-http_mp4_module --with-http_random_index_module --with-http_secure_link_module --with-http_sub_module --with-mail_ssl_module --with-stream_ssl_module --with-stream_ssl_preread_module --with-stream_realip_module --with-http_geoip_module=dynamic --with-http_image_filter_module=dynamic --with-http_perl_module=dynamic --with-http_xslt_module=dynamic --with-mail=dynamic --with-stream=dynamic --with-stream_geoip_module=dynamic\n";
 
+    /// A file holding the two literals as a compiler leaves them, the second one across
+    /// the boundary of the scan's first chunk.
+    #[test]
+    fn the_build_is_read_from_the_binary_where_a_chunk_cuts_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("nginx");
+        let (version, arguments) = DEBIAN.split_once("built with").unwrap();
+        let arguments = &arguments[arguments.find("configure arguments:").unwrap()..];
+        let mut bytes = vec![0x7fu8; 256 * 1024 - 40];
+        bytes.extend_from_slice(b"\0");
+        bytes.extend_from_slice(arguments.as_bytes());
+        bytes.extend_from_slice(b"\0\x01\x02");
+        bytes.extend_from_slice(version.as_bytes());
+        bytes.extend_from_slice(b"\0");
+        bytes.resize(bytes.len() + 300_000, 0x90);
+        std::fs::write(&bin, &bytes).unwrap();
+        assert_eq!(read_v(&bin), parse_v(DEBIAN));
+
+        // Text that only mentions the marker (no NUL after its line) is not the literal.
+        std::fs::write(&bin, b"see configure arguments: --prefix=/x\nnginx version: nginx/1.2.3\n\0").unwrap();
+        assert_eq!(read_v(&bin), None);
+    }
+
     #[test]
     fn debians_build_has_what_its_configure_line_says() {
         let b = parse_v(DEBIAN).unwrap();
         assert_eq!(b.version, Version(1, 22, 1));
-        let options = &super::super::nginx_table(b.version).configure_options;
+        let options = super::super::nginx_table(b.version).configure_options;
         assert_eq!(b.presence("ngx_http_proxy_module", options), Presence::Static);
         assert_eq!(b.presence("ngx_http_ssl_module", options), Presence::Static);
         assert_eq!(b.presence("ngx_http_sub_filter_module", options), Presence::Static);

@@ -14,8 +14,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-
 /// Contexts (the `NGX_*_CONF` bits of a command's type), one bit each.
 pub mod ctx {
     pub const MAIN: u32 = 1 << 0;
@@ -111,6 +109,45 @@ pub mod ctx {
         })
     }
 
+    /// The bits of a generated table's context names (`any` is every context, `direct`
+    /// none); evaluated at compile time, so an unknown name fails the build.
+    pub const fn bits(names: &[&str]) -> u32 {
+        let mut mask = 0;
+        let mut i = 0;
+        while i < names.len() {
+            mask |= if same(names[i], "any") { ANY } else if same(names[i], "direct") { 0 } else { bit(names[i]) };
+            i += 1;
+        }
+        mask
+    }
+
+    const fn bit(name: &str) -> u32 {
+        let mut i = 0;
+        while i < NAMES.len() {
+            if same(NAMES[i].0, name) {
+                return NAMES[i].1;
+            }
+            i += 1;
+        }
+        panic!("unknown context in a directive table")
+    }
+
+    /// `a == b`, usable in const fns.
+    pub(super) const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// Every context named in `mask`, in table order.
     pub fn list(mask: u32) -> impl Iterator<Item = u32> {
         NAMES.iter().map(|&(_, b)| b).filter(move |b| mask & b != 0)
@@ -151,25 +188,36 @@ impl Arity {
         }
     }
 
-    fn parse(tokens: &[String]) -> Result<Arity, String> {
-        let mut a = Arity::default();
-        for t in tokens {
-            match t.as_str() {
-                "block" => a.block = true,
-                "flag" => a.flag = true,
-                "any" => a.any = true,
-                "1+" => a.one_more = true,
-                "2+" => a.two_more = true,
-                n => a.take |= 1 << n.parse::<u8>().map_err(|_| format!("unknown arity `{n}`"))?,
+    /// The `args` words of a generated table (`block`, `flag`, `any`, `1+`, `2+`, `0`…`7`);
+    /// evaluated at compile time, so an unknown word fails the build.
+    pub const fn of(words: &[&str]) -> Arity {
+        let mut a = Arity { take: 0, flag: false, one_more: false, two_more: false, any: false, block: false };
+        let mut i = 0;
+        while i < words.len() {
+            let w = words[i];
+            if ctx::same(w, "block") {
+                a.block = true;
+            } else if ctx::same(w, "flag") {
+                a.flag = true;
+            } else if ctx::same(w, "any") {
+                a.any = true;
+            } else if ctx::same(w, "1+") {
+                a.one_more = true;
+            } else if ctx::same(w, "2+") {
+                a.two_more = true;
+            } else if w.len() == 1 && w.as_bytes()[0] >= b'0' && w.as_bytes()[0] <= b'7' {
+                a.take |= 1 << (w.as_bytes()[0] - b'0');
+            } else {
+                panic!("unknown arity in a directive table");
             }
+            i += 1;
         }
-        Ok(a)
+        a
     }
 }
 
 /// The value kind, from the set handler (`ngx_conf_set_*_slot`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Flag,
     Str,
@@ -231,28 +279,28 @@ impl fmt::Display for Version {
 /// One `ngx_command_t` entry (a name may have several: `server` in http, upstream, stream…).
 #[derive(Debug)]
 pub struct Directive {
-    pub name: String,
+    pub name: &'static str,
     /// The nginx module that declares it (`ngx_http_proxy_module`).
-    pub module: String,
+    pub module: &'static str,
     /// Context bits ([`ctx`]).
     pub contexts: u32,
     pub arity: Arity,
     pub kind: Kind,
     /// The set handler, when it is the module's own (`Kind::Custom`).
-    pub handler: Option<String>,
+    pub handler: Option<&'static str>,
     /// Accepted words of an enum or bitmask.
-    pub values: Vec<String>,
+    pub values: &'static [&'static str],
     /// `ngx_conf_num_bounds_t`.
     pub bounds: Option<(i64, i64)>,
     /// A post handler that checks the value further (`ngx_http_core_lowat_check`).
-    pub post: Option<String>,
+    pub post: Option<&'static str>,
     /// From the documentation: the default as written there, syntax lines, version, page.
-    pub default: Option<String>,
-    pub syntax: Vec<String>,
+    pub default: Option<&'static str>,
+    pub syntax: &'static [&'static str],
     pub since: Option<Version>,
-    pub link: Option<String>,
+    pub link: Option<&'static str>,
     /// Preprocessor conditions it is declared under (`if (NGX_HTTP_SSL)`).
-    pub conditions: Vec<String>,
+    pub conditions: &'static [&'static str],
     /// The table it comes from.
     pub table: &'static str,
 }
@@ -267,57 +315,14 @@ impl Directive {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    name: String,
-    module: String,
-    contexts: Vec<String>,
-    args: Vec<String>,
-    #[serde(rename = "type")]
-    kind: Kind,
-    #[serde(default)]
-    handler: Option<String>,
-    #[serde(default)]
-    values: Vec<String>,
-    #[serde(default)]
-    min: Option<serde_json::Value>,
-    #[serde(default)]
-    max: Option<serde_json::Value>,
-    #[serde(default)]
-    post: Option<String>,
-    #[serde(default)]
-    deprecated: Option<String>,
-    #[serde(default)]
-    default: Option<String>,
-    #[serde(default)]
-    syntax: Vec<String>,
-    #[serde(default)]
-    since: Option<String>,
-    #[serde(default)]
-    link: Option<String>,
-    #[serde(default, rename = "if")]
-    conditions: Vec<String>,
-}
-
-fn bound(v: &Option<serde_json::Value>) -> Option<i64> {
-    match v {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        // NGX_MAX_INT_T_VALUE and the like.
-        Some(serde_json::Value::String(_)) => Some(i64::MAX),
-        _ => None,
-    }
-}
-
 /// A built-in variable (`ngx_http_variable_t` arrays): `$host`, or a prefix such as
 /// `http_` for `$http_user_agent`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Variable {
-    #[serde(rename = "variable")]
-    pub name: String,
+    pub name: &'static str,
     /// `http` or `stream`.
-    pub subsystem: String,
-    pub module: String,
+    pub subsystem: &'static str,
+    pub module: &'static str,
     /// A prefix (`NGX_HTTP_VAR_PREFIX`): `$<name><anything>`.
     pub prefix: bool,
 }
@@ -330,92 +335,45 @@ pub struct Table {
     /// For nginx's own tables, the release.
     pub version: Option<Version>,
     /// The pinned source it was generated from (from its header).
-    pub origin: String,
-    pub directives: Vec<Directive>,
-    pub variables: Vec<Variable>,
+    pub origin: &'static str,
+    pub directives: &'static [Directive],
+    pub variables: &'static [Variable],
     /// nginx's `--with-*`/`--without-*` configure options (nginx tables only).
-    pub configure_options: Vec<String>,
-    by_name: HashMap<String, Vec<usize>>,
+    pub configure_options: &'static [&'static str],
+    /// Name → indexes into `directives`, built on first lookup.
+    by_name: OnceLock<HashMap<&'static str, Vec<usize>>>,
 }
 
 impl Table {
-    fn parse(id: &'static str, text: &str) -> Result<Table, String> {
-        let mut directives = Vec::new();
-        let mut variables = Vec::new();
-        let mut origin = String::new();
-        let mut configure_options = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            if let Some(comment) = line.strip_prefix('#') {
-                let comment = comment.trim();
-                if let Some(from) = comment.strip_prefix("from ") {
-                    origin = from.split(',').next().unwrap_or(from).to_string();
-                } else if let Some(opts) = comment.strip_prefix("configure options:") {
-                    configure_options = opts.split_whitespace().map(str::to_string).collect();
-                }
-                continue;
+    fn by_name(&self) -> &HashMap<&'static str, Vec<usize>> {
+        self.by_name.get_or_init(|| {
+            let mut by_name: HashMap<&'static str, Vec<usize>> = HashMap::new();
+            for (i, d) in self.directives.iter().enumerate() {
+                by_name.entry(d.name).or_default().push(i);
             }
-            if line.contains("\"variable\":") {
-                variables.push(serde_json::from_str::<Variable>(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?);
-                continue;
-            }
-            let raw: Raw = serde_json::from_str(line).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?;
-            let mut contexts = 0;
-            for c in &raw.contexts {
-                contexts |= if c == "any" {
-                    ctx::ANY
-                } else if c == "direct" {
-                    0
-                } else {
-                    ctx::NAMES.iter().find(|(name, _)| name == c).map(|&(_, b)| b).ok_or_else(|| format!("{id}.jsonl:{}: unknown context `{c}`", n + 1))?
-                };
-            }
-            let arity = Arity::parse(&raw.args).map_err(|e| format!("{id}.jsonl:{}: {e}", n + 1))?;
-            let _ = raw.deprecated;
-            directives.push(Directive {
-                bounds: bound(&raw.min).zip(bound(&raw.max)),
-                name: raw.name,
-                module: raw.module,
-                contexts,
-                arity,
-                kind: raw.kind,
-                handler: raw.handler,
-                values: raw.values,
-                post: raw.post,
-                default: raw.default,
-                syntax: raw.syntax,
-                since: raw.since.and_then(|s| s.parse().ok()),
-                link: raw.link,
-                conditions: raw.conditions,
-                table: id,
-            });
-        }
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, d) in directives.iter().enumerate() {
-            by_name.entry(d.name.clone()).or_default().push(i);
-        }
-        let version = id.strip_prefix("nginx-").and_then(|v| v.parse().ok());
-        Ok(Table { id, version, origin, directives, variables, configure_options, by_name })
+            by_name
+        })
     }
 
     /// The entries named `name`, in declaration order.
     pub fn get<'t>(&'t self, name: &str) -> impl Iterator<Item = &'t Directive> + 't {
-        self.by_name.get(name).into_iter().flatten().map(move |&i| &self.directives[i])
+        self.by_name().get(name).into_iter().flatten().map(move |&i| &self.directives[i])
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
+        self.by_name().contains_key(name)
     }
 
     /// Distinct directive names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.by_name.keys().map(String::as_str)
+        self.by_name().keys().copied()
     }
 }
 
 macro_rules! tables {
     ($($id:literal),* $(,)?) => {
-        /// Every generated table: `(id, contents)`.
-        const TABLES: &[(&str, &str)] = &[$(($id, include_str!(concat!("data/", $id, ".jsonl")))),*];
+        /// Every generated table, as build.rs writes `data/<id>.jsonl` in Rust.
+        static TABLES: [Table; [$($id),*].len()] = [$(include!(concat!(env!("OUT_DIR"), "/directive_tables/", $id, ".rs"))),*];
     };
 }
 
@@ -424,10 +382,9 @@ tables!(
     "uploadprogress", "upstream-fair", "nchan", "rtmp",
 );
 
-/// Every table, parsed on first use.
+/// Every table.
 pub fn tables() -> &'static [Table] {
-    static PARSED: OnceLock<Vec<Table>> = OnceLock::new();
-    PARSED.get_or_init(|| TABLES.iter().map(|(id, text)| Table::parse(id, text).unwrap_or_else(|e| panic!("generated table {e}"))).collect())
+    &TABLES
 }
 
 /// nginx's own tables, oldest first.
@@ -467,7 +424,7 @@ pub fn module_loaded(loaded: &std::collections::HashSet<String>, table: &str, mo
     }
     // One file can hold several modules of a repository (njs's core and js modules).
     let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
-    module_tables().find(|t| t.id == table).is_some_and(|t| t.directives.iter().any(|o| loaded.contains(&o.module) && subsystem(&o.module) == subsystem(module)))
+    module_tables().find(|t| t.id == table).is_some_and(|t| t.directives.iter().any(|o| loaded.contains(o.module) && subsystem(o.module) == subsystem(module)))
 }
 
 /// Where the nginx version a configuration is checked against came from.
@@ -551,11 +508,11 @@ impl Catalog {
     pub fn new(target: Target) -> Catalog {
         let nginx = nginx_table(target.version);
         let mut index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)> = HashMap::new();
-        for d in &nginx.directives {
-            index.entry(d.name.as_str()).or_default().0.push(d);
+        for d in nginx.directives {
+            index.entry(d.name).or_default().0.push(d);
         }
         for d in module_tables().flat_map(|t| t.directives.iter()) {
-            index.entry(d.name.as_str()).or_default().1.push(d);
+            index.entry(d.name).or_default().1.push(d);
         }
         Catalog { nginx, target, index }
     }
@@ -577,7 +534,7 @@ impl Catalog {
     pub fn similar(&self, name: &str) -> Vec<&'static str> {
         let mut scored: Vec<(usize, &'static str)> = std::iter::once(self.nginx)
             .chain(module_tables())
-            .flat_map(|t| t.directives.iter().map(|d| d.name.as_str()))
+            .flat_map(|t| t.directives.iter().map(|d| d.name))
             .filter_map(|known| {
                 let d = distance(name, known);
                 (d <= (name.len() / 4).clamp(1, 3)).then_some((d, known))
@@ -622,11 +579,11 @@ mod tests {
         let read = t.get("proxy_read_timeout").next().unwrap();
         assert_eq!((read.kind, read.arity.accepts(1), read.arity.accepts(2)), (Kind::Msec, true, false));
         assert_eq!(read.context_names(), ["http", "server", "location"]);
-        assert_eq!(read.default.as_deref(), Some("60s"));
+        assert_eq!(read.default, Some("60s"));
         let gzip = t.get("gzip_comp_level").next().unwrap();
         assert_eq!(gzip.bounds, Some((1, 9)));
         let nu = t.get("fastcgi_next_upstream").next().unwrap();
-        assert!(nu.values.iter().any(|v| v == "http_503") && !nu.values.iter().any(|v| v == "http_502"));
+        assert!(nu.values.iter().any(|v| *v == "http_503") && !nu.values.iter().any(|v| *v == "http_502"));
         // Newer than Debian's nginx: only in the mainline table.
         assert!(!t.has("client_body_early_read") || t.version >= Some(Version(1, 31, 3)));
         assert!(nginx_table(newest()).has("proxy_pass_trailers"));
@@ -657,14 +614,14 @@ mod tests {
     #[test]
     fn completion_and_hover_facts() {
         let c = Catalog::new(Target { version: Version(1, 22, 1), source: VersionSource::Config, build: None, modules: None });
-        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name.as_str()).collect();
+        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name).collect();
         assert!(in_location.contains(&"proxy_pass") && in_location.contains(&"fastcgi_read_timeout"));
         assert!(!in_location.contains(&"worker_connections") && !in_location.contains(&"listen"));
         assert!(c.valid_in(ctx::EVENT).any(|d| d.name == "worker_connections"));
         let d = c.lookup("fastcgi_read_timeout").nginx[0];
         assert_eq!(d.module, "ngx_http_fastcgi_module");
         assert_eq!(d.syntax, ["time"]);
-        assert_eq!(d.link.as_deref(), Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
+        assert_eq!(d.link, Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
         assert_eq!(c.lookup("proxy_pass_trailers").other_releases[0].since, Some(Version(1, 27, 2)));
     }
 

@@ -58,7 +58,7 @@ impl Modules<'_> {
         if self.target.build.is_none() {
             return Ok(());
         }
-        match self.presence.get(d.module.as_str()).unwrap_or(&Presence::Static) {
+        match self.presence.get(d.module).unwrap_or(&Presence::Static) {
             Presence::Static => Ok(()),
             Presence::Dynamic(stem) if self.loaded.contains(stem) => Ok(()),
             Presence::Dynamic(stem) => Err(format!("{} is a dynamic module of this nginx build and this configuration does not load it (load_module modules/{stem}.so;)", d.module)),
@@ -231,9 +231,9 @@ fn modules_of<'w, 't>(ws: &'w Workspace, view: &NginxView<'w>, top: ScopeId, cat
     }
     let mut presence = HashMap::new();
     if let Some(build) = &target.build {
-        let modules = catalog.nginx.directives.iter().map(|d| d.module.as_str()).chain(catalog.nginx.variables.iter().map(|v| v.module.as_str()));
+        let modules = catalog.nginx.directives.iter().map(|d| d.module).chain(catalog.nginx.variables.iter().map(|v| v.module));
         for m in modules {
-            presence.entry(m).or_insert_with(|| build.presence(m, &catalog.nginx.configure_options));
+            presence.entry(m).or_insert_with(|| build.presence(m, catalog.nginx.configure_options));
         }
     }
     Modules { target, presence, loaded, open }
@@ -539,11 +539,11 @@ impl<'w> Walk<'_, 'w, '_> {
             (format!("{PENDING}module\u{1}{}", missing[0]), None)
         } else if let Some(d) = unloaded.first() {
             if target.build.is_none() && target.modules.is_none() {
-                if let Some((_, more)) = self.assumed.get_mut(d.module.as_str()) {
+                if let Some((_, more)) = self.assumed.get_mut(d.module) {
                     *more += 1;
                     return;
                 }
-                self.assumed.insert(d.module.as_str(), (self.out.len(), 0));
+                self.assumed.insert(d.module, (self.out.len(), 0));
             }
             self.unloaded.push(format!("{name} ({})", d.module));
             let how = if target.build.is_some() || target.modules.is_some() {
