@@ -44,19 +44,25 @@ pub fn probe(bin: &Path) -> Option<Build> {
 /// `"configure arguments:" NGX_CONFIGURE NGX_LINEFEED`, which the compiler keeps whole and
 /// NUL-terminated. `None` unless both are there exactly so.
 pub fn read_v(bin: &Path) -> Option<Build> {
-    use std::io::Read;
-    const CHUNK: usize = 256 * 1024;
+    use std::os::unix::fs::FileExt;
+    const CHUNK: u64 = 256 * 1024;
     // A line cut by a chunk boundary is found again in the bytes kept from the last chunk.
     const KEEP: usize = 16 * 1024;
     const MARKERS: [&[u8]; 2] = [b"nginx version: ", b"configure arguments:"];
-    let mut file = std::fs::File::open(bin).ok()?;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + KEEP);
+    let file = std::fs::File::open(bin).ok()?;
+    // String literals live in .rodata, a tenth of the binary; the whole file otherwise.
+    let (mut at, end) = match rodata(&file) {
+        Some((offset, size)) => (offset, offset + size),
+        None => (0, file.metadata().ok()?.len()),
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK as usize + KEEP);
     let mut lines: [Option<String>; 2] = [None, None];
-    loop {
+    while at < end {
         let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let n = file.read(&mut buf[start..]).ok()?;
-        buf.truncate(start + n);
+        let n = CHUNK.min(end - at);
+        buf.resize(start + n as usize, 0);
+        file.read_exact_at(&mut buf[start..], at).ok()?;
+        at += n;
         for (marker, line) in MARKERS.iter().zip(lines.iter_mut()) {
             if line.is_none() {
                 *line = memchr::memmem::find_iter(&buf, marker).find_map(|at| {
@@ -65,15 +71,40 @@ pub fn read_v(bin: &Path) -> Option<Build> {
                 });
             }
         }
-        if lines.iter().all(Option::is_some) {
-            return parse_v(&format!("{}\n{}\n", lines[0].as_deref()?, lines[1].as_deref()?));
-        }
-        if n == 0 {
-            return None;
+        if let [Some(version), Some(arguments)] = &lines {
+            return parse_v(&format!("{version}\n{arguments}\n"));
         }
         let keep_from = buf.len().saturating_sub(KEEP);
         buf.drain(..keep_from);
     }
+    None
+}
+
+/// File offset and size of the `.rodata` section of a 64-bit little-endian ELF file.
+fn rodata(file: &std::fs::File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut header = [0u8; 64];
+    file.read_exact_at(&mut header, 0).ok()?;
+    if &header[..6] != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as u64;
+    let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+    let (table, entry, count, names) = (u64_at(&header, 0x28), u16_at(&header, 0x3a), u16_at(&header, 0x3c), u16_at(&header, 0x3e));
+    if entry < 0x40 || count == 0 || names >= count {
+        return None;
+    }
+    let mut sections = vec![0u8; (entry * count) as usize];
+    file.read_exact_at(&mut sections, table).ok()?;
+    let section = |i: u64| &sections[(i * entry) as usize..][..0x40];
+    // Each header: name offset (u32) at 0, file offset at 0x18, size at 0x20.
+    let strtab = section(names);
+    let mut strings = vec![0u8; u64_at(strtab, 0x20).min(1 << 20) as usize];
+    file.read_exact_at(&mut strings, u64_at(strtab, 0x18)).ok()?;
+    (0..count).map(section).find_map(|s| {
+        let name = u32::from_le_bytes(s[..4].try_into().unwrap()) as usize;
+        strings.get(name..)?.starts_with(b".rodata\0").then(|| (u64_at(s, 0x18), u64_at(s, 0x20)))
+    })
 }
 
 /// Run `bin -V` (nothing of the configuration is passed; stopped after two seconds).
