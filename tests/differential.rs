@@ -223,7 +223,7 @@ fn good_args(d: &directives::Directive) -> Option<Vec<String>> {
         Kind::Off => one("1m"),
         Kind::Msec | Kind::Sec => one("10s"),
         Kind::Bufs => Some(vec!["8".into(), "8k".into()]),
-        Kind::Enum | Kind::Bitmask => d.values.first().map(|v| vec![v.clone()]),
+        Kind::Enum | Kind::Bitmask => d.values.first().map(|v| vec![v.to_string()]),
         _ => None,
     }
 }
