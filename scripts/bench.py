@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The workloads of scripts/bench.sh: each tool on each tree, ROUNDS times, interleaved
 (round 1 runs every command once, then round 2 ...) so a shared machine's load falls on
-all of them alike. CPU time (user + system) and peak RSS come from wait4(2); the table
-shows medians and each peer's ratio to conflint on the same workload.
+all of them alike. CPU time (user + system) comes from wait4(2); the table shows medians
+and each peer's ratio to conflint on the same workload. Peak RSS is measured apart, once
+per command, under /usr/bin/time: a child of this Python process starts out with Python's
+peak RSS (~15 MiB), which execve keeps, so wait4 cannot see a small tool's own peak.
 
     scripts/bench.py TREES CONFLINT [ROUNDS]
 """
@@ -69,6 +71,13 @@ def run(argv, cwd):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def peak_rss(argv, cwd):
+    """MiB, from GNU time, whose child is forked from its own small process."""
+    with open(os.devnull, "wb") as null:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", "/dev/stdout", *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=null, check=False)
+    return int(out.stdout.split()[-1]) / 1024
+
+
 def main():
     # The fix workload edits its tree: a fresh copy of tree10 before each run, outside the timing.
     fix_tree = os.path.join(TREES, "tree10-fix")
@@ -83,6 +92,18 @@ def main():
                     shutil.rmtree(fix_tree, ignore_errors=True)
                     shutil.copytree(os.path.join(TREES, "tree10"), fix_tree, symlinks=True)
                 results.setdefault((name, tree), {}).setdefault(label, []).append(run(argv, os.path.join(TREES, tree)))
+    if os.access("/usr/bin/time", os.X_OK):
+        for name, tree, cmds in WORKLOADS:
+            for label, argv in cmds.items():
+                if argv is None:
+                    continue
+                if tree == "tree10-fix":
+                    shutil.rmtree(fix_tree, ignore_errors=True)
+                    shutil.copytree(os.path.join(TREES, "tree10"), fix_tree, symlinks=True)
+                rss = peak_rss(argv, os.path.join(TREES, tree))
+                results[(name, tree)][label] = [(*s[:3], rss) for s in results[(name, tree)][label]]
+    else:
+        print("/usr/bin/time is not installed: peak RSS below is floored at this Python's own")
     shutil.rmtree(fix_tree, ignore_errors=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
     print(f"{'workload / command':<46} {'wall ms':>9} {'CPU ms':>9} {'sys %':>6} {'RSS MiB':>8}  ratio (CPU)")
