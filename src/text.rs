@@ -12,52 +12,30 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::sync::Arc;
 
-/// The longest text stored inline: the size of an `Arc<str>` plus the padding its enum
-/// needs anyway, less the length byte.
-pub const INLINE: usize = 22;
+use smol_str::SmolStr;
 
-#[derive(Clone)]
-pub struct Text(Repr);
+/// The longest text stored inline (`smol_str`'s limit).
+pub const INLINE: usize = 23;
 
-#[derive(Clone)]
-enum Repr {
-    /// `bytes[..len]` is valid UTF-8: it was copied whole from a `str`.
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Shared(Arc<str>),
-}
+/// A [`SmolStr`] (inline up to [`INLINE`] bytes, else one shared `Arc<str>`) that prints,
+/// compares and converts as the `String` it replaced in the trees.
+#[derive(Clone, Default)]
+pub struct Text(SmolStr);
 
 impl Text {
     pub const fn new() -> Text {
-        Text(Repr::Inline { len: 0, bytes: [0; INLINE] })
+        Text(SmolStr::new_inline(""))
     }
 
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // SAFETY: `Repr::Inline` is only built by `From<&str>`, which copies all of a
-            // `str` (at most `INLINE` bytes) and records its length.
-            Repr::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len)]) },
-            Repr::Shared(s) => s,
-        }
-    }
-}
-
-impl Default for Text {
-    fn default() -> Text {
-        Text::new()
+        self.0.as_str()
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        if s.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            Text(Repr::Inline { len: s.len() as u8, bytes })
-        } else {
-            Text(Repr::Shared(s.into()))
-        }
+        Text(SmolStr::new(s))
     }
 }
 
