@@ -17,6 +17,7 @@ pub mod nginx;
 pub mod parallel;
 pub mod source;
 pub mod suppress;
+pub mod text;
 pub mod workspace;
 pub mod rules;
 pub mod report;

@@ -30,7 +30,7 @@ fn kind(src: &str) -> LineKind {
 
 fn entry(src: &str) -> Entry {
     match kind(src) {
-        LineKind::Entry(e) => e,
+        LineKind::Entry(e) => *e,
         other => panic!("{src:?}: expected an entry, got {other:?}"),
     }
 }

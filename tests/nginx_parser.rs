@@ -77,7 +77,7 @@ fn one_line_blocks_nest() {
     let config = parsed(b"events { worker_connections 64; } http { server { listen 80; } }");
     assert_eq!(config.errors, vec![]);
     let depths: Vec<_> =
-        config.walk().iter().map(|(depth, d)| (*depth, d.name.value.clone())).collect();
+        config.walk().iter().map(|(depth, d)| (*depth, d.name.value.to_string())).collect();
     assert_eq!(
         depths,
         [(0, "events"), (1, "worker_connections"), (0, "http"), (1, "server"), (2, "listen")]

@@ -234,7 +234,7 @@ fn fpm_dump(dir: &Path, files: &[PathBuf]) -> Option<Vec<String>> {
     for f in files {
         // As root PHP-FPM wants a user for each pool; re-opening the pool adds one.
         let pools: Vec<String> = conflint::fpm::parse(&std::fs::read(f).unwrap()).lines.into_iter().filter_map(|l| match l.kind {
-            conflint::fpm::ast::LineKind::Section { name, .. } => Some(name),
+            conflint::fpm::ast::LineKind::Section { name, .. } => Some(name.to_string()),
             _ => None,
         }).collect();
         main += &format!("include = {}\n", f.display());

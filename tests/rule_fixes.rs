@@ -113,7 +113,7 @@ fn is_fpm(text: &[u8]) -> bool {
 /// Names of the top-level directives of an nginx file.
 fn top_level(text: &[u8]) -> Vec<String> {
     conflint::nginx::parse(text).items.iter().filter_map(|i| match i {
-        conflint::nginx::ast::Item::Directive(d) => Some(d.name.value.clone()),
+        conflint::nginx::ast::Item::Directive(d) => Some(d.name.value.to_string()),
         _ => None,
     }).collect()
 }

@@ -78,7 +78,7 @@ impl Servers {
             .ids()
             .filter(|&id| view.scope(id).context == Context::Server && view.block_name(id) == Some("server") && view.scope(view.scope(id).parent.unwrap_or(id)).context == Context::Http)
             .map(|id| {
-                let names = view.here(id, "server_name").flat_map(|p| p.directive.args.iter().map(|a| a.value.clone())).collect();
+                let names = view.here(id, "server_name").flat_map(|p| p.directive.args.iter().map(|a| a.value.to_string())).collect();
                 let mut ports: Vec<u16> = view.here(id, "listen").filter_map(|p| p.arg(0).and_then(listen_port)).collect();
                 if view.first_here(id, "listen").is_none() {
                     ports.push(80);
@@ -144,7 +144,7 @@ impl Servers {
                 }
                 _ if path.ends_with('/') => {
                     let index: Vec<String> = match view.effective(l, "index") {
-                        Some((_, p)) => p.directive.args.iter().map(|a| a.value.clone()).collect(),
+                        Some((_, p)) => p.directive.args.iter().map(|a| a.value.to_string()).collect(),
                         None => vec!["index.html".into()],
                     };
                     let hit = index.iter().find(|f| find(&s.locations, &format!("{path}{f}")).is_some_and(|x| has_pass(view, x)));

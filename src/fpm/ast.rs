@@ -2,6 +2,7 @@
 //! (`fpm_conf_load_ini_file` hands each line to the Zend INI parser separately).
 
 use crate::source::Span;
+use crate::text::Text;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FpmFile {
@@ -27,8 +28,10 @@ pub enum LineKind {
     /// Only whitespace (and possibly a comment).
     Blank,
     /// `[name]`.
-    Section { name: String, name_span: Span },
-    Entry(Entry),
+    Section { name: Text, name_span: Span },
+    /// Boxed: most lines of a real pool file are comments, and an entry is by far the
+    /// largest kind, so inline it would make every line as large.
+    Entry(Box<Entry>),
     /// A line PHP-FPM refuses, with the reason in PHP-FPM's words where it has them
     /// (`value is NULL for a ZEND_INI_PARSER_ENTRY` for a `#` line, `syntax error,
     /// unexpected '='`, ...).
@@ -39,10 +42,10 @@ pub enum LineKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// The name as written (`pm.max_children`, `php_admin_value`).
-    pub name: String,
+    pub name: Text,
     pub name_span: Span,
     /// For arrays: the text between the brackets and its span (`memory_limit`).
-    pub array_key: Option<(String, Span)>,
+    pub array_key: Option<(Text, Span)>,
     pub value: Value,
 }
 
@@ -53,9 +56,9 @@ pub struct Value {
     pub span: Span,
     /// What PHP-FPM receives after the INI scanner: quotes removed, bare keywords
     /// converted (`yes`/`on`/`true` → `1`, `no`/`off`/`false`/`none`/`null` → ``),
-    /// `${NAME}` left as written (expansion depends on the environment). Shared: each
-    /// effective setting holds its entry's value, and a big pool tree has a million.
-    pub text: std::sync::Arc<str>,
+    /// `${NAME}` left as written (expansion depends on the environment). Cheap to clone:
+    /// each effective setting holds its entry's value, and a big pool tree has a million.
+    pub text: Text,
     pub quoted: bool,
     /// The value contains `${...}`: its effective value depends on the environment.
     pub has_env: bool,

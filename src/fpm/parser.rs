@@ -16,6 +16,7 @@
 
 use super::ast::{Entry, FpmFile, Line, LineKind, Value};
 use crate::source::Span;
+use crate::text::Text;
 
 /// `value is NULL for a ZEND_INI_PARSER_ENTRY`: PHP-FPM's words for a line without `=`.
 pub(crate) const MSG_NO_VALUE: &str = "value is NULL for a ZEND_INI_PARSER_ENTRY";
@@ -213,7 +214,9 @@ fn line_end(src: &[u8], start: usize) -> (usize, Option<usize>) {
     (i, nul)
 }
 
-type PResult<T> = Result<T, (String, Span)>;
+/// The error is boxed: errors are rare, and a small `Result` is cheaper to pass around
+/// on the path every line takes.
+type PResult<T> = Result<T, Box<(String, Span)>>;
 
 /// One line `src[pos..end]` (NUL-truncated, terminator excluded).
 struct LineParser<'a> {
@@ -233,13 +236,8 @@ impl LineParser<'_> {
 
     /// A slice of the line as text: straight from the validated file when it can be,
     /// decoded lossily otherwise.
-    fn string(&self, bytes: &[u8]) -> String {
-        self.validated(bytes).map_or_else(|| lossy(bytes), str::to_owned)
-    }
-
-    /// [`Self::string`], allocated once as shared text.
-    fn shared_string(&self, bytes: &[u8]) -> std::sync::Arc<str> {
-        self.validated(bytes).map_or_else(|| lossy(bytes).into(), Into::into)
+    fn text(&self, bytes: &[u8]) -> Text {
+        self.validated(bytes).map_or_else(|| lossy(bytes).into(), Text::from)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -257,7 +255,7 @@ impl LineParser<'_> {
     }
 
     fn err<T>(&self, message: impl Into<String>, start: usize, end: usize) -> PResult<T> {
-        Err((message.into(), Span::new(start, end.max(start))))
+        Err(Box::new((message.into(), Span::new(start, end.max(start)))))
     }
 
     fn line(mut self) -> (LineKind, Option<Span>) {
@@ -270,9 +268,15 @@ impl LineParser<'_> {
         let mut comment = None;
         let kind = match self.statement(&mut comment) {
             Ok(kind) => kind,
-            Err((message, span)) => LineKind::Error { message, span },
+            Err(e) => {
+                let (message, span) = *e;
+                LineKind::Error { message, span }
+            }
         };
-        (hash_line(kind, self.src, first, self.end), comment)
+        match self.src.get(first) {
+            Some(b'#') => (hash_line(kind, self.src, first, self.end), comment),
+            _ => (kind, comment),
+        }
     }
 
     fn statement(&mut self, comment: &mut Option<Span>) -> PResult<LineKind> {
@@ -316,14 +320,14 @@ impl LineParser<'_> {
 
     /// The content of `[...]` (section name or array key) up to, not including, `]`:
     /// `ST_SECTION_VALUE` / `ST_OFFSET` in the scanner. Returns the text and `has_env`.
-    fn bracketed(&mut self, open: usize) -> PResult<(String, bool)> {
+    fn bracketed(&mut self, open: usize) -> PResult<(Text, bool)> {
         let mut text = Vec::new();
         let mut has_env = false;
         loop {
             let start = self.pos;
             match self.peek() {
                 None | Some(b';') => return self.err(MSG_UNTERMINATED_SECTION, open, self.end),
-                Some(b']') => return Ok((lossy_vec(text), has_env)),
+                Some(b']') => return Ok((lossy_vec(text).into(), has_env)),
                 Some(b'$') if self.at(start + 1) == Some(b'{') => {
                     self.env_ref()?;
                     text.extend_from_slice(&self.src[start..self.pos]);
@@ -488,7 +492,7 @@ impl LineParser<'_> {
         };
         self.pos += 1; // `=`
         let value = self.value()?;
-        Ok(LineKind::Entry(Entry { name: self.string(label), name_span, array_key, value }))
+        Ok(LineKind::Entry(Box::new(Entry { name: self.text(label), name_span, array_key, value })))
     }
 
     fn value(&mut self) -> PResult<Value> {
@@ -534,7 +538,7 @@ impl LineParser<'_> {
         self.pos = after;
         let text = match keyword(run) {
             Some((_, converted)) => converted.into(),
-            None => self.shared_string(run),
+            None => self.text(run),
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
     }

@@ -10,6 +10,7 @@ use crate::finding::{Finding, Location, Severity};
 use crate::fpm::ast::{Entry, FpmFile, LineKind, Value};
 use crate::fpm::directives;
 use crate::source::{FileId, Sources, Span};
+use crate::text::Text;
 
 /// PHP-FPM's prefix (`-p`) for one configuration: relative `include=` patterns are
 /// made absolute against it.
@@ -80,7 +81,7 @@ pub struct Setting {
     /// are kept as written (they are compared case-sensitively). Known names borrow the
     /// directive table's spelling: a big configuration has hundreds of thousands of them.
     pub name: Cow<'static, str>,
-    pub array_key: Option<String>,
+    pub array_key: Option<Text>,
     pub value: Value,
     /// The table entry of a scalar directive PHP-FPM knows in this section.
     pub directive: Option<&'static directives::Directive>,
@@ -224,7 +225,7 @@ fn make_setting(file: FileId, line: Span, entry: &Entry, place: directives::Plac
     let name: Cow<'static, str> = match (is_array, key) {
         (true, _) => match directives::ARRAYS.iter().find(|a| **a == entry.name) {
             Some(known) => Cow::Borrowed(known),
-            None => Cow::Owned(entry.name.clone()),
+            None => Cow::Owned(entry.name.to_string()),
         },
         (false, Some(i)) => Cow::Borrowed(directives::DIRECTIVES[usize::from(i)].name),
         (false, None) => Cow::Owned(entry.name.to_ascii_lowercase()),
@@ -319,7 +320,7 @@ impl Resolver<'_> {
                     } else {
                         let pools = &mut self.config.pools;
                         let i = *self.pool_index.entry(name.to_ascii_lowercase()).or_insert_with(|| {
-                            pools.push(Pool::new(name.clone(), loc));
+                            pools.push(Pool::new(name.to_string(), loc));
                             pools.len() - 1
                         });
                         Section::Pool(i)

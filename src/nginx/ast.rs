@@ -5,6 +5,7 @@
 //! tokens, so [`Config::print`] rebuilds the file byte for byte from the tree.
 
 use crate::source::Span;
+use crate::text::Text;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -28,16 +29,16 @@ pub enum Item {
 pub struct Comment {
     pub span: Span,
     /// Text after the `#`, lossily decoded.
-    pub text: String,
+    pub text: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
     pub name: Word,
-    pub args: Vec<Word>,
+    pub args: Box<[Word]>,
     /// Comments that stand between the name/arguments and the terminator
     /// (`proxy_pass # why\n http://x;`).
-    pub inner_comments: Vec<Comment>,
+    pub inner_comments: Box<[Comment]>,
     pub end: End,
     /// From the first byte of the name to the last byte of the terminator (`;` or `}`),
     /// or of the last argument when the terminator is missing.
@@ -71,7 +72,7 @@ pub struct Word {
     pub span: Span,
     /// The value nginx stores: quotes removed, `\"` `\'` `\\` `\t` `\r` `\n` unescaped,
     /// other `\x` kept as written; non-UTF-8 bytes decoded lossily.
-    pub value: String,
+    pub value: Text,
     /// `Some('"')` or `Some('\'')` for a quoted token.
     pub quote: Option<char>,
 }

@@ -8,6 +8,7 @@
 use super::ast::{Block, Comment, Config, Directive, End, Item, SyntaxError, Word};
 use super::lexer::{self, LexError, Lexer, RawWord, Tok};
 use crate::source::Span;
+use crate::text::Text;
 
 /// Deepest block nesting kept in the tree; a deeper block becomes an error node.
 const MAX_DEPTH: usize = 512;
@@ -45,8 +46,8 @@ impl Head {
         Directive {
             span: Span::new(self.start, span_end),
             name: self.name,
-            args: self.args,
-            inner_comments: self.comments,
+            args: self.args.into_boxed_slice(),
+            inner_comments: self.comments.into_boxed_slice(),
             end,
         }
     }
@@ -262,8 +263,10 @@ impl Parser<'_> {
         };
         let value = if w.escaped {
             let bytes = lexer::unescape(content);
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            match String::from_utf8(bytes) {
+                Ok(s) => Text::from(s),
+                Err(e) => Text::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
+            }
         } else {
             self.text(content)
         };
@@ -276,11 +279,11 @@ impl Parser<'_> {
 
     /// A slice of `src` as text: from the validated file when it is valid UTF-8, decoded
     /// lossily otherwise.
-    fn text(&self, bytes: &[u8]) -> String {
+    fn text(&self, bytes: &[u8]) -> Text {
         let start = bytes.as_ptr() as usize - self.src.as_ptr() as usize;
         match self.utf8.and_then(|t| t.get(start..start + bytes.len())) {
-            Some(text) => text.to_owned(),
-            None => String::from_utf8_lossy(bytes).into_owned(),
+            Some(text) => Text::from(text),
+            None => Text::from(String::from_utf8_lossy(bytes).as_ref()),
         }
     }
 

@@ -273,7 +273,7 @@ impl Builder<'_> {
             .walk()
             .into_iter()
             .filter(|(_, d)| d.name.value == "include" && d.args.len() == 1 && !d.args[0].value.starts_with('/'))
-            .map(|(_, d)| d.args[0].value.clone())
+            .map(|(_, d)| d.args[0].value.to_string())
             .collect()
     }
 

@@ -129,7 +129,7 @@ fn accounts_of(ws: &Workspace, plan: &NginxPlan) -> (BTreeSet<String>, BTreeSet<
         _ => None,
     });
     let Some(args) = user.map(|d| &d.args) else { return Default::default() };
-    let name = |i: usize| args.get(i).map(|w| w.value.clone());
+    let name = |i: usize| args.get(i).map(|w| w.value.to_string());
     (name(0).into_iter().collect(), name(1).or_else(|| name(0)).into_iter().collect())
 }
 
@@ -142,7 +142,7 @@ fn fallback(ws: &Workspace, plan: &NginxPlan, stage: &Stage, outside: &BTreeMap<
     let work = stage.path().join("w");
     std::fs::create_dir_all(&work).map_err(io)?;
     // `proxy_pass http://relay` names the upstream when one is called so, not the host.
-    let upstreams = ws.nginx.values().flat_map(|f| f.config.walk()).filter(|(_, d)| d.name.value == "upstream" && d.block().is_some()).filter_map(|(_, d)| d.args.first().map(|a| a.value.clone())).collect();
+    let upstreams = ws.nginx.values().flat_map(|f| f.config.walk()).filter(|(_, d)| d.name.value == "upstream" && d.block().is_some()).filter_map(|(_, d)| d.args.first().map(|a| a.value.to_string())).collect();
     let mut rw = Rewriter { stage, work: &work, outside, plan, upstreams, sockets: HashMap::new(), conf_system: &plan.units[0].system, n: 0 };
     let root_staged = ws.source(plan.root).disk_path.as_ref().and_then(|p| stage.staged_of_local(p));
     for (id, _) in ws.nginx.iter() {

@@ -19,7 +19,7 @@ fn keys(p: &Placed) -> Vec<String> {
         "limit_req" => p.directive.args.iter().find_map(|a| a.value.strip_prefix("zone=")).map(str::to_string).into_iter().collect(),
         "error_page" => {
             let n = p.directive.args.len().saturating_sub(1);
-            p.directive.args[..n].iter().map(|a| a.value.clone()).filter(|v| !v.starts_with('=')).collect()
+            p.directive.args[..n].iter().map(|a| a.value.to_string()).filter(|v| !v.starts_with('=')).collect()
         }
         _ => p.arg(0).map(str::to_string).into_iter().collect(),
     }
@@ -220,7 +220,7 @@ fn repeat_line(cx: &RuleContext, d: &Dropped) -> String {
     let words: Vec<String> = args
         .iter()
         .enumerate()
-        .filter(|(i, a)| *i + 1 == args.len() || a.value.starts_with('=') || d.lost.contains(&a.value))
+        .filter(|(i, a)| *i + 1 == args.len() || a.value.starts_with('=') || d.lost.iter().any(|l| *l == a.value))
         .map(|(_, a)| String::from_utf8_lossy(src.slice(a.span)).into_owned())
         .collect();
     format!("error_page {};", words.join(" "))
