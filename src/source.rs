@@ -101,7 +101,8 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line_idx = self.lines.line_of(offset);
         let line_start = self.lines.start(line_idx);
-        let column = String::from_utf8_lossy(&self.text[line_start..offset]).chars().count() + 1;
+        let before = &self.text[line_start..offset];
+        let column = if before.is_ascii() { before.len() } else { String::from_utf8_lossy(before).chars().count() } + 1;
         Position { line: line_idx + 1, column, offset }
     }
 

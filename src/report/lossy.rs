@@ -95,6 +95,10 @@ struct Inert<F>(F);
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        // Every such character is DEL or starts with 0xC2 (C1) or 0xE2 (bidi) in UTF-8.
+        if memchr::memchr3(0x7f, 0xc2, 0xe2, fragment.as_bytes()).is_none() {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|&(_, c)| json_escaped(c)) {
             w.write_all(rest[..i].as_bytes())?;
@@ -134,12 +138,48 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
 
 /// Write `value` as JSON (indented when `pretty`) with no raw control characters.
 pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn std::io::Write, value: &T, pretty: bool) -> std::io::Result<()> {
+    let mut chunks = Chunks { buf: Vec::new(), out };
     if pretty {
-        value.serialize(&mut serde_json::Serializer::with_formatter(out, Inert(serde_json::ser::PrettyFormatter::new())))?;
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut chunks, Inert(serde_json::ser::PrettyFormatter::new())))?;
     } else {
-        value.serialize(&mut serde_json::Serializer::with_formatter(out, Inert(serde_json::ser::CompactFormatter)))?;
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut chunks, Inert(serde_json::ser::CompactFormatter)))?;
     }
-    Ok(())
+    chunks.out.write_all(&chunks.buf)
+}
+
+/// serde_json writes a value in many pieces of a few bytes; gathering them here, where the
+/// writer's type is known, spares a dynamic call into `out` for each piece.
+struct Chunks<'a> {
+    buf: Vec<u8>,
+    out: &'a mut dyn std::io::Write,
+}
+
+impl Chunks<'_> {
+    const SIZE: usize = 64 * 1024;
+}
+
+impl std::io::Write for Chunks<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= Self::SIZE {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]
