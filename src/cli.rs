@@ -608,7 +608,8 @@ fn fix(settings: &Settings, args: &CheckArgs) -> Result<Result<(crate::check::Li
     if !outcome.files.is_empty() {
         let files: Vec<_> = outcome.files.iter().map(|f| (f.path.clone(), f.original.clone(), f.fixed.clone())).collect();
         // A --fix on a directory inside ours may be writing there.
-        let dirs = files.iter().filter_map(|(p, _, _)| p.canonicalize().ok()?.parent().map(Path::to_path_buf));
+        let parents: std::collections::BTreeSet<PathBuf> = files.iter().filter_map(|(p, _, _)| Some(crate::fix::write::target_of(p).ok()?.0.parent()?.to_path_buf())).collect();
+        let dirs = parents.into_iter().filter_map(|d| d.canonicalize().ok());
         lock.take(dirs, &mut |d| eprintln!("conflint: another conflint --fix is working on {}; waiting for it to finish", display_path(d, cwd)))?;
         if let Err(e) = crate::fix::write::write_all(&crate::fix::write::RealFs, &files) {
             writeln!(err, "conflint: error: {e}")?;

@@ -138,16 +138,20 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
     let mut applied = 0;
     let mut fixes = Vec::new();
     let mut dropped = Vec::new();
+    // How often each place was fixed so far (`FixId::nth` of its next fix), over the passes.
+    let mut times_fixed: HashMap<(String, PathBuf, usize), usize> = HashMap::new();
     for pass in 1..=MAX_PASSES {
         // Accept whole fixes whose edits overlap no edit already accepted.
         let mut accepted: HashMap<PathBuf, Vec<Edit>> = HashMap::new();
         let mut pass_fixes = Vec::new();
+        let mut pass_times = times_fixed.clone();
         for f in current.findings.iter().filter(|f| wanted(f, unsafe_fixes)) {
             let fix = f.fix.as_ref().expect("filtered");
             let paths: Option<Vec<PathBuf>> = fix.edits.iter().map(|e| current.workspace.source(e.location.file).disk_path.clone()).collect();
             let Some(paths) = paths else { continue };
             let Some(mut id) = fix_id(&current, f, &history) else { continue };
-            id.nth = fixes.iter().chain(&pass_fixes).filter(|a: &&Applied| (&a.id.code, &a.id.path, a.id.offset) == (&id.code, &id.path, id.offset)).count();
+            let place = (id.code.clone(), id.path.clone(), id.offset);
+            id.nth = pass_times.get(&place).copied().unwrap_or(0);
             if skip.contains(&id) {
                 continue;
             }
@@ -158,6 +162,7 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
             for (e, p) in fix.edits.iter().zip(&paths) {
                 accepted.entry(p.clone()).or_default().push(e.clone());
             }
+            *pass_times.entry(place).or_default() += 1;
             let src = current.workspace.source(f.location.file);
             let original = originals.get(&id.path).map_or(&src.text, |o| &o.1);
             let line = original[..id.offset.min(original.len())].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -171,8 +176,14 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
         }
         let mut overlay = settings.workspace.overlay.clone();
         let mut changed = false;
+        let mut by_path: HashMap<&PathBuf, &crate::source::SourceFile> = HashMap::new();
+        for (_, s) in current.workspace.sources.iter() {
+            if let Some(p) = &s.disk_path {
+                by_path.entry(p).or_insert(s);
+            }
+        }
         for (path, edits) in &accepted {
-            let file = current.workspace.sources.iter().find(|(_, s)| s.disk_path.as_ref() == Some(path)).map(|(_, s)| s).expect("edited file is loaded");
+            let file = by_path.get(path).copied().expect("edited file is loaded");
             originals.entry(path.clone()).or_insert_with(|| (file.display.clone(), file.text.clone()));
             let fixed = apply::apply(&file.text, &edits.iter().collect::<Vec<_>>());
             changed |= fixed != file.text;
@@ -191,8 +202,12 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
         }
         let mut next_settings = settings.clone();
         next_settings.workspace.overlay = overlay;
+        let before = breakage(&current);
+        // Its memory is reused by the next lint instead of fresh pages (which the kernel
+        // must zero): on a big tree a fifth of the fix's time, and its peak memory.
+        drop(current);
         let next = lint(&next_settings, &mut std::io::empty())?;
-        let (before, after) = (breakage(&current), breakage(&next));
+        let after = breakage(&next);
         let broken: Vec<String> = after
             .iter()
             .filter(|(p, n)| **n > before.get(*p).copied().unwrap_or(0))
@@ -200,10 +215,14 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
             .collect();
         if !broken.is_empty() {
             dropped.push(format!("pass {pass} was dropped: its fixes broke the syntax or the includes of {}", broken.join(", ")));
+            // What remains is the tree before this pass, linted again.
+            drop(next);
+            current = lint(&settings, &mut std::io::empty())?;
             break;
         }
         applied += pass_fixes.len();
         fixes.extend(pass_fixes);
+        times_fixed = pass_times;
         for (p, v) in pass_edits {
             history.entry(p).or_default().push(v);
         }
@@ -252,6 +271,35 @@ mod tests {
         assert_eq!(original_offset(11, &passes), 8, "inside the insertion at 8");
         assert_eq!(original_offset(14, &passes), 8, "the insertion's end is the old offset 8");
         assert_eq!(original_offset(15, &passes), 9);
+    }
+
+    #[test]
+    fn a_pass_that_breaks_the_syntax_is_dropped_and_the_tree_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = "events {}\nhttp {\n    server {\n        listen 80;\n    }\n}\n";
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let settings = Settings {
+            workspace: crate::workspace::Options { paths: vec![".".into()], cwd: dir.path().to_path_buf(), ..Default::default() },
+            config: Default::default(),
+            selection: Selection::default(),
+            registry: crate::rules::Registry::builtin(),
+        };
+        let mut linted = lint(&settings, &mut std::io::empty()).unwrap();
+        let unfixed = linted.findings.clone();
+        // A fix that deletes the server block's closing brace.
+        let file = linted.workspace.sources.iter().next().unwrap().0;
+        let brace = conf.find("    }").unwrap() + 4;
+        let location = crate::finding::Location { file, span: Span { start: brace, end: brace + 1 } };
+        let mut breaking = Finding::new("NGX101", crate::finding::Severity::Warning, location, "test");
+        breaking.fix = Some(crate::finding::Fix { applicability: Applicability::Safe, message: "drop the brace".into(), edits: vec![Edit { location, content: String::new() }] });
+        linted.findings.push(breaking);
+        let outcome = run_from(&settings, linted, false, &HashSet::new()).unwrap();
+        assert!(outcome.files.is_empty() && outcome.applied == 0);
+        assert_eq!(outcome.dropped.len(), 1, "{:?}", outcome.dropped);
+        assert!(outcome.dropped[0].contains("pass 1 was dropped") && outcome.dropped[0].contains("nginx.conf"), "{}", outcome.dropped[0]);
+        // What remains is the lint of the tree as it is, not of the broken pass.
+        assert_eq!(outcome.remaining.findings, unfixed);
+        assert_eq!(outcome.remaining.workspace.sources.iter().next().unwrap().1.text, conf.as_bytes());
     }
 
     #[test]
