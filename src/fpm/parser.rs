@@ -188,30 +188,14 @@ pub fn parse(src: &[u8]) -> FpmFile {
 }
 
 /// The end of the line starting at `start` (the first `\n` or `\r`, or the end of input) and
-/// the first NUL before it. Eight bytes at a time: this loop sees every byte of the input.
+/// the first NUL before it. One vectorised scan: this sees every byte of the input.
 fn line_end(src: &[u8], start: usize) -> (usize, Option<usize>) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Non-zero iff some byte of `w` is zero (the classic "has zero byte" test).
-    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut i = start;
-    while let Some(chunk) = src.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        if has_zero(w ^ (ONES * u64::from(b'\n'))) | has_zero(w ^ (ONES * u64::from(b'\r'))) | has_zero(w) != 0 {
-            break;
-        }
-        i += 8;
+    let first = start + memchr::memchr3(b'\n', b'\r', 0, &src[start..]).unwrap_or(src.len() - start);
+    if src.get(first) != Some(&0) {
+        return (first, None);
     }
-    let mut nul = None;
-    while i < src.len() {
-        match src[i] {
-            b'\n' | b'\r' => break,
-            0 if nul.is_none() => nul = Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    (i, nul)
+    let end = first + 1 + memchr::memchr2(b'\n', b'\r', &src[first + 1..]).unwrap_or(src.len() - first - 1);
+    (end, Some(first))
 }
 
 /// The error is boxed: errors are rare, and a small `Result` is cheaper to pass around
@@ -248,10 +232,28 @@ impl LineParser<'_> {
         (i < self.end).then(|| self.src[i])
     }
 
-    fn skip_blanks(&mut self) {
-        while self.peek().is_some_and(is_blank) {
-            self.pos += 1;
+    /// The end of the run of bytes `keep` accepts from `from` on (at most the line's end).
+    fn run_end(&self, from: usize, keep: impl Fn(u8) -> bool) -> usize {
+        let rest = &self.src[from.min(self.end)..self.end];
+        from + rest.iter().position(|&c| !keep(c)).unwrap_or(rest.len())
+    }
+
+    /// The end of the run of VALUE_CHARS from `from` on. LITERAL_DOLLAR is part of it:
+    /// `$` swallows the next byte whatever it is (so `a$=b` and `a$;b` are plain values),
+    /// unless it opens `${`.
+    fn value_run_end(&self, from: usize) -> usize {
+        let mut end = from;
+        loop {
+            end = self.run_end(end, |c| is(c, VALUE));
+            match self.at(end) {
+                Some(b'$') if self.at(end + 1) != Some(b'{') => end = (end + 2).min(self.end),
+                _ => return end,
+            }
         }
+    }
+
+    fn skip_blanks(&mut self) {
+        self.pos = self.run_end(self.pos, is_blank);
     }
 
     fn err<T>(&self, message: impl Into<String>, start: usize, end: usize) -> PResult<T> {
@@ -321,6 +323,13 @@ impl LineParser<'_> {
     /// The content of `[...]` (section name or array key) up to, not including, `]`:
     /// `ST_SECTION_VALUE` / `ST_OFFSET` in the scanner. Returns the text and `has_env`.
     fn bracketed(&mut self, open: usize) -> PResult<(Text, bool)> {
+        // Almost always plain bytes up to the `]`: the text is that slice, as written.
+        let plain_end = self.run_end(self.pos, |c| is(c, BRACKET));
+        if self.at(plain_end) == Some(b']') {
+            let run = &self.src[self.pos..plain_end];
+            self.pos = plain_end;
+            return Ok((self.text(run), false));
+        }
         let mut text = Vec::new();
         let mut has_env = false;
         loop {
@@ -348,9 +357,7 @@ impl LineParser<'_> {
                     self.pos += 2;
                 }
                 Some(_) => {
-                    while self.peek().is_some_and(|c| is(c, BRACKET)) {
-                        self.pos += 1;
-                    }
+                    self.pos = self.run_end(self.pos, |c| is(c, BRACKET));
                     // Blanks directly before a `"` belong to the quote token, which drops them.
                     let run = &self.src[start..self.pos];
                     if !(self.peek() == Some(b'"') && run.iter().all(|&c| is_blank(c))) {
@@ -366,9 +373,7 @@ impl LineParser<'_> {
         let open = self.pos;
         self.pos += 2;
         let name_start = self.pos;
-        while self.peek().is_some_and(|c| is(c, LABEL)) {
-            self.pos += 1;
-        }
+        self.pos = self.run_end(self.pos, |c| is(c, LABEL));
         if self.src[name_start..self.pos].iter().all(|&c| is_blank(c)) {
             return match self.peek() {
                 Some(b'}') => self.err("syntax error, unexpected '}', expecting TC_VARNAME", open, self.pos + 1),
@@ -423,9 +428,11 @@ impl LineParser<'_> {
                         self.pos += 2;
                     }
                 },
-                c => {
-                    out.push(c);
-                    self.pos += 1;
+                _ => {
+                    let rest = &self.src[self.pos..self.end];
+                    let n = memchr::memchr3(b'"', b'\\', b'$', rest).unwrap_or(rest.len()).max(1);
+                    out.extend_from_slice(&rest[..n]);
+                    self.pos += n;
                 }
             }
         }
@@ -446,9 +453,7 @@ impl LineParser<'_> {
     /// `name = value` or `name[key] = value`.
     fn entry(&mut self) -> PResult<LineKind> {
         let label_start = self.pos;
-        while self.peek().is_some_and(|c| is(c, LABEL)) {
-            self.pos += 1;
-        }
+        self.pos = self.run_end(self.pos, |c| is(c, LABEL));
         // The label may contain spaces (not tabs); PHP-FPM trims them.
         let mut label_end = self.pos;
         while label_end > label_start && self.src[label_end - 1] == b' ' {
@@ -523,14 +528,8 @@ impl LineParser<'_> {
     /// or a comment. It yields exactly what the full value grammar below would.
     fn plain_value(&mut self) -> Option<Value> {
         let start = self.pos;
-        let mut end = start;
-        while let Some(step) = self.at(end).and_then(|c| value_step(c, self.at(end + 1))) {
-            end = (end + step).min(self.end);
-        }
-        let mut after = end;
-        while self.at(after).is_some_and(is_blank) {
-            after += 1;
-        }
+        let end = self.value_run_end(start);
+        let after = self.run_end(end, is_blank);
         let run = &self.src[start..end];
         if end == start || self.at(after).is_some_and(|c| c != b';') || constant(run).is_some() {
             return None;
@@ -661,9 +660,7 @@ impl ValueLexer<'_, '_> {
                 return Ok(Tok::Op(c));
             }
             _ => {
-                while let Some(step) = p.peek().and_then(|c| value_step(c, p.at(p.pos + 1))) {
-                    p.pos = (p.pos + step).min(p.end);
-                }
+                p.pos = p.value_run_end(p.pos);
                 let run = &p.src[start..p.pos];
                 if let Some((name, text)) = keyword(run) {
                     // The keyword rule wins the tie with the string rules and eats blanks.
@@ -767,17 +764,6 @@ impl ValueLexer<'_, '_> {
             },
             tok => self.unexpected(&tok),
         }
-    }
-}
-
-/// How many bytes of a VALUE_CHARS run start with `c` (followed by `next`): one for an
-/// ordinary byte, two for LITERAL_DOLLAR (`$` swallows the next byte whatever it is, so
-/// `a$=b` and `a$;b` are plain values), none when the run ends here.
-fn value_step(c: u8, next: Option<u8>) -> Option<usize> {
-    match c {
-        c if is(c, VALUE) => Some(1),
-        b'$' if next != Some(b'{') => Some(2),
-        _ => None,
     }
 }
 

@@ -177,6 +177,8 @@ impl<'a> Lexer<'a> {
         let mut i = start + 1;
         let mut escaped = false;
         let close = loop {
+            // Straight to the next quote or backslash.
+            i += src.get(i..).and_then(|rest| memchr::memchr2(quote, b'\\', rest)).unwrap_or(src.len().saturating_sub(i));
             match src.get(i) {
                 None => break None,
                 Some(b'\\') => {
@@ -262,7 +264,7 @@ impl<'a> Lexer<'a> {
 
 /// End of the comment starting at `start`: the LF ending its line, or the end of input.
 fn comment_unit_end(src: &[u8], start: usize) -> usize {
-    src[start..].iter().position(|&b| b == b'\n').map_or(src.len(), |n| start + n)
+    memchr::memchr(b'\n', &src[start..]).map_or(src.len(), |n| start + n)
 }
 
 /// The value nginx stores for a word's content (quotes already stripped): `\"` `\'` `\\`
