@@ -20,12 +20,7 @@ fn config(bytes: usize) -> (String, usize) {
     let mut out = String::from("user www-data;\nevents { worker_connections 1024; }\nhttp {\n    include mime.types;\n    fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n    fastcgi_read_timeout 60s;\n");
     let mut i = 0;
     while out.len() < bytes {
-        write!(
-            out,
-            r#"    server {{ listen 80; server_name s{i}.example.com; location ~ \.php$ {{ fastcgi_pass 127.0.0.1:9000; }} }}
-"#
-        )
-        .unwrap();
+        writeln!(out, r#"    server {{ listen 80; server_name s{i}.example.com; location ~ \.php$ {{ fastcgi_pass 127.0.0.1:9000; }} }}"#).unwrap();
         i += 1;
     }
     out.push_str("}\n");

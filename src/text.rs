@@ -165,6 +165,7 @@ mod tests {
             assert_eq!(t.clone(), Text::from(s.to_string()));
             assert_eq!(format!("{t:?}"), format!("{s:?}"));
         }
-        assert!(Text::from("a") < Text::from("b"));
+        let (a, b) = (Text::from("a"), Text::from("b"));
+        assert!(a < b, "ordered as their strings");
     }
 }

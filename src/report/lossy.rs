@@ -101,7 +101,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
         }
         let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|&(_, c)| json_escaped(c)) {
-            w.write_all(rest[..i].as_bytes())?;
+            w.write_all(&rest.as_bytes()[..i])?;
             write!(w, "\\u{:04x}", c as u32)?;
             rest = &rest[i + c.len_utf8()..];
         }

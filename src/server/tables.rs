@@ -113,9 +113,9 @@ impl Tables {
         }
         if nginx_tables().any(|t| t.id == d.table) {
             // Another release's: only a newer one's is worth offering.
-            return (!self.catalog.nginx.has(&d.name) && nginx_tables().find(|t| t.id == d.table).and_then(|t| t.version) > self.catalog.nginx.version).then_some(Usable::Newer);
+            return (!self.catalog.nginx.has(d.name) && nginx_tables().find(|t| t.id == d.table).and_then(|t| t.version) > self.catalog.nginx.version).then_some(Usable::Newer);
         }
-        if crate::nginx::directives::module_loaded(&self.loaded, d.table, &d.module) {
+        if crate::nginx::directives::module_loaded(&self.loaded, d.table, d.module) {
             Some(Usable::Yes)
         } else {
             self.used.contains(d.table).then_some(Usable::BuiltIn)
@@ -175,7 +175,7 @@ impl Tables {
         let syntax: Vec<String> = if d.syntax.is_empty() { vec![format!("{name}{args}{end}")] } else { d.syntax.iter().map(|s| format!("{name} {s}{end}")).collect() };
         let mut out = format!("**{name}** ({})\n\n```nginx\n{}\n```\n\n", d.module, syntax.join("\n"));
         let mut facts = Vec::new();
-        match d.default.as_deref() {
+        match d.default {
             Some(v) => facts.push(format!("Default: `{name} {v};`")),
             None if !d.arity.block => facts.push("Default: none".into()),
             None => {}

@@ -253,7 +253,7 @@ mod tests {
         std::fs::create_dir_all(conf.join("sites-enabled")).unwrap();
         std::fs::create_dir_all(&checkout).unwrap();
         let b = Build { version: Version(1, 22, 1), arguments: vec![format!("--conf-path={}/nginx.conf", conf.display())] };
-        assert!(b.serves(&[conf.clone()]));
+        assert!(b.serves(std::slice::from_ref(&conf)));
         assert!(b.serves(&[conf.join("sites-enabled")]), "a part of it");
         assert!(b.serves(&[dir.path().join("etc")]), "a directory holding it");
         assert!(!b.serves(&[checkout]), "a checkout elsewhere");

@@ -583,7 +583,7 @@ mod tests {
         let gzip = t.get("gzip_comp_level").next().unwrap();
         assert_eq!(gzip.bounds, Some((1, 9)));
         let nu = t.get("fastcgi_next_upstream").next().unwrap();
-        assert!(nu.values.iter().any(|v| *v == "http_503") && !nu.values.iter().any(|v| *v == "http_502"));
+        assert!(nu.values.contains(&"http_503") && !nu.values.contains(&"http_502"));
         // Newer than Debian's nginx: only in the mainline table.
         assert!(!t.has("client_body_early_read") || t.version >= Some(Version(1, 31, 3)));
         assert!(nginx_table(newest()).has("proxy_pass_trailers"));

@@ -24,8 +24,8 @@ pub fn fpm_startup_refused(cx: &RuleContext, out: &mut Vec<Finding>) {
     for config in &cx.ws.fpm {
         // Only when every include= was read: pools may be in a directory left out.
         let all_read = !config.findings.iter().any(|f| f.code == "FPM009") && !cx.ws.findings.iter().any(|f| f.code == "CFL002" && config.files.contains(&f.location.file));
-        if !config.fragment && config.root.is_some() && config.pools.is_empty() && all_read {
-            let at = Location { file: config.root.expect("checked"), span: crate::source::Span::new(0, 0) };
+        if let Some(root) = config.root.filter(|_| !config.fragment && config.pools.is_empty() && all_read) {
+            let at = Location { file: root, span: crate::source::Span::new(0, 0) };
             out.push(refuses(cx, at, "No pool defined. at least one pool section must be specified in config file".into()).with_help("add a pool ([www] with user, listen, pm) or an include= of pool files"));
         }
         if let Some(s) = global(&config.global, "process.max").filter(|s| !s.value.is_deferred() && atoi(&s.value.text) < 0) {

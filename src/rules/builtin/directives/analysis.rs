@@ -68,7 +68,7 @@ impl Modules<'_> {
 
     /// Does the tree load the third-party module that declares `d`?
     fn module_loaded(&self, d: &Directive) -> bool {
-        self.table_loaded(d.table, &d.module)
+        self.table_loaded(d.table, d.module)
     }
 
     /// Is `module` of third-party table `table` loaded?
@@ -368,14 +368,14 @@ impl<'w> Walk<'_, 'w, '_> {
 
     /// Is `$name` built in: nginx's (its module in this build) or a loaded module's?
     fn builtin(&self, name: &str) -> bool {
-        let matches = |v: &crate::nginx::directives::Variable| v.subsystem == "http" && (v.name == name || (v.prefix && name.starts_with(&v.name)));
-        let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(&v.module));
+        let matches = |v: &crate::nginx::directives::Variable| v.subsystem == "http" && (v.name == name || (v.prefix && name.starts_with(v.name)));
+        let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(v.module));
         let hand_kept = || {
             overrides::MODULE_VARIABLES.iter().any(|(table, prefix)| {
-                name.starts_with(prefix) && crate::nginx::directives::module_tables().find(|t| t.id == *table).is_some_and(|t| t.directives.iter().any(|d| self.modules.table_loaded(t.id, &d.module)))
+                name.starts_with(prefix) && crate::nginx::directives::module_tables().find(|t| t.id == *table).is_some_and(|t| t.directives.iter().any(|d| self.modules.table_loaded(t.id, d.module)))
             })
         };
-        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, &v.module))) || hand_kept()
+        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, v.module))) || hand_kept()
     }
 
     /// `unknown "x" variable` for every use the tree neither builds in nor defines.
