@@ -499,27 +499,50 @@ pub struct Lookup<'c> {
 pub struct Catalog {
     pub target: Target,
     pub nginx: &'static Table,
-    /// Name → (the release's entries, third-party entries), built once: every directive
-    /// of a tree is looked up.
-    index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)>,
+    /// Every entry, grouped by name: the release's, then the third-party ones, each in
+    /// table order.
+    entries: Vec<&'static Directive>,
+    /// Name → its group in `entries`: the release's entries `start..mid`, the third-party
+    /// ones `mid..end`. Built once (every directive of a tree is looked up), in one
+    /// allocation rather than two vectors per name: a catalog is made on every run,
+    /// however small the tree.
+    index: rustc_hash::FxHashMap<&'static str, (u32, u32, u32)>,
 }
 
 impl Catalog {
     pub fn new(target: Target) -> Catalog {
         let nginx = nginx_table(target.version);
-        let mut index: HashMap<&'static str, (Vec<&'static Directive>, Vec<&'static Directive>)> = HashMap::new();
-        for d in nginx.directives {
-            index.entry(d.name).or_default().0.push(d);
+        let all = || nginx.directives.iter().map(|d| (d, false)).chain(module_tables().flat_map(|t| t.directives.iter()).map(|d| (d, true)));
+        // Count each name's entries, then lay the groups out one after another.
+        let mut index: rustc_hash::FxHashMap<&'static str, (u32, u32, u32)> = rustc_hash::FxHashMap::default();
+        index.reserve(nginx.directives.len() + 512);
+        let mut count = 0;
+        for (d, third_party) in all() {
+            let (release, others, _) = index.entry(d.name).or_default();
+            *if third_party { others } else { release } += 1;
+            count += 1;
         }
-        for d in module_tables().flat_map(|t| t.directives.iter()) {
-            index.entry(d.name).or_default().1.push(d);
+        let mut next = 0;
+        for (release, others, end) in index.values_mut() {
+            let (n, m) = (*release, *others);
+            (*release, *others, *end) = (next, next + n, next + n + m);
+            next += n + m;
         }
-        Catalog { nginx, target, index }
+        // Filled from the front of each part: `start` and `mid` advance as entries land.
+        let mut fill: rustc_hash::FxHashMap<&'static str, (u32, u32)> = index.iter().map(|(&k, &(s, m, _))| (k, (s, m))).collect();
+        let mut entries = vec![&nginx.directives[0]; count];
+        for (d, third_party) in all() {
+            let (release, others) = fill.get_mut(d.name).expect("counted");
+            let at = if third_party { others } else { release };
+            entries[*at as usize] = d;
+            *at += 1;
+        }
+        Catalog { nginx, target, entries, index }
     }
 
     /// Every declaration of `name`.
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
-        let (nginx, modules) = self.index.get(name).map_or((&[][..], &[][..]), |(n, m)| (n.as_slice(), m.as_slice()));
+        let (nginx, modules) = self.index.get(name).map_or((&[][..], &[][..]), |&(s, m, e)| (&self.entries[s as usize..m as usize], &self.entries[m as usize..e as usize]));
         let other_releases = if nginx.is_empty() { nginx_tables().filter(|t| t.id != self.nginx.id).flat_map(|t| t.get(name)).collect() } else { Vec::new() };
         Lookup { nginx, modules, other_releases }
     }
