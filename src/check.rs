@@ -71,7 +71,12 @@ pub enum Error {
 }
 
 pub fn lint(settings: &Settings, stdin: &mut dyn std::io::Read) -> Result<Linted, Error> {
-    let workspace = Workspace::load(&settings.workspace, stdin)?;
+    lint_reusing(settings, stdin, workspace::Reuse::default())
+}
+
+/// [`lint`], taking the trees of files unchanged since an earlier lint from `reuse`.
+pub fn lint_reusing(settings: &Settings, stdin: &mut dyn std::io::Read, reuse: workspace::Reuse) -> Result<Linted, Error> {
+    let workspace = Workspace::load_reusing(&settings.workspace, stdin, reuse)?;
     let enabled: Vec<&RuleMeta> = settings.registry.all().iter().filter(|r| settings.selection.enables(&r.code)).collect();
     let mut findings: Vec<Finding> = workspace.findings.iter().filter(|f| settings.selection.enables(&f.code)).cloned().collect();
     let run = engine::run(&workspace, &enabled, &settings.config.rule_options, &settings.config.host).map_err(Error::Rules)?;

@@ -18,9 +18,9 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `f(i)` for every index of `order` (a permutation of `0..order.len()`), on all cores when
-/// `spread` (else on this thread), each thread taking the next index: costly items first
-/// keep the threads busy to the end. Results come back by index. A panic in `f` is passed
+/// `f(i)` for every index of `order` (distinct indices), on all cores when `spread` (else
+/// on this thread), each thread taking the next index: costly items first keep the threads
+/// busy to the end. Results come back sorted by index. A panic in `f` is passed
 /// on to the caller.
 pub fn map<R: Send>(order: &[usize], spread: bool, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
     let threads = if spread { cores().min(order.len()) } else { 1 };

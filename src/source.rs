@@ -87,6 +87,11 @@ impl SourceFile {
         Self::with_lines(display, disk_path, text, lines)
     }
 
+    /// Its real path, bytes and line table, for reuse by a later lint of the same file.
+    pub fn into_parts(self) -> (Option<PathBuf>, Vec<u8>, LineTable) {
+        (self.disk_path, self.text, self.lines)
+    }
+
     /// A file whose line table was built elsewhere (beside its parse, on another core).
     pub fn with_lines(display: impl Into<String>, disk_path: Option<PathBuf>, text: Vec<u8>, lines: LineTable) -> Self {
         SourceFile { disk_path, display: display.into(), text, lines }
@@ -149,6 +154,9 @@ impl Sources {
     }
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+    pub fn into_files(self) -> impl Iterator<Item = (FileId, SourceFile)> {
+        self.files.into_iter().enumerate().map(|(i, f)| (FileId(i), f))
     }
     pub fn len(&self) -> usize {
         self.files.len()

@@ -151,8 +151,52 @@ pub struct Workspace {
     pub report_related: bool,
 }
 
+/// The trees of an earlier load of the same files (the fixer's previous pass), by real
+/// path: a file read again with the same bytes, as the same kind, takes its tree and line
+/// table from here instead of being parsed again. (Its kind is still worked out afresh: a
+/// walked file that is no config but is included as one is parsed, yet still skipped
+/// with a note by the walk.)
+#[derive(Default)]
+pub struct Reuse {
+    files: HashMap<PathBuf, (Vec<u8>, LineTable, Parsed)>,
+}
+
+impl Reuse {
+    /// The tree and line table of the file at `path`, parsed before as `kind` from these
+    /// very bytes.
+    fn take(&mut self, path: &Path, kind: Kind, bytes: &[u8]) -> Option<(Parsed, LineTable)> {
+        let same = self.files.get(path).is_some_and(|(text, _, parsed)| {
+            text == bytes && matches!((parsed, kind), (Parsed::Nginx(_), Kind::Nginx) | (Parsed::Fpm(_), Kind::Fpm))
+        });
+        same.then(|| self.files.remove(path)).flatten().map(|(_, lines, parsed)| (parsed, lines))
+    }
+}
+
 impl Workspace {
     pub fn load(opts: &Options, stdin: &mut dyn std::io::Read) -> Result<Workspace, Error> {
+        Self::load_reusing(opts, stdin, Reuse::default())
+    }
+
+    /// Give up this workspace's files and trees, for [`Self::load_reusing`].
+    pub fn into_reuse(mut self) -> Reuse {
+        let files = self
+            .sources
+            .into_files()
+            .filter_map(|(id, source)| {
+                let (path, text, lines) = source.into_parts();
+                let parsed = match (self.nginx.remove(&id), self.fpm_files.remove(&id)) {
+                    (Some(n), _) => Parsed::Nginx(n.config),
+                    (None, Some(f)) => Parsed::Fpm(f),
+                    (None, None) => return None,
+                };
+                Some((path?, (text, lines, parsed)))
+            })
+            .collect();
+        Reuse { files }
+    }
+
+    /// [`Self::load`], taking the trees of files whose bytes have not changed from `reuse`.
+    pub fn load_reusing(opts: &Options, stdin: &mut dyn std::io::Read, reuse: Reuse) -> Result<Workspace, Error> {
         let candidates = walk::collect(opts, stdin)?;
         let roots = walk::confinement_roots(opts);
         let maps = opts
@@ -191,6 +235,7 @@ impl Workspace {
             paths: Vec::new(),
             virtual_files: None,
             expanded: Default::default(),
+            reuse,
         };
         b.add_candidates(candidates.files);
         b.resolve_nginx();
@@ -270,6 +315,7 @@ pub(crate) struct Builder<'o> {
     /// Include patterns already expanded, by the pattern's bytes (cheaper to hash than a
     /// `Path`'s components): how nginx shows the path, and what it matched.
     expanded: rustc_hash::FxHashMap<std::ffi::OsString, std::rc::Rc<(PathBuf, Vec<nginx_tree::Target>)>>,
+    reuse: Reuse,
 }
 
 impl Builder<'_> {
@@ -296,7 +342,7 @@ impl Builder<'_> {
             }
             kept.push((c, kind));
         }
-        let parsed = parse_all(&kept);
+        let parsed = parse_all(&kept, &mut self.reuse);
         for ((c, kind), (parsed, lines)) in kept.into_iter().zip(parsed) {
             // Jinja, Liquid or Go template tags that break nginx's syntax: the file is
             // rendered into a config before nginx reads it (a `.j2` by another name).
@@ -326,8 +372,8 @@ impl Builder<'_> {
         if let Some((id, _)) = self.by_path.get(&path) {
             return *id;
         }
-        let parsed = Parsed::of(kind, &bytes);
-        let source = SourceFile::new(display, on_disk.then(|| path.clone()), bytes);
+        let (parsed, lines) = self.reuse.take(&path, kind, &bytes).unwrap_or_else(|| (Parsed::of(kind, &bytes), LineTable::of(&bytes)));
+        let source = SourceFile::with_lines(display, on_disk.then(|| path.clone()), bytes, lines);
         self.register_parsed(path, source, kind, parsed)
     }
 
@@ -342,7 +388,7 @@ impl Builder<'_> {
                 self.ws.nginx.insert(id, NginxFile { file: id, config, context: None, included_from: Vec::new() });
             }
             Parsed::Fpm(f) => {
-                self.ws.fpm_files.insert(id, std::sync::Arc::new(f));
+                self.ws.fpm_files.insert(id, f);
             }
             Parsed::Nothing => {}
         }
@@ -382,7 +428,7 @@ impl Builder<'_> {
 /// A file's tree, by the kind it was classified as.
 enum Parsed {
     Nginx(crate::nginx::ast::Config),
-    Fpm(FpmFile),
+    Fpm(std::sync::Arc<FpmFile>),
     Nothing,
 }
 
@@ -390,7 +436,7 @@ impl Parsed {
     fn of(kind: Kind, bytes: &[u8]) -> Parsed {
         match kind {
             Kind::Nginx => Parsed::Nginx(crate::nginx::parse(bytes)),
-            Kind::Fpm => Parsed::Fpm(crate::fpm::parse(bytes)),
+            Kind::Fpm => Parsed::Fpm(std::sync::Arc::new(crate::fpm::parse(bytes))),
             Kind::Other(_) => Parsed::Nothing,
         }
     }
@@ -400,9 +446,16 @@ impl Parsed {
 /// bytes): files are
 /// independent until includes are followed. Biggest first, so one big file does not leave
 /// the other threads idle.
-fn parse_all(files: &[(Candidate, Kind)]) -> Vec<(Parsed, LineTable)> {
-    let mut order: Vec<usize> = (0..files.len()).collect();
+fn parse_all(files: &[(Candidate, Kind)], reuse: &mut Reuse) -> Vec<(Parsed, LineTable)> {
+    let mut done: Vec<Option<(Parsed, LineTable)>> = files.iter().map(|(c, kind)| if c.on_disk { reuse.take(&c.path, *kind, &c.bytes) } else { None }).collect();
+    let mut order: Vec<usize> = (0..files.len()).filter(|&i| done[i].is_none()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
-    let bytes = files.iter().map(|f| f.0.bytes.len()).sum();
-    crate::parallel::map(&order, crate::parallel::worth_it(bytes), |i| (Parsed::of(files[i].1, &files[i].0.bytes), LineTable::of(&files[i].0.bytes)))
+    let bytes = order.iter().map(|&i| files[i].0.bytes.len()).sum();
+    let parsed = crate::parallel::map(&order, crate::parallel::worth_it(bytes), |i| (Parsed::of(files[i].1, &files[i].0.bytes), LineTable::of(&files[i].0.bytes)));
+    // `map` gives its results in index order.
+    order.sort_unstable();
+    for (i, p) in order.into_iter().zip(parsed) {
+        done[i] = Some(p);
+    }
+    done.into_iter().map(|p| p.expect("parsed or reused")).collect()
 }
