@@ -219,20 +219,24 @@ pub fn write_all(fs: &dyn Fs, files: &[(PathBuf, Vec<u8>, Vec<u8>)]) -> Result<(
 const SYNC_BATCH: usize = 16;
 
 /// Threads writing temporary files that are fsynced: each waits for its fsync most of the
-/// time, so more of them than cores lets the disk commit several at once. Unsynced ones are
-/// written by one: several would only contend for their directory's lock.
+/// time, so more of them than cores lets the disk commit several at once.
 const WRITERS: usize = 8;
 
-/// The temporary file of every target, by index, written side by side (fsynced if `sync`).
+/// The temporary file of every target, by index: fsynced ones written side by side,
+/// unsynced ones one after another on this thread (several writers would only contend for
+/// their directory's lock).
 fn write_temps(fs: &dyn Fs, targets: &[(PathBuf, &[u8], &[u8])], sync: bool) -> Vec<std::io::Result<PathBuf>> {
+    if !sync {
+        return targets.iter().map(|(target, _, fixed)| fs.write_temp(target, fixed, false)).collect();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::Mutex::new(Vec::with_capacity(targets.len()));
     std::thread::scope(|scope| {
-        for _ in 0..if sync { WRITERS.min(targets.len()) } else { 1 } {
+        for _ in 0..WRITERS.min(targets.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((target, _, fixed)) = targets.get(i) else { break };
-                let result = fs.write_temp(target, fixed, sync);
+                let result = fs.write_temp(target, fixed, true);
                 done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, result));
             });
         }

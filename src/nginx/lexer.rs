@@ -177,7 +177,7 @@ impl<'a> Lexer<'a> {
         let mut i = start + 1;
         let mut escaped = false;
         let close = loop {
-            // Straight to the next quote or backslash.
+            // Straight to the next quote or backslash: whatever lies between is content.
             i += src.get(i..).and_then(|rest| memchr::memchr2(quote, b'\\', rest)).unwrap_or(src.len().saturating_sub(i));
             match src.get(i) {
                 None => break None,
@@ -185,8 +185,7 @@ impl<'a> Lexer<'a> {
                     escaped = true;
                     i += 2;
                 }
-                Some(&b) if b == quote => break Some(i),
-                Some(_) => i += 1,
+                Some(_) => break Some(i),
             }
         };
         let Some(close) = close else {

@@ -518,21 +518,22 @@ impl Catalog {
         index.reserve(nginx.directives.len() + 512);
         let mut count = 0;
         for (d, third_party) in all() {
-            let (release, others, _) = index.entry(d.name).or_default();
-            *if third_party { others } else { release } += 1;
+            let (releases, third_parties, _) = index.entry(d.name).or_default();
+            *if third_party { third_parties } else { releases } += 1;
             count += 1;
         }
+        // Each group's counts become `(start, start, mid)`: the last two are where its next
+        // release and third-party entry go, and once all have landed they stand at `mid`
+        // and `end`.
         let mut next = 0;
-        for (release, others, end) in index.values_mut() {
-            let (n, m) = (*release, *others);
-            (*release, *others, *end) = (next, next + n, next + n + m);
+        for group in index.values_mut() {
+            let (n, m, _) = *group;
+            *group = (next, next, next + n);
             next += n + m;
         }
-        // Filled from the front of each part: `start` and `mid` advance as entries land.
-        let mut fill: rustc_hash::FxHashMap<&'static str, (u32, u32)> = index.iter().map(|(&k, &(s, m, _))| (k, (s, m))).collect();
         let mut entries = vec![&nginx.directives[0]; count];
         for (d, third_party) in all() {
-            let (release, others) = fill.get_mut(d.name).expect("counted");
+            let (_, release, others) = index.get_mut(d.name).expect("counted");
             let at = if third_party { others } else { release };
             entries[*at as usize] = d;
             *at += 1;
