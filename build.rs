@@ -31,26 +31,70 @@ fn main() {
 /// Turns each generated directive table (`src/nginx/directives/data/<id>.jsonl`) into a Rust
 /// expression of a `Table`, so the tables are static data: parsing their half megabyte of
 /// JSON at every start was a third of a small lint. Names (contexts, arities, kinds) are
-/// checked where they are read, by const functions of `src/nginx/directives/mod.rs`.
+/// checked where they are read, by const functions of `src/nginx/directives/mod.rs`. The
+/// tables' words are positions in one text (`text.txt`) and their lists ranges of one
+/// array (`lists.rs`), not `&str`: a pointer in static data is a relocation the loader
+/// writes at every start.
 fn directive_tables(out_dir: &std::path::Path) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/nginx/directives/data");
     println!("cargo:rerun-if-changed={}", dir.display());
     let dest = out_dir.join("directive_tables");
     std::fs::create_dir_all(&dest).unwrap();
-    for entry in std::fs::read_dir(&dir).expect("directive tables") {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "jsonl") {
-            continue;
-        }
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("directive tables").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "jsonl")).collect();
+    paths.sort();
+    let mut words = Words::default();
+    for path in paths {
         println!("cargo:rerun-if-changed={}", path.display());
         let id = path.file_stem().unwrap().to_str().unwrap().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(dest.join(format!("{id}.rs")), table(&id, &text)).unwrap();
+        std::fs::write(dest.join(format!("{id}.rs")), table(&id, &text, &mut words)).unwrap();
+    }
+    std::fs::write(dest.join("text.txt"), &words.text).unwrap();
+    std::fs::write(dest.join("lists.rs"), format!("[{}]\n", words.lists)).unwrap();
+}
+
+/// The words of every table, each once, and their lists.
+#[derive(Default)]
+struct Words {
+    text: String,
+    at: std::collections::HashMap<String, usize>,
+    lists: String,
+    listed: usize,
+}
+
+impl Words {
+    /// `Str::new(at, len)` for `word`.
+    fn word(&mut self, word: &str) -> String {
+        let at = match self.at.get(word) {
+            Some(&at) => at,
+            None => {
+                let at = self.text.len();
+                self.text.push_str(word);
+                self.at.insert(word.to_string(), at);
+                at
+            }
+        };
+        format!("Str::new({at}, {})", word.len())
+    }
+
+    fn opt(&mut self, word: Option<String>) -> String {
+        word.map_or("None".to_string(), |w| format!("Some({})", self.word(&w)))
+    }
+
+    /// `Strs::new(at, len)` for `list`.
+    fn list(&mut self, list: &[String]) -> String {
+        let at = self.listed;
+        for w in list {
+            let w = self.word(w);
+            write!(self.lists, "{w}, ").unwrap();
+        }
+        self.listed += list.len();
+        format!("Strs::new({at}, {})", list.len())
     }
 }
 
-fn table(id: &str, text: &str) -> String {
-    let (mut origin, mut options, mut directives, mut variables) = (String::new(), Vec::new(), String::new(), String::new());
+fn table(id: &str, text: &str, words: &mut Words) -> String {
+    let (mut origin, mut options, mut directives, mut variables) = (String::new(), Vec::<String>::new(), String::new(), String::new());
     for (n, line) in text.lines().enumerate() {
         let at = || format!("{id}.jsonl:{}", n + 1);
         if let Some(comment) = line.strip_prefix('#') {
@@ -68,10 +112,10 @@ fn table(id: &str, text: &str) -> String {
         let list = |key: &str| -> Vec<String> {
             object.get(key).map_or_else(Vec::new, |v| v.as_array().unwrap_or_else(|| panic!("{}: `{key}` is not a list", at())).iter().map(|s| s.as_str().expect("a string").to_string()).collect())
         };
-        let opt = |v: Option<String>| v.map_or("None".to_string(), |s| format!("Some({s:?})"));
         if object.contains_key("variable") {
             let prefix = object.get("prefix").and_then(|p| p.as_bool()).unwrap_or_else(|| panic!("{}: `prefix`", at()));
-            writeln!(variables, "Variable {{ name: {:?}, subsystem: {:?}, module: {:?}, prefix: {prefix} }},", str_of("variable").unwrap(), str_of("subsystem").unwrap(), str_of("module").unwrap()).unwrap();
+            let (name, subsystem, module) = (words.word(&str_of("variable").unwrap()), words.word(&str_of("subsystem").unwrap()), words.word(&str_of("module").unwrap()));
+            writeln!(variables, "Variable {{ name: {name}, subsystem: {subsystem}, module: {module}, prefix: {prefix} }},").unwrap();
             continue;
         }
         const KEYS: &[&str] = &["name", "module", "contexts", "args", "type", "handler", "values", "min", "max", "post", "deprecated", "default", "syntax", "since", "link", "if"];
@@ -89,18 +133,19 @@ fn table(id: &str, text: &str) -> String {
         let since = str_of("since").and_then(|s| version(&s)).map_or("None".to_string(), |v| format!("Some({v})"));
         writeln!(
             directives,
-            "Directive {{ name: {:?}, module: {:?}, contexts: ctx::bits(&{:?}), arity: Arity::of(&{:?}), kind: Kind::{kind}, handler: {}, values: &{:?}, bounds: {bounds}, post: {}, default: {}, syntax: &{:?}, since: {since}, link: {}, conditions: &{:?}, table: {id:?} }},",
-            str_of("name").expect("a name"),
-            str_of("module").expect("a module"),
+            "Directive {{ name: {}, module: {}, contexts: ctx::bits(&{:?}), arity: Arity::of(&{:?}), kind: Kind::{kind}, handler: {}, values: {}, bounds: {bounds}, post: {}, default: {}, syntax: {}, since: {since}, link: {}, conditions: {}, table: {} }},",
+            words.word(&str_of("name").expect("a name")),
+            words.word(&str_of("module").expect("a module")),
             list("contexts"),
             list("args"),
-            opt(str_of("handler")),
-            list("values"),
-            opt(str_of("post")),
-            opt(str_of("default")),
-            list("syntax"),
-            opt(str_of("link")),
-            list("if"),
+            words.opt(str_of("handler")),
+            words.list(&list("values")),
+            words.opt(str_of("post")),
+            words.opt(str_of("default")),
+            words.list(&list("syntax")),
+            words.opt(str_of("link")),
+            words.list(&list("if")),
+            words.word(id),
         )
         .unwrap();
     }

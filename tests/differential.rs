@@ -304,9 +304,9 @@ fn nginx_mutants(base: &Base, target: &Target) -> Vec<Mutant> {
     let mut names: Vec<&directives::Directive> = table
         .names()
         .filter_map(|n| table.get(n).next())
-        .filter(|d| good_args(d).is_some() && table.get(d.name).count() == 1 && target.build.as_ref().is_none_or(|b| b.presence(d.module, table.configure_options) == directives::build::Presence::Static))
+        .filter(|d| good_args(d).is_some() && table.get(d.name.as_str()).count() == 1 && target.build.as_ref().is_none_or(|b| b.presence(d.module.as_str(), table.configure_options) == directives::build::Presence::Static))
         .collect();
-    names.sort_by(|a, b| a.name.cmp(b.name));
+    names.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
     let step = (names.len() / 60).max(1);
     let sample: Vec<&directives::Directive> = names.into_iter().step_by(step).take(60).collect();
     let anchors: &[(&str, &str)] = &[
@@ -323,7 +323,7 @@ fn nginx_mutants(base: &Base, target: &Target) -> Vec<Mutant> {
     for d in &sample {
         let args = good_args(d).unwrap();
         for (f, marker) in anchors {
-            out.push(Mutant { family: "context", file: f.to_string(), text: insert_after(&text(f), marker, line_of(d.name, &args).trim_end()), what: format!("{} after {marker:?}", d.name) });
+            out.push(Mutant { family: "context", file: f.to_string(), text: insert_after(&text(f), marker, line_of(d.name.as_str(), &args).trim_end()), what: format!("{} after {marker:?}", d.name.as_str()) });
         }
     }
     // Variables: core, module, set/map/regex-made, and unknown ones.

@@ -81,10 +81,10 @@ fn nginx(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of: &dy
             continue;
         }
         let Some(u) = tables.usable(d) else { continue };
-        match best.get(d.name) {
+        match best.get(d.name.as_str()) {
             Some((_, kept)) if *kept <= u => {}
             _ => {
-                best.insert(d.name, (d, u));
+                best.insert(d.name.as_str(), (d, u));
             }
         }
     }

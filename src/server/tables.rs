@@ -65,7 +65,7 @@ impl Tables {
                     if d.name.value == "load_module" {
                         loaded.extend(d.args.first().map(|a| so_stem(&a.value)));
                     } else if open && !catalog.nginx.has(&d.name.value) {
-                        used.extend(catalog.lookup(&d.name.value).modules.iter().map(|m| m.table));
+                        used.extend(catalog.lookup(&d.name.value).modules.iter().map(|m| m.table.as_str()));
                     }
                 });
             }
@@ -81,7 +81,7 @@ impl Tables {
         let mut presence = HashMap::new();
         if let Some(build) = &target.build {
             for d in catalog.nginx.directives {
-                presence.entry(d.module).or_insert_with(|| build.presence(d.module, catalog.nginx.configure_options));
+                presence.entry(d.module.as_str()).or_insert_with(|| build.presence(d.module.as_str(), catalog.nginx.configure_options));
             }
         }
         Tables { catalog, loaded, used, presence, tops, fpm_mains }
@@ -104,21 +104,21 @@ impl Tables {
             if d.since.is_some_and(|v| v > target.version && target.version_known()) {
                 return Some(Usable::Newer);
             }
-            return match self.presence.get(d.module) {
+            return match self.presence.get(d.module.as_str()) {
                 None | Some(Presence::Static) => Some(Usable::Yes),
                 Some(Presence::Dynamic(stem)) if self.loaded.contains(stem) => Some(Usable::Yes),
                 Some(Presence::Dynamic(stem)) => Some(Usable::NeedsLoad(stem.clone())),
                 Some(Presence::Absent) => None,
             };
         }
-        if nginx_tables().any(|t| t.id == d.table) {
+        if nginx_tables().any(|t| t.id == d.table.as_str()) {
             // Another release's: only a newer one's is worth offering.
-            return (!self.catalog.nginx.has(d.name) && nginx_tables().find(|t| t.id == d.table).and_then(|t| t.version) > self.catalog.nginx.version).then_some(Usable::Newer);
+            return (!self.catalog.nginx.has(d.name.as_str()) && nginx_tables().find(|t| t.id == d.table.as_str()).and_then(|t| t.version) > self.catalog.nginx.version).then_some(Usable::Newer);
         }
-        if crate::nginx::directives::module_loaded(&self.loaded, d.table, d.module) {
+        if crate::nginx::directives::module_loaded(&self.loaded, d.table.as_str(), d.module.as_str()) {
             Some(Usable::Yes)
         } else {
-            self.used.contains(d.table).then_some(Usable::BuiltIn)
+            self.used.contains(d.table.as_str()).then_some(Usable::BuiltIn)
         }
     }
 
@@ -184,7 +184,7 @@ impl Tables {
         if let Some(v) = d.since {
             facts.push(format!("Appeared in: nginx {v}"));
         }
-        if d.table != self.catalog.nginx.id && !nginx_tables().any(|t| t.id == d.table) {
+        if d.table.as_str() != self.catalog.nginx.id && !nginx_tables().any(|t| t.id == d.table.as_str()) {
             facts.push(format!("Third-party module: table `{}`", d.table));
         }
         let elsewhere: Vec<u32> = here.iter().copied().filter(|&c| d.contexts & c == 0).collect();

@@ -276,33 +276,127 @@ impl fmt::Display for Version {
     }
 }
 
+/// A word of the generated tables: a place in one text of them all (build.rs), so the
+/// tables hold no pointers. Each `&'static str` in them was a relocation the loader wrote
+/// at every start: 26,000 of them dirtied 800 KB of the binary before `main`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Str {
+    at: u32,
+    len: u32,
+}
+
+static TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/directive_tables/text.txt"));
+
+impl Str {
+    const fn new(at: u32, len: u32) -> Str {
+        Str { at, len }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        &TEXT[self.at as usize..(self.at + self.len) as usize]
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Str {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Str {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A list of words of the generated tables: a range of one array of them all.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Strs {
+    at: u32,
+    len: u32,
+}
+
+static LISTS: &[Str] = &include!(concat!(env!("OUT_DIR"), "/directive_tables/lists.rs"));
+
+impl Strs {
+    const fn new(at: u32, len: u32) -> Strs {
+        Strs { at, len }
+    }
+
+    /// The words, as `&'static str`.
+    pub fn iter(self) -> impl DoubleEndedIterator<Item = &'static str> + ExactSizeIterator + Clone {
+        self.words().iter().map(|w| w.as_str())
+    }
+
+    fn words(self) -> &'static [Str] {
+        &LISTS[self.at as usize..(self.at + self.len) as usize]
+    }
+
+    /// Is `word` one of them?
+    pub fn contains(self, word: &str) -> bool {
+        self.iter().any(|w| w == word)
+    }
+}
+
+impl std::ops::Deref for Strs {
+    type Target = [Str];
+    fn deref(&self) -> &'static [Str] {
+        self.words()
+    }
+}
+
+impl fmt::Debug for Strs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// One `ngx_command_t` entry (a name may have several: `server` in http, upstream, stream…).
 #[derive(Debug)]
 pub struct Directive {
-    pub name: &'static str,
+    pub name: Str,
     /// The nginx module that declares it (`ngx_http_proxy_module`).
-    pub module: &'static str,
+    pub module: Str,
     /// Context bits ([`ctx`]).
     pub contexts: u32,
     pub arity: Arity,
     pub kind: Kind,
     /// The set handler, when it is the module's own (`Kind::Custom`).
-    pub handler: Option<&'static str>,
+    pub handler: Option<Str>,
     /// Accepted words of an enum or bitmask.
-    pub values: &'static [&'static str],
+    pub values: Strs,
     /// `ngx_conf_num_bounds_t`.
     pub bounds: Option<(i64, i64)>,
     /// A post handler that checks the value further (`ngx_http_core_lowat_check`).
-    pub post: Option<&'static str>,
+    pub post: Option<Str>,
     /// From the documentation: the default as written there, syntax lines, version, page.
-    pub default: Option<&'static str>,
-    pub syntax: &'static [&'static str],
+    pub default: Option<Str>,
+    pub syntax: Strs,
     pub since: Option<Version>,
-    pub link: Option<&'static str>,
+    pub link: Option<Str>,
     /// Preprocessor conditions it is declared under (`if (NGX_HTTP_SSL)`).
-    pub conditions: &'static [&'static str],
+    pub conditions: Strs,
     /// The table it comes from.
-    pub table: &'static str,
+    pub table: Str,
 }
 
 impl Directive {
@@ -319,10 +413,10 @@ impl Directive {
 /// `http_` for `$http_user_agent`.
 #[derive(Debug)]
 pub struct Variable {
-    pub name: &'static str,
+    pub name: Str,
     /// `http` or `stream`.
-    pub subsystem: &'static str,
-    pub module: &'static str,
+    pub subsystem: Str,
+    pub module: Str,
     /// A prefix (`NGX_HTTP_VAR_PREFIX`): `$<name><anything>`.
     pub prefix: bool,
 }
@@ -349,7 +443,7 @@ impl Table {
         self.by_name.get_or_init(|| {
             let mut by_name: HashMap<&'static str, Vec<usize>> = HashMap::new();
             for (i, d) in self.directives.iter().enumerate() {
-                by_name.entry(d.name).or_default().push(i);
+                by_name.entry(d.name.as_str()).or_default().push(i);
             }
             by_name
         })
@@ -424,7 +518,7 @@ pub fn module_loaded(loaded: &std::collections::HashSet<String>, table: &str, mo
     }
     // One file can hold several modules of a repository (njs's core and js modules).
     let subsystem = |m: &str| m.split('_').take(2).collect::<Vec<_>>().join("_");
-    module_tables().find(|t| t.id == table).is_some_and(|t| t.directives.iter().any(|o| loaded.contains(o.module) && subsystem(o.module) == subsystem(module)))
+    module_tables().find(|t| t.id == table).is_some_and(|t| t.directives.iter().any(|o| loaded.contains(o.module.as_str()) && subsystem(o.module.as_str()) == subsystem(module)))
 }
 
 /// Where the nginx version a configuration is checked against came from.
@@ -518,7 +612,7 @@ impl Catalog {
         index.reserve(nginx.directives.len() + 512);
         let mut count = 0;
         for (d, third_party) in all() {
-            let (releases, third_parties, _) = index.entry(d.name).or_default();
+            let (releases, third_parties, _) = index.entry(d.name.as_str()).or_default();
             *if third_party { third_parties } else { releases } += 1;
             count += 1;
         }
@@ -533,7 +627,7 @@ impl Catalog {
         }
         let mut entries = vec![&nginx.directives[0]; count];
         for (d, third_party) in all() {
-            let (_, release, others) = index.get_mut(d.name).expect("counted");
+            let (_, release, others) = index.get_mut(d.name.as_str()).expect("counted");
             let at = if third_party { others } else { release };
             entries[*at as usize] = d;
             *at += 1;
@@ -558,7 +652,7 @@ impl Catalog {
     pub fn similar(&self, name: &str) -> Vec<&'static str> {
         let mut scored: Vec<(usize, &'static str)> = std::iter::once(self.nginx)
             .chain(module_tables())
-            .flat_map(|t| t.directives.iter().map(|d| d.name))
+            .flat_map(|t| t.directives.iter().map(|d| d.name.as_str()))
             .filter_map(|known| {
                 let d = distance(name, known);
                 (d <= (name.len() / 4).clamp(1, 3)).then_some((d, known))
@@ -603,11 +697,11 @@ mod tests {
         let read = t.get("proxy_read_timeout").next().unwrap();
         assert_eq!((read.kind, read.arity.accepts(1), read.arity.accepts(2)), (Kind::Msec, true, false));
         assert_eq!(read.context_names(), ["http", "server", "location"]);
-        assert_eq!(read.default, Some("60s"));
+        assert_eq!(read.default.map(Str::as_str), Some("60s"));
         let gzip = t.get("gzip_comp_level").next().unwrap();
         assert_eq!(gzip.bounds, Some((1, 9)));
         let nu = t.get("fastcgi_next_upstream").next().unwrap();
-        assert!(nu.values.contains(&"http_503") && !nu.values.contains(&"http_502"));
+        assert!(nu.values.contains("http_503") && !nu.values.contains("http_502"));
         // Newer than Debian's nginx: only in the mainline table.
         assert!(!t.has("client_body_early_read") || t.version >= Some(Version(1, 31, 3)));
         assert!(nginx_table(newest()).has("proxy_pass_trailers"));
@@ -638,14 +732,14 @@ mod tests {
     #[test]
     fn completion_and_hover_facts() {
         let c = Catalog::new(Target { version: Version(1, 22, 1), source: VersionSource::Config, build: None, modules: None });
-        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name).collect();
+        let in_location: Vec<&str> = c.valid_in(ctx::LOCATION).map(|d| d.name.as_str()).collect();
         assert!(in_location.contains(&"proxy_pass") && in_location.contains(&"fastcgi_read_timeout"));
         assert!(!in_location.contains(&"worker_connections") && !in_location.contains(&"listen"));
         assert!(c.valid_in(ctx::EVENT).any(|d| d.name == "worker_connections"));
         let d = c.lookup("fastcgi_read_timeout").nginx[0];
         assert_eq!(d.module, "ngx_http_fastcgi_module");
-        assert_eq!(d.syntax, ["time"]);
-        assert_eq!(d.link, Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
+        assert_eq!(d.syntax.iter().collect::<Vec<_>>(), ["time"]);
+        assert_eq!(d.link.map(Str::as_str), Some("https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_read_timeout"));
         assert_eq!(c.lookup("proxy_pass_trailers").other_releases[0].since, Some(Version(1, 27, 2)));
     }
 

@@ -58,7 +58,7 @@ impl Modules<'_> {
         if self.target.build.is_none() {
             return Ok(());
         }
-        match self.presence.get(d.module).unwrap_or(&Presence::Static) {
+        match self.presence.get(d.module.as_str()).unwrap_or(&Presence::Static) {
             Presence::Static => Ok(()),
             Presence::Dynamic(stem) if self.loaded.contains(stem) => Ok(()),
             Presence::Dynamic(stem) => Err(format!("{} is a dynamic module of this nginx build and this configuration does not load it (load_module modules/{stem}.so;)", d.module)),
@@ -68,7 +68,7 @@ impl Modules<'_> {
 
     /// Does the tree load the third-party module that declares `d`?
     fn module_loaded(&self, d: &Directive) -> bool {
-        self.table_loaded(d.table, d.module)
+        self.table_loaded(d.table.as_str(), d.module.as_str())
     }
 
     /// Is `module` of third-party table `table` loaded?
@@ -231,7 +231,7 @@ fn modules_of<'w, 't>(ws: &'w Workspace, view: &NginxView<'w>, top: ScopeId, cat
     }
     let mut presence = HashMap::new();
     if let Some(build) = &target.build {
-        let modules = catalog.nginx.directives.iter().map(|d| d.module).chain(catalog.nginx.variables.iter().map(|v| v.module));
+        let modules = catalog.nginx.directives.iter().map(|d| d.module.as_str()).chain(catalog.nginx.variables.iter().map(|v| v.module.as_str()));
         for m in modules {
             presence.entry(m).or_insert_with(|| build.presence(m, catalog.nginx.configure_options));
         }
@@ -368,14 +368,14 @@ impl<'w> Walk<'_, 'w, '_> {
 
     /// Is `$name` built in: nginx's (its module in this build) or a loaded module's?
     fn builtin(&self, name: &str) -> bool {
-        let matches = |v: &crate::nginx::directives::Variable| v.subsystem == "http" && (v.name == name || (v.prefix && name.starts_with(v.name)));
-        let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(v.module));
+        let matches = |v: &crate::nginx::directives::Variable| v.subsystem.as_str() == "http" && (v.name.as_str() == name || (v.prefix && name.starts_with(v.name.as_str())));
+        let nginx = self.catalog.nginx.variables.iter().filter(|v| matches(v)).any(|v| self.modules.module_present(v.module.as_str()));
         let hand_kept = || {
             overrides::MODULE_VARIABLES.iter().any(|(table, prefix)| {
-                name.starts_with(prefix) && crate::nginx::directives::module_tables().find(|t| t.id == *table).is_some_and(|t| t.directives.iter().any(|d| self.modules.table_loaded(t.id, d.module)))
+                name.starts_with(prefix) && crate::nginx::directives::module_tables().find(|t| t.id == *table).is_some_and(|t| t.directives.iter().any(|d| self.modules.table_loaded(t.id, d.module.as_str())))
             })
         };
-        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, v.module))) || hand_kept()
+        nginx || crate::nginx::directives::module_tables().any(|t| t.variables.iter().any(|v| matches(v) && self.modules.table_loaded(t.id, v.module.as_str()))) || hand_kept()
     }
 
     /// `unknown "x" variable` for every use the tree neither builds in nor defines.
@@ -447,7 +447,7 @@ impl<'w> Walk<'_, 'w, '_> {
     fn shape(&mut self, p: Placed<'w>, d: &'static Directive, context: u32) -> bool {
         let name = p.name();
         let is_block = p.directive.block().is_some();
-        let syntax = || (!d.syntax.is_empty()).then(|| format!("syntax: {name} {}", d.syntax.join(&format!(" | {name} "))));
+        let syntax = || (!d.syntax.is_empty()).then(|| format!("syntax: {name} {}", d.syntax.iter().collect::<Vec<_>>().join(&format!(" | {name} "))));
         if d.arity.block && !is_block {
             self.push(ARGUMENTS, p.location(), format!("directive \"{name}\" has no opening \"{{\""), syntax());
             return false;
@@ -539,11 +539,11 @@ impl<'w> Walk<'_, 'w, '_> {
             (format!("{PENDING}module\u{1}{}", missing[0]), None)
         } else if let Some(d) = unloaded.first() {
             if target.build.is_none() && target.modules.is_none() {
-                if let Some((_, more)) = self.assumed.get_mut(d.module) {
+                if let Some((_, more)) = self.assumed.get_mut(d.module.as_str()) {
                     *more += 1;
                     return;
                 }
-                self.assumed.insert(d.module, (self.out.len(), 0));
+                self.assumed.insert(d.module.as_str(), (self.out.len(), 0));
             }
             self.unloaded.push(format!("{name} ({})", d.module));
             let how = if target.build.is_some() || target.modules.is_some() {
