@@ -285,7 +285,12 @@ fn report(handler: &GraphicalReportHandler, d: &Diag) -> Result<String, fmt::Err
     let mut s = String::new();
     handler.render_report(&mut s, d)?;
     // miette leaves a space after the heading of related locations (`Advice: `).
-    Ok(s.lines().map(|line| line.trim_end().to_string() + "\n").collect())
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
