@@ -192,15 +192,19 @@ impl Wrap {
             !line.contains('\u{1b}') && indent + width <= self.width
         };
         let indent = |i: usize| if i == 0 { first } else { rest };
-        if text.split('\n').enumerate().all(|(i, line)| fits(line, indent(i))) {
-            return Cow::Borrowed(text);
-        }
-        let mut out = String::with_capacity(text.len() + 16);
+        // Borrowed until the first line that needs breaking.
+        let mut out: Option<String> = None;
+        let mut at = 0;
         for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                out.push('\n');
+            let fitting = fits(line, indent(i));
+            match &mut out {
+                None if fitting => {}
+                None => out = Some(text[..at].to_string()),
+                Some(out) => out.push('\n'),
             }
-            if fits(line, indent(i)) {
+            at += line.len() + 1;
+            let Some(out) = &mut out else { continue };
+            if fitting {
                 out.push_str(line);
                 continue;
             }
@@ -214,7 +218,7 @@ impl Wrap {
                 out.push_str(piece.strip_prefix(if j == 0 { first.as_str() } else { rest.as_str() }).unwrap_or(piece));
             }
         }
-        Cow::Owned(out)
+        out.map_or(Cow::Borrowed(text), Cow::Owned)
     }
 }
 
