@@ -165,10 +165,11 @@ impl Reuse {
     /// The tree and line table of the file at `path`, parsed before as `kind` from these
     /// very bytes.
     fn take(&mut self, path: &Path, kind: Kind, bytes: &[u8]) -> Option<(Parsed, LineTable)> {
-        let same = self.files.get(path).is_some_and(|(text, _, parsed)| {
-            text == bytes && matches!((parsed, kind), (Parsed::Nginx(_), Kind::Nginx) | (Parsed::Fpm(_), Kind::Fpm))
-        });
-        same.then(|| self.files.remove(path)).flatten().map(|(_, lines, parsed)| (parsed, lines))
+        let (text, _, parsed) = self.files.get(path)?;
+        if text != bytes || !matches!((parsed, kind), (Parsed::Nginx(_), Kind::Nginx) | (Parsed::Fpm(_), Kind::Fpm)) {
+            return None;
+        }
+        self.files.remove(path).map(|(_, lines, parsed)| (parsed, lines))
     }
 }
 
@@ -447,7 +448,7 @@ impl Parsed {
 /// independent until includes are followed. Biggest first, so one big file does not leave
 /// the other threads idle.
 fn parse_all(files: &[(Candidate, Kind)], reuse: &mut Reuse) -> Vec<(Parsed, LineTable)> {
-    let mut done: Vec<Option<(Parsed, LineTable)>> = files.iter().map(|(c, kind)| if c.on_disk { reuse.take(&c.path, *kind, &c.bytes) } else { None }).collect();
+    let mut done: Vec<Option<(Parsed, LineTable)>> = files.iter().map(|(c, kind)| reuse.take(&c.path, *kind, &c.bytes)).collect();
     let mut order: Vec<usize> = (0..files.len()).filter(|&i| done[i].is_none()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].0.bytes.len()));
     let bytes = order.iter().map(|&i| files[i].0.bytes.len()).sum();
