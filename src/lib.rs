@@ -20,5 +20,6 @@ pub mod suppress;
 pub mod text;
 pub mod workspace;
 pub mod rules;
+mod scan;
 pub mod report;
 pub mod server;

@@ -35,7 +35,7 @@ impl Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        Text(SmolStr::new(s))
+        if s.len() <= INLINE { Text(SmolStr::new_inline(s)) } else { Text(SmolStr::new(s)) }
     }
 }
 

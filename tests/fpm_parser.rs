@@ -8,9 +8,9 @@ use conflint::source::Span;
 fn reassemble(src: &[u8], file: &FpmFile) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len());
     for line in &file.lines {
-        assert_eq!(line.span.end, line.eol.start, "eol follows the line");
+        assert_eq!(line.span.end, line.eol().start, "eol follows the line");
         out.extend_from_slice(&src[line.span.start..line.span.end]);
-        out.extend_from_slice(&src[line.eol.start..line.eol.end]);
+        out.extend_from_slice(&src[line.eol().start..line.eol().end]);
     }
     out
 }
@@ -42,7 +42,7 @@ fn value(v: &str) -> String {
 
 fn error(src: &str) -> (String, Span) {
     match kind(src) {
-        LineKind::Error { message, span } => (message, span),
+        LineKind::Error(e) => (e.message, e.span),
         other => panic!("{src:?}: expected an error, got {other:?}"),
     }
 }
@@ -64,10 +64,10 @@ fn lines_split_on_lf_crlf_and_missing_final_newline() {
     let file = assert_round_trip(src);
     assert_eq!(file.lines.len(), 4);
     assert_eq!(file.lines[0].span, Span::new(0, 5));
-    assert_eq!(file.lines[0].eol, Span::new(5, 7));
-    assert_eq!(file.lines[1].eol, Span::new(12, 13));
+    assert_eq!(file.lines[0].eol(), Span::new(5, 7));
+    assert_eq!(file.lines[1].eol(), Span::new(12, 13));
     assert_eq!(file.lines[2].kind, LineKind::Blank);
-    assert_eq!(file.lines[3].eol, Span::new(src.len(), src.len()));
+    assert_eq!(file.lines[3].eol(), Span::new(src.len(), src.len()));
     let LineKind::Entry(a) = &file.lines[0].kind else { panic!() };
     assert_eq!(&*a.value.text, "1", "CR is not part of the value");
 }
@@ -76,7 +76,7 @@ fn lines_split_on_lf_crlf_and_missing_final_newline() {
 fn lone_cr_is_a_line_break_like_in_the_scanner() {
     let file = assert_round_trip(b"a = 1\rb = 2\n");
     assert_eq!(file.lines.len(), 2);
-    assert_eq!(file.lines[0].eol, Span::new(5, 6));
+    assert_eq!(file.lines[0].eol(), Span::new(5, 6));
 }
 
 #[test]
@@ -115,7 +115,8 @@ fn never_panics_on_generated_garbage() {
         }
         let file = assert_round_trip(&input);
         for line in &file.lines {
-            if let LineKind::Error { span, .. } = &line.kind {
+            if let LineKind::Error(e) = &line.kind {
+                let span = e.span;
                 assert!(span.start >= line.span.start && span.end <= line.span.end, "{input:?}");
             }
         }
@@ -134,16 +135,16 @@ fn blank_and_comment_lines() {
 #[test]
 fn sections() {
     let src = "[www]";
-    let LineKind::Section { name, name_span } = kind(src) else { panic!() };
-    assert_eq!((name.as_str(), text(src, name_span)), ("www", "www"));
+    let LineKind::Section(section) = kind(src) else { panic!() };
+    assert_eq!((section.name.as_str(), text(src, section.name_span)), ("www", "www"));
     // PHP-FPM keeps blanks inside the brackets (`[ pool2 ]` is the pool " pool2 ").
-    assert!(matches!(kind("  [ pool2 ]  "), LineKind::Section { name, .. } if name == " pool2 "));
-    assert!(matches!(kind("[my pool]"), LineKind::Section { name, .. } if name == "my pool"));
-    assert!(matches!(kind("[\"w w\"]"), LineKind::Section { name, .. } if name == "w w"));
-    assert!(matches!(kind("[]"), LineKind::Section { name, .. } if name.is_empty()));
+    assert!(matches!(kind("  [ pool2 ]  "), LineKind::Section(s) if s.name == " pool2 "));
+    assert!(matches!(kind("[my pool]"), LineKind::Section(s) if s.name == "my pool"));
+    assert!(matches!(kind("[\"w w\"]"), LineKind::Section(s) if s.name == "w w"));
+    assert!(matches!(kind("[]"), LineKind::Section(s) if s.name.is_empty()));
     let src = "[www] ; the pool";
     let file = parse(src.as_bytes());
-    assert!(matches!(&file.lines[0].kind, LineKind::Section { name, .. } if name == "www"));
+    assert!(matches!(&file.lines[0].kind, LineKind::Section(s) if s.name == "www"));
     assert_eq!(text(src, file.lines[0].comment.unwrap()), "; the pool");
 }
 
@@ -202,7 +203,7 @@ fn arrays() {
     let src = "php_admin_value[memory_limit] = 256M";
     let e = entry(src);
     assert_eq!(e.name, "php_admin_value");
-    let (key, key_span) = e.array_key.unwrap();
+    let (key, key_span) = *e.array_key.unwrap();
     assert_eq!((key.as_str(), text(src, key_span)), ("memory_limit", "memory_limit"));
     assert_eq!(&*e.value.text, "256M");
     let e = entry("access.suppress_path[] = /ping");
@@ -279,7 +280,7 @@ fn unterminated_double_quote() {
     // `\"` at the end of the line closes the string, so this is fine ...
     assert_eq!(value(r#""abc\""#), r"abc\");
     // ... but not when something follows.
-    assert!(matches!(kind(r#"k = "abc\" ; c"#), LineKind::Error { .. }));
+    assert!(matches!(kind(r#"k = "abc\" ; c"#), LineKind::Error(_)));
 }
 
 #[test]
@@ -325,7 +326,7 @@ fn environment_variables() {
     // 8.2 has no `:-` fallback: the whole thing is a variable name.
     assert!(entry("k = ${HOME:-x}").value.has_env);
     assert!(entry("env[${HOME}] = 1").array_key.is_some());
-    assert!(matches!(kind("[${POOL}]"), LineKind::Section { name, .. } if name == "${POOL}"));
+    assert!(matches!(kind("[${POOL}]"), LineKind::Section(s) if s.name == "${POOL}"));
 }
 
 #[test]
@@ -416,7 +417,7 @@ fn byte_order_marks_are_skipped() {
     let src = b"\xEF\xBB\xBF[global]\n\xEF\xBB\xBFpid = /run/x.pid\n";
     let file = assert_round_trip(src);
     assert!(
-        matches!(&file.lines[0].kind, LineKind::Section { name, name_span } if name == "global" && name_span.start == 4)
+        matches!(&file.lines[0].kind, LineKind::Section(s) if s.name == "global" && s.name_span.start == 4)
     );
     assert!(matches!(&file.lines[1].kind, LineKind::Entry(e) if e.name == "pid"));
 }
@@ -428,7 +429,7 @@ fn nul_ends_what_php_fpm_sees_of_a_line() {
     let LineKind::Entry(e) = &file.lines[0].kind else { panic!("{:?}", file.lines[0]) };
     assert_eq!(&*e.value.text, "abc");
     let file = assert_round_trip(b"[www\x00]\n");
-    assert!(matches!(file.lines[0].kind, LineKind::Error { .. }));
+    assert!(matches!(file.lines[0].kind, LineKind::Error(_)));
 }
 
 #[test]
@@ -438,7 +439,7 @@ fn non_utf8_is_decoded_lossily() {
     let LineKind::Entry(e) = &file.lines[0].kind else { panic!() };
     assert_eq!(&*e.value.text, "caf\u{FFFD}");
     assert_eq!(e.value.span, Span::new(7, 11));
-    assert!(matches!(&file.lines[1].kind, LineKind::Section { name, .. } if name == "p\u{FFFD}ol"));
+    assert!(matches!(&file.lines[1].kind, LineKind::Section(s) if s.name == "p\u{FFFD}ol"));
 }
 
 #[test]
@@ -461,7 +462,7 @@ env[PATH] = /usr/local/bin:/usr/bin:/bin
 access.format = \"%R - %u %t \\\"%m %r%Q%q\\\" %s %f %{mili}d %{kilo}M %C%%\"
 ";
     let file = assert_round_trip(src.as_bytes());
-    let errors: Vec<_> = file.lines.iter().filter(|l| matches!(l.kind, LineKind::Error { .. })).collect();
+    let errors: Vec<_> = file.lines.iter().filter(|l| matches!(l.kind, LineKind::Error(_))).collect();
     assert!(errors.is_empty(), "{errors:?}");
     let entries: Vec<_> =
         file.lines.iter().filter_map(|l| if let LineKind::Entry(e) = &l.kind { Some(e) } else { None }).collect();
@@ -539,7 +540,7 @@ fn generated(block: &str, size: usize) -> String {
 fn throughput_on_20_mb_pool_files() {
     for (label, block) in [("documented", DOCUMENTED_POOL), ("dense", DENSE_POOL)] {
         let src = generated(block, 20 << 20);
-        let errors = parse(src.as_bytes()).lines.iter().filter(|l| matches!(l.kind, LineKind::Error { .. })).count();
+        let errors = parse(src.as_bytes()).lines.iter().filter(|l| matches!(l.kind, LineKind::Error(_))).count();
         assert_eq!(errors, 0, "{label}");
         let best = (0..5)
             .map(|_| {

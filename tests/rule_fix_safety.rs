@@ -234,7 +234,7 @@ fn fpm_dump(dir: &Path, files: &[PathBuf]) -> Option<Vec<String>> {
     for f in files {
         // As root PHP-FPM wants a user for each pool; re-opening the pool adds one.
         let pools: Vec<String> = conflint::fpm::parse(&std::fs::read(f).unwrap()).lines.into_iter().filter_map(|l| match l.kind {
-            conflint::fpm::ast::LineKind::Section { name, .. } => Some(name.to_string()),
+            conflint::fpm::ast::LineKind::Section(s) => Some(s.name.to_string()),
             _ => None,
         }).collect();
         main += &format!("include = {}\n", f.display());
@@ -263,7 +263,7 @@ fn safe_fixes_keep_the_values_php_fpm_uses() {
         let copy = copy_case(&case, tmp.path());
         let files: Vec<PathBuf> = ignore::WalkBuilder::new(&copy).build().flatten().map(|e| e.into_path()).filter(|p| p.is_file()).collect();
         let parsed = |p: &Path| conflint::fpm::parse(&std::fs::read(p).unwrap());
-        let is_pool_file = |p: &Path| parsed(p).lines.iter().any(|l| matches!(&l.kind, conflint::fpm::ast::LineKind::Section { name, .. } if name != "global"));
+        let is_pool_file = |p: &Path| parsed(p).lines.iter().any(|l| matches!(&l.kind, conflint::fpm::ast::LineKind::Section(s) if s.name != "global"));
         let fpm: Vec<PathBuf> = files.into_iter().filter(|p| is_pool_file(p)).collect();
         // Only pools PHP-FPM accepts as they are: a refused one has nothing to keep.
         let Some(before) = (!fpm.is_empty()).then(|| fpm_dump(tmp.path(), &fpm)).flatten() else { continue };

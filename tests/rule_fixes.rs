@@ -107,7 +107,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn is_fpm(text: &[u8]) -> bool {
-    conflint::fpm::parse(text).lines.iter().any(|l| matches!(l.kind, conflint::fpm::ast::LineKind::Section { .. }))
+    conflint::fpm::parse(text).lines.iter().any(|l| matches!(l.kind, conflint::fpm::ast::LineKind::Section(_)))
 }
 
 /// Names of the top-level directives of an nginx file.
@@ -149,7 +149,7 @@ fn complete(dir: &Path) {
             }
         }
     }
-    let has_global = fpm.iter().any(|(_, t)| conflint::fpm::parse(t).lines.iter().any(|l| matches!(&l.kind, conflint::fpm::ast::LineKind::Section { name, .. } if name == "global")));
+    let has_global = fpm.iter().any(|(_, t)| conflint::fpm::parse(t).lines.iter().any(|l| matches!(&l.kind, conflint::fpm::ast::LineKind::Section(s) if s.name == "global")));
     if fpm.is_empty() || has_global {
         return;
     }
@@ -160,7 +160,7 @@ fn complete(dir: &Path) {
         let mut with_user = Vec::new();
         for l in conflint::fpm::parse(text).lines {
             match l.kind {
-                conflint::fpm::ast::LineKind::Section { name, .. } => pool = Some(name),
+                conflint::fpm::ast::LineKind::Section(s) => pool = Some(s.name),
                 conflint::fpm::ast::LineKind::Entry(e) if e.name == "user" => with_user.extend(pool.clone()),
                 _ => {}
             }

@@ -11,31 +11,51 @@ pub struct FpmFile {
     pub lines: Vec<Line>,
 }
 
+/// A big pool tree has millions of lines, and the lines table is most of the parse's
+/// memory: every kind but `Blank` is boxed and the terminator is kept as its length, so a
+/// line takes 64 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
     /// The line without its terminator.
     pub span: Span,
-    /// `\n`, `\r\n`, a lone `\r` (the INI scanner breaks lines there too), or empty on a
-    /// last line without a newline.
-    pub eol: Span,
     pub kind: LineKind,
     /// A `;` comment on this line (a whole-line comment or a trailing one), `;` included.
     pub comment: Option<Span>,
+    /// Length of [`Line::eol`]: 0, 1 or 2.
+    pub eol_len: u8,
+}
+
+impl Line {
+    /// `\n`, `\r\n`, a lone `\r` (the INI scanner breaks lines there too), or empty on a
+    /// last line without a newline.
+    pub fn eol(&self) -> Span {
+        Span::new(self.span.end, self.span.end + usize::from(self.eol_len))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineKind {
     /// Only whitespace (and possibly a comment).
     Blank,
-    /// `[name]`.
-    Section { name: Text, name_span: Span },
-    /// Boxed: most lines of a real pool file are comments, and an entry is by far the
-    /// largest kind, so inline it would make every line as large.
+    Section(Box<Section>),
     Entry(Box<Entry>),
-    /// A line PHP-FPM refuses, with the reason in PHP-FPM's words where it has them
-    /// (`value is NULL for a ZEND_INI_PARSER_ENTRY` for a `#` line, `syntax error,
-    /// unexpected '='`, ...).
-    Error { message: String, span: Span },
+    Error(Box<LineError>),
+}
+
+/// `[name]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub name: Text,
+    pub name_span: Span,
+}
+
+/// A line PHP-FPM refuses, with the reason in PHP-FPM's words where it has them
+/// (`value is NULL for a ZEND_INI_PARSER_ENTRY` for a `#` line, `syntax error,
+/// unexpected '='`, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub message: String,
+    pub span: Span,
 }
 
 /// `key = value` or `name[key] = value`.
@@ -44,8 +64,9 @@ pub struct Entry {
     /// The name as written (`pm.max_children`, `php_admin_value`).
     pub name: Text,
     pub name_span: Span,
-    /// For arrays: the text between the brackets and its span (`memory_limit`).
-    pub array_key: Option<(Text, Span)>,
+    /// For arrays: the text between the brackets and its span (`memory_limit`); boxed, as
+    /// most entries are not arrays.
+    pub array_key: Option<Box<(Text, Span)>>,
     pub value: Value,
 }
 

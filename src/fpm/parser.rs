@@ -14,7 +14,8 @@
 //!   where PHP-FPM would read it as a second statement;
 //! * of the PHP constants the scanner substitutes, only the `E_*` error levels are known.
 
-use super::ast::{Entry, FpmFile, Line, LineKind, Value};
+use super::ast::{Entry, FpmFile, Line, LineError, LineKind, Section, Value};
+use crate::scan;
 use crate::source::Span;
 use crate::text::Text;
 
@@ -104,6 +105,29 @@ fn is(c: u8, class: u8) -> bool {
     CLASS[c as usize] & class != 0
 }
 
+/// For [`scan::run_end`]: flags every byte that is not a LABEL_CHAR (and `'`, space and the
+/// control bytes below `*` that are).
+fn label_stops(x: u64) -> u64 {
+    scan::below(x, b'*')
+        | scan::equal(x, b';')
+        | scan::equal(x, b'=')
+        | scan::equal(x, b'[')
+        | scan::equal(x, b']')
+        | scan::equal(x, b'^')
+        | scan::at_least_ascii(x, b'{')
+}
+
+/// For [`scan::run_end`]: flags every byte that is not a VALUE_CHAR (and `#`, `%` and the
+/// control bytes below `*` that are).
+fn value_stops(x: u64) -> u64 {
+    scan::below(x, b'*')
+        | scan::equal(x, b';')
+        | scan::equal(x, b'=')
+        | scan::equal(x, b'^')
+        | scan::equal(x, b'|')
+        | scan::equal(x, b'~')
+}
+
 fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
@@ -181,7 +205,7 @@ pub fn parse(src: &[u8]) -> FpmFile {
             None => end,
         };
         let (kind, comment) = LineParser { src, utf8, pos: start, end: nul.unwrap_or(end) }.line();
-        lines.push(Line { span: Span::new(start, end), eol: Span::new(end, eol_end), kind, comment });
+        lines.push(Line { span: Span::new(start, end), kind, comment, eol_len: (eol_end - end) as u8 });
         start = eol_end;
     }
     FpmFile { lines }
@@ -200,7 +224,7 @@ fn line_end(src: &[u8], start: usize) -> (usize, Option<usize>) {
 
 /// The error is boxed: errors are rare, and a small `Result` is cheaper to pass around
 /// on the path every line takes.
-type PResult<T> = Result<T, Box<(String, Span)>>;
+type PResult<T> = Result<T, Box<LineError>>;
 
 /// One line `src[pos..end]` (NUL-truncated, terminator excluded).
 struct LineParser<'a> {
@@ -238,13 +262,18 @@ impl LineParser<'_> {
         from + rest.iter().position(|&c| !keep(c)).unwrap_or(rest.len())
     }
 
+    /// The end of the run of LABEL_CHARs from `from` on.
+    fn label_end(&self, from: usize) -> usize {
+        scan::run_end(&self.src[..self.end], from.min(self.end), label_stops, |c| is(c, LABEL))
+    }
+
     /// The end of the run of VALUE_CHARS from `from` on. LITERAL_DOLLAR is part of it:
     /// `$` swallows the next byte whatever it is (so `a$=b` and `a$;b` are plain values),
     /// unless it opens `${`.
     fn value_run_end(&self, from: usize) -> usize {
         let mut end = from;
         loop {
-            end = self.run_end(end, |c| is(c, VALUE));
+            end = scan::run_end(&self.src[..self.end], end.min(self.end), value_stops, |c| is(c, VALUE));
             match self.at(end) {
                 Some(b'$') if self.at(end + 1) != Some(b'{') => end = (end + 2).min(self.end),
                 _ => return end,
@@ -257,7 +286,7 @@ impl LineParser<'_> {
     }
 
     fn err<T>(&self, message: impl Into<String>, start: usize, end: usize) -> PResult<T> {
-        Err(Box::new((message.into(), Span::new(start, end.max(start)))))
+        Err(Box::new(LineError { message: message.into(), span: Span::new(start, end.max(start)) }))
     }
 
     fn line(mut self) -> (LineKind, Option<Span>) {
@@ -270,10 +299,7 @@ impl LineParser<'_> {
         let mut comment = None;
         let kind = match self.statement(&mut comment) {
             Ok(kind) => kind,
-            Err(e) => {
-                let (message, span) = *e;
-                LineKind::Error { message, span }
-            }
+            Err(e) => LineKind::Error(e),
         };
         match self.src.get(first) {
             Some(b'#') => (hash_line(kind, self.src, first, self.end), comment),
@@ -296,7 +322,7 @@ impl LineParser<'_> {
         match self.peek() {
             None => {}
             Some(b';') => *comment = Some(Span::new(self.pos, self.end)),
-            Some(_) if matches!(kind, LineKind::Section { .. }) => {
+            Some(_) if matches!(kind, LineKind::Section(_)) => {
                 return self.err(
                     format!("{MSG_AFTER_SECTION}: PHP-FPM reads it as another statement on the same line"),
                     self.pos,
@@ -317,7 +343,7 @@ impl LineParser<'_> {
         let (name, _) = self.bracketed(open)?;
         let name_span = Span::new(name_start, self.pos);
         self.pos += 1; // `]`
-        Ok(LineKind::Section { name, name_span })
+        Ok(LineKind::Section(Box::new(Section { name, name_span })))
     }
 
     /// The content of `[...]` (section name or array key) up to, not including, `]`:
@@ -373,7 +399,7 @@ impl LineParser<'_> {
         let open = self.pos;
         self.pos += 2;
         let name_start = self.pos;
-        self.pos = self.run_end(self.pos, |c| is(c, LABEL));
+        self.pos = self.label_end(self.pos);
         if self.src[name_start..self.pos].iter().all(|&c| is_blank(c)) {
             return match self.peek() {
                 Some(b'}') => self.err("syntax error, unexpected '}', expecting TC_VARNAME", open, self.pos + 1),
@@ -453,7 +479,7 @@ impl LineParser<'_> {
     /// `name = value` or `name[key] = value`.
     fn entry(&mut self) -> PResult<LineKind> {
         let label_start = self.pos;
-        self.pos = self.run_end(self.pos, |c| is(c, LABEL));
+        self.pos = self.label_end(self.pos);
         // The label may contain spaces (not tabs); PHP-FPM trims them.
         let mut label_end = self.pos;
         while label_end > label_start && self.src[label_end - 1] == b' ' {
@@ -487,7 +513,7 @@ impl LineParser<'_> {
                 };
                 return self.err(format!("syntax error, unexpected {found}, expecting '='"), open, self.end);
             }
-            Some((key, key_span))
+            Some(Box::new((key, key_span)))
         } else {
             self.skip_blanks();
             if self.peek() != Some(b'=') {
@@ -554,13 +580,13 @@ fn hash_line(kind: LineKind, src: &[u8], first: usize, end: usize) -> LineKind {
             let word = if e.array_key.is_some() { "directive" } else { "entry" };
             (format!("unknown {word} '{}'", e.name), e.name_span)
         }
-        LineKind::Error { message, span } => (message, span),
+        LineKind::Error(e) => (e.message, e.span),
         other => return other,
     };
-    LineKind::Error {
+    LineKind::Error(Box::new(LineError {
         message: format!("{MSG_HASH_PREFIX} (php-fpm: {what})"),
         span: Span::new(first, span.end.max(first + 1)),
-    }
+    }))
 }
 
 /// A token of the value grammar (`ST_VALUE`).
@@ -820,5 +846,27 @@ pub(crate) fn help_for(message: &str) -> &'static str {
         "write arrays as `name[key] = value`"
     } else {
         "characters `&|^~()!` are operators in unquoted values: put the value in double quotes"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunk is skipped whole only when none of its bytes can end the run: the chunk tests
+    /// must flag every byte outside the class.
+    #[test]
+    fn the_chunk_tests_flag_every_byte_that_ends_a_label_or_a_value() {
+        for b in 0..=255u8 {
+            let mut bytes = [b'a'; 8];
+            bytes[3] = b;
+            let x = u64::from_le_bytes(bytes);
+            if !is(b, LABEL) {
+                assert_eq!(scan::first(label_stops(x)), 3, "label stop {b:#x}");
+            }
+            if !is(b, VALUE) {
+                assert_eq!(scan::first(value_stops(x)), 3, "value stop {b:#x}");
+            }
+        }
     }
 }

@@ -232,7 +232,7 @@ fn make_setting(file: FileId, line: Span, entry: &Entry, place: directives::Plac
     };
     let mut setting = Setting {
         name,
-        array_key: entry.array_key.as_ref().map(|(k, _)| k.clone()),
+        array_key: entry.array_key.as_ref().map(|key| key.0.clone()),
         location: Location { file, span: line },
         name_span: entry.name_span,
         value: entry.value.clone(),
@@ -297,10 +297,10 @@ impl Resolver<'_> {
             let loc = Location { file, span: line.span };
             match &line.kind {
                 LineKind::Blank => {}
-                LineKind::Error { .. } if !first_time => {}
-                LineKind::Error { message, span } => {
-                    let mut f = Finding::new("FPM001", Severity::Error, Location { file, span: *span }, message.clone())
-                        .with_help(crate::fpm::parser::help_for(message));
+                LineKind::Error(_) if !first_time => {}
+                LineKind::Error(e) => {
+                    let mut f = Finding::new("FPM001", Severity::Error, Location { file, span: e.span }, e.message.clone())
+                        .with_help(crate::fpm::parser::help_for(&e.message));
                     // A `#` comment becomes a `;` comment: the one syntax error with an obvious intent.
                     let text = self.files.sources().get(file).slice(line.span);
                     if let Some(hash) = text.iter().position(|b| !b.is_ascii_whitespace()).filter(|&i| text[i] == b'#') {
@@ -313,8 +313,9 @@ impl Resolver<'_> {
                     }
                     self.config.findings.push(f);
                 }
-                LineKind::Section { name, .. } => {
+                LineKind::Section(header) => {
                     leaked = None;
+                    let name = &header.name;
                     self.section = if name.eq_ignore_ascii_case("global") {
                         Section::Global
                     } else {

@@ -8,6 +8,7 @@ mod lua;
 
 pub(crate) use lua::scan_block as scan_lua_block;
 
+use crate::scan;
 use crate::source::Span;
 
 /// nginx reads the configuration through a buffer of this size; a token that does not fit
@@ -118,6 +119,26 @@ static WORD_CLASS: [u8; 256] = {
     t
 };
 
+/// The first byte at or after `i` that is not whitespace.
+fn skip_space(src: &[u8], mut i: usize) -> usize {
+    while let Some(&b) = src.get(i) {
+        match (b, scan::chunk_at(src, i)) {
+            // Indentation: as many of the eight as are spaces (at least this one).
+            (b' ', Some(x)) => i += scan::leading(x, b' '),
+            _ if is_space(b) => i += 1,
+            _ => break,
+        }
+    }
+    i
+}
+
+/// The end of the run of [`PLAIN`] bytes from `i`. A chunk is skipped whole when none of its
+/// bytes is below `%` (whitespace and `$` are), `;`, `{` or `\`.
+fn plain_end(src: &[u8], i: usize) -> usize {
+    let stops = |x| scan::below(x, b'%') | scan::equal(x, b';') | scan::equal(x, b'{') | scan::equal(x, b'\\');
+    scan::run_end(src, i, stops, |b| WORD_CLASS[b as usize] == PLAIN)
+}
+
 pub(crate) struct Lexer<'a> {
     src: &'a [u8],
     /// Where the next token search starts: always just after the last token returned.
@@ -131,10 +152,7 @@ impl<'a> Lexer<'a> {
 
     pub fn next_tok(&mut self) -> Tok {
         let src = self.src;
-        let mut i = self.pos;
-        while i < src.len() && is_space(src[i]) {
-            i += 1;
-        }
+        let i = skip_space(src, self.pos);
         // At the end the position stays after the last token, so trailing whitespace is
         // never swallowed into an error span.
         let Some(&b) = src.get(i) else { return Tok::Eof };
@@ -222,9 +240,7 @@ impl<'a> Lexer<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            while i < src.len() && WORD_CLASS[src[i] as usize] == PLAIN {
-                i += 1;
-            }
+            i = plain_end(src, i);
             match WORD_CLASS[*src.get(i).unwrap_or(&b' ') as usize] {
                 DOLLAR => {
                     // `${` does not open a block, and nginx keeps that state across any
@@ -291,4 +307,21 @@ pub(crate) fn unescape(content: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunk is skipped whole only when none of its bytes can end the word or change how
+    /// it is read.
+    #[test]
+    fn the_chunk_test_flags_every_byte_that_is_not_plain() {
+        for b in 0..=255u8 {
+            let mut bytes = [b'a'; 16];
+            bytes[11] = b;
+            let end = if WORD_CLASS[b as usize] == PLAIN { 16 } else { 11 };
+            assert_eq!(plain_end(&bytes, 0), end, "byte {b:#x}");
+        }
+    }
 }

@@ -178,8 +178,10 @@ impl Parser<'_> {
     }
 
     /// The directive read so far, its arguments moved out of the scratch vector.
+    /// (`split_off` copies them in one go into a vector of exactly their number and leaves
+    /// the scratch vector its capacity; collecting a `drain` moved them one by one.)
     fn head(&mut self, start: usize, name: Word, comments: Vec<Comment>) -> Head {
-        Head { start, name, args: self.args.drain(..).collect(), comments }
+        Head { start, name, args: self.args.split_off(0), comments }
     }
 
     fn open_block(&mut self, head: Head, open: Span) {
@@ -216,7 +218,7 @@ impl Parser<'_> {
     /// Pop the innermost open block; `close` is its `}`, or `None` at the end of input.
     fn close_block(&mut self, close: Option<Span>) {
         let Some(b) = self.stack.pop() else { return };
-        let items: Vec<Item> = self.items.drain(b.first_item..).collect();
+        let items = self.items.split_off(b.first_item);
         let end = match close {
             Some(c) => c.end,
             None => items.last().map_or(b.open.end, item_end),

@@ -283,7 +283,7 @@ fn global_header(cx: &RuleContext, config: &crate::fpm::resolve::FpmConfig) -> O
     let root = config.root?;
     let file = cx.ws.fpm_files.get(&root)?;
     file.lines.iter().find_map(|l| match &l.kind {
-        crate::fpm::ast::LineKind::Section { name, .. } if name.eq_ignore_ascii_case("global") => Some(Location { file: root, span: l.span }),
+        crate::fpm::ast::LineKind::Section(s) if s.name.eq_ignore_ascii_case("global") => Some(Location { file: root, span: l.span }),
         _ => None,
     })
 }

@@ -121,7 +121,7 @@ fn markdown(value: String) -> Documentation {
 /// header, `[global]` in a main file and the includer's section (unknown) in another.
 pub fn fpm_section(file: &FpmFile, n: usize, main: bool) -> Option<Place> {
     let header = file.lines[..n].iter().rev().find_map(|l| match &l.kind {
-        LineKind::Section { name, .. } => Some(if name.eq_ignore_ascii_case("global") { Place::Global } else { Place::Pool }),
+        LineKind::Section(s) => Some(if s.name.eq_ignore_ascii_case("global") { Place::Global } else { Place::Pool }),
         _ => None,
     });
     header.or(main.then_some(Place::Global))
@@ -136,7 +136,7 @@ fn fpm(main: bool, text: &[u8], offset: usize, range_of: &dyn Fn(usize, usize) -
     let line = &file.lines[n];
     let start = word_start(text, offset, true);
     // Only a key is completed: the text before it on its line is blank.
-    if !text[line.span.start..start].iter().all(|b| b.is_ascii_whitespace()) || matches!(line.kind, LineKind::Section { .. }) {
+    if !text[line.span.start..start].iter().all(|b| b.is_ascii_whitespace()) || matches!(line.kind, LineKind::Section(_)) {
         return None;
     }
     let place = fpm_section(&file, n, main);

@@ -52,7 +52,7 @@ fn layout_prefix(conf_dir: &Path, file: &FpmFile) -> Option<String> {
 /// be included into a pool (`include=` inside `[www]`), not read as a php-fpm.conf.
 fn headerless_pool_settings(file: &FpmFile) -> bool {
     let mut entries = file.lines.iter().filter_map(|l| match &l.kind {
-        LineKind::Section { .. } => Some(None),
+        LineKind::Section(_) => Some(None),
         LineKind::Entry(e) => Some(Some(e)),
         _ => None,
     });
@@ -143,7 +143,7 @@ impl Builder<'_> {
             return true;
         }
         file.lines.iter().any(|l| match &l.kind {
-            LineKind::Section { name, .. } => name.eq_ignore_ascii_case("global"),
+            LineKind::Section(s) => s.name.eq_ignore_ascii_case("global"),
             LineKind::Entry(e) => e.name == "include",
             _ => false,
         })
