@@ -43,7 +43,7 @@ pub(crate) fn leading(x: u64, c: u8) -> usize {
     ((x ^ (ONES * u64::from(c))).trailing_zeros() / 8) as usize
 }
 
-/// The end of the run from `i` of bytes `keep` accepts, at most `src.len()`. Chunks where
+/// The end of the run from `i` (at most `src.len()`) of bytes `keep` accepts. Chunks where
 /// `stops` flags nothing are skipped whole: it must flag every byte `keep` refuses (it may
 /// flag some `keep` accepts, which are then stepped over one by one).
 pub(crate) fn run_end(src: &[u8], mut i: usize, stops: impl Fn(u64) -> u64, keep: impl Fn(u8) -> bool) -> usize {
@@ -58,7 +58,7 @@ pub(crate) fn run_end(src: &[u8], mut i: usize, stops: impl Fn(u64) -> u64, keep
         }
         match src.get(i) {
             Some(&b) if keep(b) => i += 1,
-            _ => return i.min(src.len()),
+            _ => return i,
         }
     }
 }

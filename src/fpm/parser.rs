@@ -262,9 +262,15 @@ impl LineParser<'_> {
         from + rest.iter().position(|&c| !keep(c)).unwrap_or(rest.len())
     }
 
+    /// The end of the run of `class` bytes from `from` on (at most the line's end), eight
+    /// at a time where `stops` (which flags every byte outside the class) flags none.
+    fn class_end(&self, from: usize, class: u8, stops: fn(u64) -> u64) -> usize {
+        scan::run_end(&self.src[..self.end], from.min(self.end), stops, |c| is(c, class))
+    }
+
     /// The end of the run of LABEL_CHARs from `from` on.
     fn label_end(&self, from: usize) -> usize {
-        scan::run_end(&self.src[..self.end], from.min(self.end), label_stops, |c| is(c, LABEL))
+        self.class_end(from, LABEL, label_stops)
     }
 
     /// The end of the run of VALUE_CHARS from `from` on. LITERAL_DOLLAR is part of it:
@@ -273,7 +279,7 @@ impl LineParser<'_> {
     fn value_run_end(&self, from: usize) -> usize {
         let mut end = from;
         loop {
-            end = scan::run_end(&self.src[..self.end], end.min(self.end), value_stops, |c| is(c, VALUE));
+            end = self.class_end(end, VALUE, value_stops);
             match self.at(end) {
                 Some(b'$') if self.at(end + 1) != Some(b'{') => end = (end + 2).min(self.end),
                 _ => return end,
