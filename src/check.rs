@@ -102,7 +102,7 @@ pub fn lint_reusing(settings: &Settings, stdin: &mut dyn std::io::Read, reuse: w
         rank[id.0] = i;
     }
     findings.sort_by(|a, b| {
-        (rank[a.location.file.0], a.location.span.start, &a.code, &a.message).cmp(&(rank[b.location.file.0], b.location.span.start, &b.code, &b.message))
+        (rank[a.location.file.0], a.location.span.start(), &a.code, &a.message).cmp(&(rank[b.location.file.0], b.location.span.start(), &b.code, &b.message))
     });
     findings.dedup();
     Ok(Linted { workspace, findings, notes })

@@ -220,7 +220,12 @@ fn read_check(table: &Table, cfg: &mut Config, base: &Path, text: &str, err: &Er
             "extend-exclude" => cfg.extend_exclude = exclude_patterns(v, k, base, &span, err)?,
             "max-file-size" => {
                 let s = string(v).ok_or_else(|| err(span.clone(), "check.max-file-size must be a string such as \"64MiB\"".into()))?;
-                cfg.max_file_size = Some(parse_host_size(&s).ok_or_else(|| err(span, format!("check.max-file-size: `{s}` is not a size such as \"64MiB\"")))?);
+                let size = parse_host_size(&s).ok_or_else(|| err(span.clone(), format!("check.max-file-size: `{s}` is not a size such as \"64MiB\"")))?;
+                // Positions in a file are 32-bit (`source::Span`).
+                if size > crate::source::MAX_SOURCE_LEN {
+                    return Err(err(span, format!("check.max-file-size: `{s}` is over the largest file conflint reads (4 GiB less one byte)")));
+                }
+                cfg.max_file_size = Some(size);
             }
             "rules-dir" => cfg.rules_dir = Some(base.join(string(v).ok_or_else(|| err(span, "check.rules-dir must be a string".into()))?)),
             "per-file-ignores" => {

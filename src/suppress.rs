@@ -33,7 +33,7 @@ pub fn apply(ws: &Workspace, findings: Vec<Finding>, enabled: &dyn Fn(&str) -> b
     }
     let mut kept = Vec::with_capacity(findings.len());
     'next: for f in findings {
-        let line = ws.source(f.location.file).position(f.location.span.start).line;
+        let line = ws.source(f.location.file).position(f.location.span.start()).line;
         for d in directives.iter_mut().filter(|d| d.file == f.location.file) {
             let applies = d.whole_file || line == d.line || (d.alone && line == d.line + 1);
             if !applies {
@@ -69,17 +69,17 @@ fn unused_finding(src: &SourceFile, d: &Directive, unused: &[&str]) -> Finding {
             crate::rules::edit::delete_line(src, at)
         } else {
             // The comment and the blanks before it.
-            let mut start = d.comment.start;
+            let mut start = d.comment.start();
             while start > 0 && matches!(src.text[start - 1], b' ' | b'\t') {
                 start -= 1;
             }
-            Edit { location: Location { file: d.file, span: Span::new(start, d.comment.end) }, content: String::new() }
+            Edit { location: Location { file: d.file, span: Span::new(start, d.comment.end()) }, content: String::new() }
         }
     } else {
         let text = String::from_utf8_lossy(src.slice(d.comment));
         let open = text.find('[').unwrap_or(0);
         let close = text[open..].find(']').map_or(text.len(), |i| open + i + 1);
-        let span = Span::new(d.comment.start + open, d.comment.start + close);
+        let span = Span::new(d.comment.start() + open, d.comment.start() + close);
         Edit { location: Location { file: d.file, span }, content: format!("[{}]", remaining.join(",")) }
     };
     Finding::new("CFL001", Severity::Warning, at, message).with_fix(Fix {
@@ -111,12 +111,12 @@ fn collect(ws: &Workspace) -> Vec<Directive> {
         }
         for line in &file.lines {
             if let Some(span) = line.comment {
-                let text = String::from_utf8_lossy(&src.text[span.start + 1..span.end]);
+                let text = String::from_utf8_lossy(&src.text[span.start() + 1..span.end()]);
                 push_directive(src, *id, span, &text, &mut out);
             }
         }
     }
-    out.sort_by_key(|d| (d.file, d.comment.start));
+    out.sort_by_key(|d| (d.file, d.comment.start()));
     out
 }
 
@@ -152,9 +152,9 @@ fn push_directive(src: &SourceFile, file: FileId, span: Span, text: &str, out: &
     if codes.is_empty() {
         return;
     }
-    let pos = src.position(span.start);
+    let pos = src.position(span.start());
     let line_span = src.line_span(pos.line);
-    let alone = src.text[line_span.start..span.start].iter().all(|b| matches!(b, b' ' | b'\t'));
+    let alone = src.text[line_span.start()..span.start()].iter().all(|b| matches!(b, b' ' | b'\t'));
     let used = vec![false; codes.len()];
     out.push(Directive { file, comment: span, codes, whole_file, line: pos.line, alone, used });
 }

@@ -130,7 +130,7 @@ fn findings_judged_false_do_not_come_back() {
         let linted = lint(&settings, &mut std::io::empty()).unwrap_or_else(|e| panic!("{repo}: {e}"));
         for f in &linted.findings {
             let src = linted.workspace.source(f.location.file);
-            let key = (repo.clone(), f.code.clone(), src.display.clone(), src.position(f.location.span.start).line);
+            let key = (repo.clone(), f.code.clone(), src.display.clone(), src.position(f.location.span.start()).line);
             let e = found.entry(key).or_insert(f.severity);
             if rank(f.severity) > rank(*e) {
                 *e = f.severity;

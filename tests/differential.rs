@@ -179,9 +179,9 @@ fn directive_lines(text: &str) -> Vec<(std::ops::Range<usize>, String, Vec<Strin
     let mut out = Vec::new();
     config.for_each_directive(&mut |d| {
         if d.block().is_none() && d.name.value != "include" {
-            let start = text[..d.span.start].rfind('\n').map_or(0, |i| i + 1);
-            let end = text[d.span.end..].find('\n').map_or(text.len(), |i| d.span.end + i + 1);
-            if text[start..d.span.start].trim().is_empty() && text[d.span.end..end].trim().is_empty() {
+            let start = text[..d.span.start()].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[d.span.end()..].find('\n').map_or(text.len(), |i| d.span.end() + i + 1);
+            if text[start..d.span.start()].trim().is_empty() && text[d.span.end()..end].trim().is_empty() {
                 out.push((start..end, d.name.value.to_string(), d.args.iter().map(|a| a.value.to_string()).collect()));
             }
         }

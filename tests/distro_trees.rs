@@ -126,7 +126,7 @@ enum Which {
 
 fn at(linted: &Linted, f: &conflint::finding::Finding) -> At {
     let src = linted.workspace.source(f.location.file);
-    (f.code.clone(), src.display.clone(), src.position(f.location.span.start).line)
+    (f.code.clone(), src.display.clone(), src.position(f.location.span.start()).line)
 }
 
 /// No error: an error claims the server refuses to start or answers 50x.

@@ -46,8 +46,8 @@ fn corpus_files_round_trip() {
         let file = parse(&src);
         let mut out = Vec::with_capacity(src.len());
         for line in &file.lines {
-            out.extend_from_slice(&src[line.span.start..line.span.end]);
-            out.extend_from_slice(&src[line.eol().start..line.eol().end]);
+            out.extend_from_slice(&src[line.span.start()..line.span.end()]);
+            out.extend_from_slice(&src[line.eol().start()..line.eol().end()]);
         }
         assert!(out == src, "{} does not round-trip", path.display());
     }

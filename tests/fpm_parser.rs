@@ -8,9 +8,9 @@ use conflint::source::Span;
 fn reassemble(src: &[u8], file: &FpmFile) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len());
     for line in &file.lines {
-        assert_eq!(line.span.end, line.eol().start, "eol follows the line");
-        out.extend_from_slice(&src[line.span.start..line.span.end]);
-        out.extend_from_slice(&src[line.eol().start..line.eol().end]);
+        assert_eq!(line.span.end(), line.eol().start(), "eol follows the line");
+        out.extend_from_slice(&src[line.span.start()..line.span.end()]);
+        out.extend_from_slice(&src[line.eol().start()..line.eol().end()]);
     }
     out
 }
@@ -50,7 +50,7 @@ fn error(src: &str) -> (String, Span) {
 const MSG_DQ: &str = "syntax error, unexpected end of file, expecting TC_DOLLAR_CURLY or TC_QUOTED_STRING or '\"'";
 
 fn text(src: &str, span: Span) -> &str {
-    &src[span.start..span.end]
+    &src[span.start()..span.end()]
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn never_panics_on_generated_garbage() {
         for line in &file.lines {
             if let LineKind::Error(e) = &line.kind {
                 let span = e.span;
-                assert!(span.start >= line.span.start && span.end <= line.span.end, "{input:?}");
+                assert!(span.start() >= line.span.start() && span.end() <= line.span.end(), "{input:?}");
             }
         }
     }
@@ -375,7 +375,7 @@ fn hash_is_not_a_comment() {
     assert_eq!(span, Span::new(0, 16));
     let (message, span) = error("  # pm.max_children = 3");
     assert_eq!(message, "`#` does not start a comment in PHP-FPM (php-fpm: unknown entry '# pm.max_children')");
-    assert_eq!(span.start, 2);
+    assert_eq!(span.start(), 2);
     assert!(error("#php_value[x] = 1").0.contains("unknown directive '#php_value'"));
     assert!(error("#").0.starts_with("`#` does not start a comment"));
     // Inside values `#` is an ordinary byte.
@@ -417,7 +417,7 @@ fn byte_order_marks_are_skipped() {
     let src = b"\xEF\xBB\xBF[global]\n\xEF\xBB\xBFpid = /run/x.pid\n";
     let file = assert_round_trip(src);
     assert!(
-        matches!(&file.lines[0].kind, LineKind::Section(s) if s.name == "global" && s.name_span.start == 4)
+        matches!(&file.lines[0].kind, LineKind::Section(s) if s.name == "global" && s.name_span.start() == 4)
     );
     assert!(matches!(&file.lines[1].kind, LineKind::Entry(e) if e.name == "pid"));
 }

@@ -119,6 +119,11 @@ fn a_file_over_the_size_cap_is_reported_not_read() {
     let o = run_in(dir.path(), &["check", "."], b"");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("conflint.toml:2: check.max-file-size: `lots` is not a size"), "{}", text(&o.stderr));
+    // Offsets into a file are 32-bit: a cap they cannot address is refused up front.
+    let dir = tree(&[("conflint.toml", "[check]\nmax-file-size = \"4GiB\"\n")]);
+    let o = run_in(dir.path(), &["check", "."], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("check.max-file-size: `4GiB` is over the largest file conflint reads"), "{}", text(&o.stderr));
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn errors(src: &[u8]) -> Vec<String> {
         .errors
         .iter()
         .map(|e| {
-            let p = file.position(e.span.start);
+            let p = file.position(e.span.start());
             format!("{}:{} {}", p.line, p.column, e.message)
         })
         .collect()
@@ -201,7 +201,7 @@ fn missing_semicolon_before_brace_keeps_the_directive_and_closes_the_block() {
     assert!(server.close.is_some(), "the closing brace still closes the server block");
     let Item::Directive(listen) = &server.items[0] else { panic!() };
     assert_eq!(listen.end, End::Missing);
-    assert_eq!(&src[listen.span.start..listen.span.end], b"listen 80");
+    assert_eq!(&src[listen.span.start()..listen.span.end()], b"listen 80");
     assert_eq!(lines(&config), ["server", "listen 80", "next"]);
 }
 
@@ -219,7 +219,7 @@ fn recovery_resumes_at_the_next_semicolon_or_brace() {
         .tokens()
         .into_iter()
         .filter(|t| t.kind == TokenKind::Error)
-        .map(|t| String::from_utf8_lossy(&src[t.span.start..t.span.end]).into_owned())
+        .map(|t| String::from_utf8_lossy(&src[t.span.start()..t.span.end()]).into_owned())
         .collect();
     assert_eq!(skipped, ["a \"x\"y z;", "c \"q\"r { inner; }", "e \"s\"t"]);
 }
@@ -279,7 +279,7 @@ fn lua_block_bodies_are_raw_and_end_at_the_matching_brace() {
         .into_iter()
         .filter_map(|(_, d)| Some((d.name.value.clone(), d.block()?.raw?)))
         .map(|(name, raw)| {
-            (name, String::from_utf8_lossy(&src[raw.start..raw.end]).trim().to_string())
+            (name, String::from_utf8_lossy(&src[raw.start()..raw.end()]).trim().to_string())
         })
         .collect();
     let names: Vec<_> = raw_blocks.iter().map(|(n, _)| n.as_str()).collect();
@@ -425,7 +425,7 @@ fn arbitrary_bytes_never_panic_and_round_trip() {
 fn spans_cover_name_to_terminator() {
     let src = "  listen 80 ;\nhttp { }";
     let config = parsed(src.as_bytes());
-    let spans: Vec<_> = config.walk().iter().map(|(_, d)| &src[d.span.start..d.span.end]).collect();
+    let spans: Vec<_> = config.walk().iter().map(|(_, d)| &src[d.span.start()..d.span.end()]).collect();
     assert_eq!(spans, ["listen 80 ;", "http { }"]);
     let kinds: Vec<_> = config.tokens().iter().map(|t| t.kind).collect();
     use TokenKind::*;

@@ -35,7 +35,7 @@ fn fired(linted: &Linted, code: &str) -> Places {
         .filter(|f| f.code == code)
         .map(|f| {
             let src = linted.workspace.source(f.location.file);
-            let p = src.position(f.location.span.start);
+            let p = src.position(f.location.span.start());
             (src.display.clone(), p.line, p.column)
         })
         .collect()

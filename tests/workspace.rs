@@ -39,7 +39,7 @@ fn findings<'a>(ws: &'a Workspace, code: &str) -> Vec<&'a Finding> {
 /// `(display, line, column)` of a finding.
 fn at(ws: &Workspace, f: &Finding) -> (String, usize, usize) {
     let src = ws.source(f.location.file);
-    let p = src.position(f.location.span.start);
+    let p = src.position(f.location.span.start());
     (src.display.clone(), p.line, p.column)
 }
 

@@ -123,7 +123,7 @@ impl<'w> Model<'w> {
             return Vec::new();
         }
         let places = self.places(kind, path);
-        let on_path = |at: &Location| places.iter().any(|(f, s)| *f == at.file && s.start <= at.span.start && at.span.end <= s.end);
+        let on_path = |at: &Location| places.iter().any(|(f, s)| *f == at.file && s.start() <= at.span.start() && at.span.end() <= s.end());
         findings.iter().filter(|f| codes.contains(&f.code.as_str()) && (on_path(&f.location) || f.related.iter().any(|r| on_path(&r.location)))).collect()
     }
 

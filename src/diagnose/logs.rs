@@ -42,7 +42,7 @@ pub fn from_config(ws: &Workspace, view: &NginxView) -> (Vec<LogSpec>, Vec<Strin
     let mut notes = Vec::new();
     let at = |loc: crate::finding::Location| {
         let src = ws.source(loc.file);
-        format!("{}:{}", src.display, src.position(loc.span.start).line)
+        format!("{}:{}", src.display, src.position(loc.span.start()).line)
     };
     let push = |logs: &mut Vec<LogSpec>, spec: LogSpec| {
         if !logs.iter().any(|l| l.path == spec.path) {

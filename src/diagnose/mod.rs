@@ -432,7 +432,7 @@ impl Diagnosis {
 
 fn place_of(model: &Model, at: Location, text: String) -> Place {
     let src = model.ws.source(at.file);
-    Place { text, path: Some(src.display.clone()), line: Some(src.position(at.span.start).line) }
+    Place { text, path: Some(src.display.clone()), line: Some(src.position(at.span.start()).line) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -469,7 +469,7 @@ fn build_cause(model: &Model, findings: &[Finding], registry: &Registry, opts: &
         .into_iter()
         .map(|f| {
             let src = model.ws.source(f.location.file);
-            let pos = src.position(f.location.span.start);
+            let pos = src.position(f.location.span.start());
             let meta = registry.get(&f.code);
             let paths = if opts.paths.is_empty() { String::new() } else { format!(" {}", opts.paths.join(" ")) };
             let command = f.fix.as_ref().map(|fix| {

@@ -191,7 +191,7 @@ impl<'w> NginxView<'w> {
                 if depth >= MAX_INCLUDE_DEPTH {
                     continue;
                 }
-                for target in ws.includes.get(&(file, d.span.start)).into_iter().flatten() {
+                for target in ws.includes.get(&(file, d.span.start())).into_iter().flatten() {
                     if let Some(nf) = ws.nginx.get(target) {
                         self.fill(ws, scope, *target, &nf.config.items, depth + 1);
                     }
@@ -354,8 +354,8 @@ impl<'w> NginxView<'w> {
                 if d.name.value != "include" || d.block().is_some() {
                     continue;
                 }
-                let targets = ws.includes.get(&(file, d.span.start)).map_or(&[][..], Vec::as_slice);
-                let unread = ws.unread_includes.contains(&(file, d.span.start));
+                let targets = ws.includes.get(&(file, d.span.start())).map_or(&[][..], Vec::as_slice);
+                let unread = ws.unread_includes.contains(&(file, d.span.start()));
                 out.push(IncludeAt { directive: Placed { file, directive: d }, targets, unread, direct });
                 if depth < MAX_INCLUDE_DEPTH {
                     for t in targets {

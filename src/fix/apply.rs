@@ -7,7 +7,7 @@ use crate::finding::Edit;
 /// spans is kept byte for byte (line endings, indentation, invalid UTF-8, a missing final
 /// newline).
 pub fn apply(text: &[u8], edits: &[&Edit]) -> Vec<u8> {
-    splice(text, edits.iter().map(|e| (e.location.span.start, e.location.span.end, e.content.as_str())).collect())
+    splice(text, edits.iter().map(|e| (e.location.span.start(), e.location.span.end(), e.content.as_str())).collect())
 }
 
 /// Replace each `(start, end, content)` byte range of `text`; ranges must not overlap.

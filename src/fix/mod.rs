@@ -76,12 +76,12 @@ fn overlaps(a: Span, b: Span) -> bool {
         return false;
     }
     if a.is_empty() {
-        return b.start < a.start && a.start < b.end;
+        return b.start() < a.start() && a.start() < b.end();
     }
     if b.is_empty() {
-        return a.start < b.start && b.start < a.end;
+        return a.start() < b.start() && b.start() < a.end();
     }
-    a.start < b.end && b.start < a.end
+    a.start() < b.end() && b.start() < a.end()
 }
 
 /// Errors that keep nginx or PHP-FPM from loading the files (syntax errors, an include
@@ -192,7 +192,7 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
         let pass_edits: Vec<(PathBuf, PassEdits)> = accepted
             .iter()
             .map(|(p, edits)| {
-                let mut v: PassEdits = edits.iter().map(|e| (e.location.span.start, e.location.span.end, e.content.len())).collect();
+                let mut v: PassEdits = edits.iter().map(|e| (e.location.span.start(), e.location.span.end(), e.content.len())).collect();
                 v.sort();
                 (p.clone(), v)
             })
@@ -239,7 +239,7 @@ pub fn run_from(settings: &Settings, mut current: Linted, unsafe_fixes: bool, sk
 
 fn fix_id(l: &Linted, f: &Finding, history: &HashMap<PathBuf, Vec<PassEdits>>) -> Option<FixId> {
     let path = l.workspace.source(f.location.file).disk_path.clone()?;
-    let offset = original_offset(f.location.span.start, history.get(&path).map_or(&[][..], |v| v));
+    let offset = original_offset(f.location.span.start(), history.get(&path).map_or(&[][..], |v| v));
     Some(FixId { code: f.code.clone(), path, offset, nth: 0 })
 }
 
@@ -287,7 +287,7 @@ mod tests {
         // A fix that deletes the server block's closing brace.
         let file = linted.workspace.sources.iter().next().unwrap().0;
         let brace = conf.find("    }").unwrap() + 4;
-        let location = crate::finding::Location { file, span: Span { start: brace, end: brace + 1 } };
+        let location = crate::finding::Location { file, span: Span::new(brace, brace + 1) };
         let mut breaking = Finding::new("NGX101", crate::finding::Severity::Warning, location, "test");
         breaking.fix = Some(crate::finding::Fix { applicability: Applicability::Safe, message: "drop the brace".into(), edits: vec![Edit { location, content: String::new() }] });
         linted.findings.push(breaking);

@@ -348,7 +348,7 @@ fn places_of(p: &Problem, ws: &Workspace) -> Vec<Mask> {
                 _ => false,
             };
             if uses {
-                out.push((path.clone(), src.position(d.span.start).line));
+                out.push((path.clone(), src.position(d.span.start()).line));
             }
         });
     }
@@ -361,10 +361,10 @@ fn places_of(p: &Problem, ws: &Workspace) -> Vec<Mask> {
 fn finding_at(l: &Linted, at: &Mask, p: &Problem) -> Option<String> {
     let (id, src) = source_of(&l.workspace, &at.0)?;
     let span = directive_span(&src.text, is_fpm(&l.workspace, &at.0)?, at.1)?;
-    let here: Vec<&crate::finding::Finding> = l.findings.iter().filter(|f| f.location.file == id && f.severity == Severity::Error && span.start <= f.location.span.start && f.location.span.start <= span.end).collect();
+    let here: Vec<&crate::finding::Finding> = l.findings.iter().filter(|f| f.location.file == id && f.severity == Severity::Error && span.start() <= f.location.span.start() && f.location.span.start() <= span.end()).collect();
     let quoted: Vec<&str> = p.message.split(['"', '\'']).skip(1).step_by(2).filter(|q| !q.is_empty()).collect();
     let best = here.iter().find(|f| quoted.iter().any(|q| f.message.contains(q))).or(here.first())?;
-    Some(format!("{} at {}:{}", best.code, src.display, src.position(best.location.span.start).line))
+    Some(format!("{} at {}:{}", best.code, src.display, src.position(best.location.span.start()).line))
 }
 
 /// What to leave out for an error at 1-based `line` of `text`: for nginx the innermost
@@ -386,11 +386,11 @@ fn directive_span(text: &[u8], fpm: bool, line: usize) -> Option<Span> {
     let mut best: Option<(usize, Span)> = None;
     for (depth, d) in config.walk() {
         let end = match &d.end {
-            End::Semicolon(s) => s.end,
-            End::Block(b) => b.open.end,
-            End::Missing => d.span.end,
+            End::Semicolon(s) => s.end(),
+            End::Block(b) => b.open.end(),
+            End::Missing => d.span.end(),
         };
-        if line_of(d.name.span.start) <= line && line <= line_of(end.saturating_sub(1)) && best.is_none_or(|(b, _)| depth >= b) {
+        if line_of(d.name.span.start()) <= line && line <= line_of(end.saturating_sub(1)) && best.is_none_or(|(b, _)| depth >= b) {
             best = Some((depth, d.span));
         }
     }
@@ -444,14 +444,14 @@ fn line_map(old: &[u8], new: &[u8]) -> Vec<Option<usize>> {
 /// Replace `span` by spaces, line breaks kept (so the validator's line numbers stay the
 /// user's); a PHP-FPM line is commented out instead.
 fn blank(text: &mut [u8], span: Span, fpm: bool) {
-    let end = span.end.min(text.len());
+    let end = span.end().min(text.len());
     if fpm {
-        if span.start < end {
-            text[span.start] = b';';
+        if span.start() < end {
+            text[span.start()] = b';';
         }
         return;
     }
-    for b in &mut text[span.start..end] {
+    for b in &mut text[span.start()..end] {
         if *b != b'\n' && *b != b'\r' {
             *b = b' ';
         }

@@ -187,7 +187,7 @@ fn lossy_vec(bytes: Vec<u8>) -> String {
 }
 
 pub fn parse(src: &[u8]) -> FpmFile {
-    // Lines are large structs (~180 bytes): sizing the table exactly avoids copying it as it
+    // A big file has a million lines: sizing the table exactly avoids copying it as it
     // grows. Counting bytes in chunks of 255 lets the compiler use byte-wide vector lanes.
     let newlines: usize =
         src.chunks(255).map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum();
@@ -591,7 +591,7 @@ fn hash_line(kind: LineKind, src: &[u8], first: usize, end: usize) -> LineKind {
     };
     LineKind::Error(Box::new(LineError {
         message: format!("{MSG_HASH_PREFIX} (php-fpm: {what})"),
-        span: Span::new(first, span.end.max(first + 1)),
+        span: Span::new(first, span.end().max(first + 1)),
     }))
 }
 
@@ -730,12 +730,12 @@ impl ValueLexer<'_, '_> {
     /// line is reported on the token before it.
     fn unexpected<T>(&self, tok: &Tok) -> PResult<T> {
         let (message, span) = match tok {
-            Tok::Eq => (MSG_UNEXPECTED_EQ.to_string(), Span::new(self.tok.start, self.tok.start + 1)),
-            Tok::EndOfFile => (MSG_UNTERMINATED_SQ.to_string(), Span::new(self.tok.start, self.p.end)),
+            Tok::Eq => (MSG_UNEXPECTED_EQ.to_string(), Span::new(self.tok.start(), self.tok.start() + 1)),
+            Tok::EndOfFile => (MSG_UNTERMINATED_SQ.to_string(), Span::new(self.tok.start(), self.p.end)),
             Tok::EndOfLine => (format!("syntax error, unexpected {}", tok.name()), self.prev),
             tok => (format!("syntax error, unexpected {}", tok.name()), self.tok),
         };
-        self.p.err(message, span.start, span.end)
+        self.p.err(message, span.start(), span.end())
     }
 
     /// `string_or_value`: a keyword alone, an expression, or nothing.

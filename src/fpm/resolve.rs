@@ -304,7 +304,7 @@ impl Resolver<'_> {
                     // A `#` comment becomes a `;` comment: the one syntax error with an obvious intent.
                     let text = self.files.sources().get(file).slice(line.span);
                     if let Some(hash) = text.iter().position(|b| !b.is_ascii_whitespace()).filter(|&i| text[i] == b'#') {
-                        let at = line.span.start + hash;
+                        let at = line.span.start() + hash;
                         f = f.with_fix(crate::finding::Fix {
                             applicability: crate::finding::Applicability::Safe,
                             message: "make it a `;` comment".into(),
@@ -441,7 +441,7 @@ impl Resolver<'_> {
             }
             Expanded::DirMissing { certain } => {
                 self.unfollowed |= !certain;
-                let line = self.files.sources().get(file).position(at.span.start).line;
+                let line = self.files.sources().get(file).position(at.span.start()).line;
                 let shown = self.files.sources().get(file).display.clone();
                 let globalize = format!("Unable to globalize '{full}' (ret=2) from {shown} at line {line}");
                 self.config.findings.push(if certain {

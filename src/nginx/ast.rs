@@ -88,9 +88,9 @@ impl Item {
     /// The item's first byte.
     pub fn start(&self) -> usize {
         match self {
-            Item::Directive(d) => d.span.start,
-            Item::Comment(c) => c.span.start,
-            Item::Error(span) => span.start,
+            Item::Directive(d) => d.span.start(),
+            Item::Comment(c) => c.span.start(),
+            Item::Error(span) => span.start(),
         }
     }
 }
@@ -157,7 +157,7 @@ impl Config {
             let before = items.partition_point(|i| i.start() < offset);
             let Some(Item::Directive(d)) = before.checked_sub(1).map(|i| &items[i]) else { return out };
             match d.block() {
-                Some(b) if b.open.end <= offset && b.close.is_none_or(|c| offset <= c.start) => {
+                Some(b) if b.open.end() <= offset && b.close.is_none_or(|c| offset <= c.start()) => {
                     out.push(d);
                     items = &b.items;
                 }
@@ -173,7 +173,7 @@ impl Config {
         let items = blocks.last().and_then(|d| d.block()).map_or(&self.items[..], |b| &b.items[..]);
         let at = items.partition_point(|i| i.start() <= offset).checked_sub(1)?;
         match &items[at] {
-            Item::Directive(d) if offset <= d.name.span.end => Some((blocks, d)),
+            Item::Directive(d) if offset <= d.name.span.end() => Some((blocks, d)),
             _ => None,
         }
     }
@@ -218,9 +218,9 @@ impl Config {
         let mut out = Vec::with_capacity(self.len);
         let mut at = 0;
         for t in self.tokens() {
-            out.extend_from_slice(src.get(at..t.span.start).unwrap_or_default());
-            out.extend_from_slice(src.get(t.span.start..t.span.end).unwrap_or_default());
-            at = t.span.end;
+            out.extend_from_slice(src.get(at..t.span.start()).unwrap_or_default());
+            out.extend_from_slice(src.get(t.span.start()..t.span.end()).unwrap_or_default());
+            at = t.span.end();
         }
         out.extend_from_slice(src.get(at..self.len).unwrap_or_default());
         out
@@ -235,11 +235,11 @@ impl Config {
         }
         let mut at = 0;
         for t in self.tokens() {
-            if t.span.start < at || t.span.end > src.len() || t.span.is_empty() {
+            if t.span.start() < at || t.span.end() > src.len() || t.span.is_empty() {
                 return Err(format!("{:?} token at {:?} after offset {at}", t.kind, t.span));
             }
-            check_gap(src, at, t.span.start)?;
-            at = t.span.end;
+            check_gap(src, at, t.span.start())?;
+            at = t.span.end();
         }
         check_gap(src, at, src.len())
     }
@@ -269,7 +269,7 @@ fn push_directive(d: &Directive, out: &mut Vec<Token>) {
     // Arguments and the comments between them, merged back into source order.
     let mut comments = d.inner_comments.iter().peekable();
     for arg in &d.args {
-        while let Some(c) = comments.next_if(|c| c.span.start < arg.span.start) {
+        while let Some(c) = comments.next_if(|c| c.span.start() < arg.span.start()) {
             out.push(Token { kind: TokenKind::Comment, span: c.span });
         }
         out.push(Token { kind: TokenKind::Word, span: arg.span });

@@ -58,7 +58,7 @@ impl LexError {
     /// The message in nginx's words; `at` is the error span, `token` the consumed token.
     pub fn message(self, src: &[u8], at: Span, token: Span) -> String {
         match self {
-            LexError::AfterQuote => format!("unexpected \"{}\"", char_at(src, at.start)),
+            LexError::AfterQuote => format!("unexpected \"{}\"", char_at(src, at.start())),
             LexError::TooLong { quote: Some(q) } => format!(
                 "too long parameter, probably missing terminating \"{}\" character",
                 q as char
@@ -66,9 +66,9 @@ impl LexError {
             LexError::TooLong { quote: None } => {
                 // nginx prints the first 10 bytes from where its token buffer starts,
                 // which is after the opening quote of a quoted word.
-                let start = match src[token.start] {
-                    b'"' | b'\'' => token.start + 1,
-                    _ => token.start,
+                let start = match src[token.start()] {
+                    b'"' | b'\'' => token.start() + 1,
+                    _ => token.start(),
                 };
                 let head = &src[start..(start + 10).min(src.len())];
                 format!("too long parameter \"{}...\" started", String::from_utf8_lossy(head))
@@ -166,9 +166,9 @@ impl<'a> Lexer<'a> {
             _ => self.unquoted(i),
         };
         self.pos = match tok {
-            Tok::Error { token, .. } => token.end,
-            Tok::Word(w) => w.span.end,
-            Tok::Semi(s) | Tok::Open(s) | Tok::Close(s) | Tok::Comment(s) => s.end,
+            Tok::Error { token, .. } => token.end(),
+            Tok::Word(w) => w.span.end(),
+            Tok::Semi(s) | Tok::Open(s) | Tok::Close(s) | Tok::Comment(s) => s.end(),
             Tok::Eof => i,
         };
         tok

@@ -39,7 +39,7 @@ struct Head {
 impl Head {
     /// End of the last word, for a directive without terminator.
     fn words_end(&self) -> usize {
-        self.args.last().unwrap_or(&self.name).span.end
+        self.args.last().unwrap_or(&self.name).span.end()
     }
 
     fn into_directive(self, end: End, span_end: usize) -> Directive {
@@ -97,7 +97,7 @@ impl Parser<'_> {
                 Tok::Open(span) => {
                     self.error(span, "unexpected \"{\"");
                     let end = self.skip(1);
-                    self.items.push(Item::Error(Span::new(span.start, end)));
+                    self.items.push(Item::Error(Span::new(span.start(), end)));
                 }
                 Tok::Close(span) => {
                     if self.stack.is_empty() {
@@ -110,8 +110,8 @@ impl Parser<'_> {
                 Tok::Error { kind, at, token } => {
                     self.lex_error(kind, at, token);
                     // A too long comment is still a comment: nothing to resynchronise.
-                    let end = if self.src[token.start] == b'#' { token.end } else { self.skip(0) };
-                    self.items.push(Item::Error(Span::new(token.start, end)));
+                    let end = if self.src[token.start()] == b'#' { token.end() } else { self.skip(0) };
+                    self.items.push(Item::Error(Span::new(token.start(), end)));
                 }
             }
         }
@@ -125,7 +125,7 @@ impl Parser<'_> {
 
     /// Read one directive whose name is `first`, up to its `;`, `{` or an error.
     fn directive(&mut self, first: RawWord) {
-        let start = first.span.start;
+        let start = first.span.start();
         let name = self.word(first);
         let mut comments = Vec::new();
         loop {
@@ -137,7 +137,7 @@ impl Parser<'_> {
                 Tok::Comment(span) => comments.push(self.comment(span)),
                 Tok::Semi(span) => {
                     let head = self.head(start, name, comments);
-                    let d = head.into_directive(End::Semicolon(span), span.end);
+                    let d = head.into_directive(End::Semicolon(span), span.end());
                     self.items.push(Item::Directive(d));
                     return;
                 }
@@ -208,9 +208,9 @@ impl Parser<'_> {
                 (None, self.src.len())
             }
         };
-        self.lex.pos = close.map_or(body_end, |c| c.end);
+        self.lex.pos = close.map_or(body_end, |c| c.end());
         let block =
-            Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end, body_end)) };
+            Block { open, items: Vec::new(), close, raw: Some(Span::new(open.end(), body_end)) };
         let d = head.into_directive(End::Block(Box::new(block)), self.lex.pos);
         self.items.push(Item::Directive(d));
     }
@@ -220,8 +220,8 @@ impl Parser<'_> {
         let Some(b) = self.stack.pop() else { return };
         let items = self.items.split_off(b.first_item);
         let end = match close {
-            Some(c) => c.end,
-            None => items.last().map_or(b.open.end, item_end),
+            Some(c) => c.end(),
+            None => items.last().map_or(b.open.end(), item_end),
         };
         let block = Block { open: b.open, items, close, raw: None };
         let d = b.head.into_directive(End::Block(Box::new(block)), end);
@@ -259,9 +259,9 @@ impl Parser<'_> {
 
     fn word(&self, w: RawWord) -> Word {
         let content = match w.quote {
-            Some(_) if w.closed => &self.src[w.span.start + 1..w.span.end - 1],
-            Some(_) => &self.src[w.span.start + 1..w.span.end],
-            None => &self.src[w.span.start..w.span.end],
+            Some(_) if w.closed => &self.src[w.span.start() + 1..w.span.end() - 1],
+            Some(_) => &self.src[w.span.start() + 1..w.span.end()],
+            None => &self.src[w.span.start()..w.span.end()],
         };
         let value = if w.escaped {
             let bytes = lexer::unescape(content);
@@ -276,7 +276,7 @@ impl Parser<'_> {
     }
 
     fn comment(&self, span: Span) -> Comment {
-        Comment { span, text: self.text(&self.src[span.start + 1..span.end]) }
+        Comment { span, text: self.text(&self.src[span.start() + 1..span.end()]) }
     }
 
     /// A slice of `src` as text: from the validated file when it is valid UTF-8, decoded
@@ -308,8 +308,8 @@ impl Parser<'_> {
 
 fn item_end(item: &Item) -> usize {
     match item {
-        Item::Directive(d) => d.span.end,
-        Item::Comment(c) => c.span.end,
-        Item::Error(span) => span.end,
+        Item::Directive(d) => d.span.end(),
+        Item::Comment(c) => c.span.end(),
+        Item::Error(span) => span.end(),
     }
 }

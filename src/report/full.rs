@@ -123,8 +123,8 @@ impl Texts<'_> {
 
     fn span(&mut self, at: Location) -> (usize, usize) {
         let (lossy, _) = self.get(at.file);
-        let start = lossy.offset(at.span.start);
-        let end = lossy.offset(at.span.end).max(start);
+        let start = lossy.offset(at.span.start());
+        let end = lossy.offset(at.span.end()).max(start);
         (start, end - start)
     }
 }

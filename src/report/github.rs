@@ -17,7 +17,7 @@ pub fn render(findings: &[Finding], sources: &Sources, rules: &Registry, opts: &
         // Through the same neutralisation as `full`: a file name or config text must not
         // steer the log (ESC, BEL, bidi overrides) before the workflow-command escaping.
         let path = printable(&repo::place(src, opts.root.as_ref()).shown()).into_owned();
-        let (start, end) = (src.position(f.location.span.start), src.position(f.location.span.end));
+        let (start, end) = (src.position(f.location.span.start()), src.position(f.location.span.end()));
         // The runner drops an annotation with columns on a range over several lines.
         let range = if start.line == end.line {
             format!("line={},col={},endLine={},endColumn={}", start.line, start.column, end.line, end.column)

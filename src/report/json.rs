@@ -49,7 +49,7 @@ struct JsonFinding<'a> {
 
 fn span(sources: &Sources, at: Location) -> JsonSpan {
     let src = sources.get(at.file);
-    JsonSpan { start: src.position(at.span.start), end: src.position(at.span.end) }
+    JsonSpan { start: src.position(at.span.start()), end: src.position(at.span.end()) }
 }
 
 fn path(sources: &Sources, at: Location) -> &str {

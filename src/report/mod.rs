@@ -58,7 +58,7 @@ pub fn render(
         Format::Concise => {
             for f in findings {
                 let src = sources.get(f.location.file);
-                let p = src.position(f.location.span.start);
+                let p = src.position(f.location.span.start());
                 let mark = if f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe) { " [*]" } else { "" };
                 writeln!(out, "{}:{}:{}: {} [{}]{mark} {}", lossy::printable(&src.display), p.line, p.column, f.code, f.severity.as_str(), lossy::printable(&f.message))?;
             }

@@ -283,7 +283,7 @@ fn artifact_location(place: Place) -> ArtifactLocation {
 
 /// 1-based lines, columns in Unicode code points (`columnKind`), end column exclusive.
 fn region(src: &SourceFile, at: Location) -> Region {
-    let (start, end) = (src.position(at.span.start), src.position(at.span.end));
+    let (start, end) = (src.position(at.span.start()), src.position(at.span.end()));
     Region { end_column: end.column, end_line: end.line, start_column: start.column, start_line: start.line }
 }
 
@@ -307,7 +307,7 @@ fn artifact_changes<'a>(places: &mut Places, fix: &'a Fix) -> Vec<ArtifactChange
 /// lines' text with whitespace runs collapsed, never the line number. The caller appends
 /// the how-manieth such finding in the file this is.
 fn line_hash(code: &str, src: &SourceFile, at: Location) -> String {
-    let (start, end) = (src.position(at.span.start), src.position(at.span.end));
+    let (start, end) = (src.position(at.span.start()), src.position(at.span.end()));
     // A span that ends at the start of a line does not flag that line.
     let last = if end.line > start.line && end.column == 1 { end.line - 1 } else { end.line };
     // Hashed as it goes: `code`, NUL, then each line's words joined by single spaces and

@@ -24,7 +24,7 @@ impl Templated {
                 let Some(p) = d.args.iter().find_map(|a| placeholder(&a.value)) else { continue };
                 // A block's own arguments only: the block holds other directives.
                 let span = match d.block() {
-                    Some(_) => Span::new(d.name.span.start, d.args.last().map_or(d.name.span.end, |a| a.span.end)),
+                    Some(_) => Span::new(d.name.span.start(), d.args.last().map_or(d.name.span.end(), |a| a.span.end())),
                     None => d.span,
                 };
                 t.add(file, span, p);
@@ -53,7 +53,7 @@ impl Templated {
     }
 
     fn covers(&self, at: Location) -> bool {
-        self.spans.get(&at.file).is_some_and(|spans| spans.iter().any(|s| s.start <= at.span.start && at.span.end <= s.end))
+        self.spans.get(&at.file).is_some_and(|spans| spans.iter().any(|s| s.start() <= at.span.start() && at.span.end() <= s.end()))
     }
 
     /// Does `f` judge a templated value: is it, or one of the places it cites, inside a

@@ -9,7 +9,7 @@ use crate::finding::{Finding, Location};
 /// Does `at` point at the slipped value (the value itself or a part of it)? A finding at
 /// the whole line or block holding it is about something else (a duplicate, the block).
 fn cites(at: Location, slip: Location) -> bool {
-    at.file == slip.file && slip.span.start <= at.span.start && at.span.end <= slip.span.end
+    at.file == slip.file && slip.span.start() <= at.span.start() && at.span.end() <= slip.span.end()
 }
 
 pub fn fold(findings: &mut Vec<Finding>, is_slip: impl Fn(&str) -> bool) {

@@ -66,8 +66,8 @@ fn nginx(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of: &dy
     // A directive name stands first in the file or after `;`, `{`, `}` or a comment;
     // nothing is completed inside a comment, a quoted string or a Lua block.
     let tokens = config.tokens();
-    if let Some(t) = tokens.iter().take_while(|t| t.span.start < start).last() {
-        if t.span.end > start || t.kind == TokenKind::Word {
+    if let Some(t) = tokens.iter().take_while(|t| t.span.start() < start).last() {
+        if t.span.end() > start || t.kind == TokenKind::Word {
             return None;
         }
     }
@@ -132,11 +132,11 @@ pub const FPM_UNPLACED: &str = "above every [section] header: PHP-FPM reads thes
 
 fn fpm(main: bool, text: &[u8], offset: usize, range_of: &dyn Fn(usize, usize) -> Range) -> Option<CompletionList> {
     let file = crate::fpm::parse(text);
-    let n = file.lines.iter().position(|l| l.span.start <= offset && offset <= l.span.end)?;
+    let n = file.lines.iter().position(|l| l.span.start() <= offset && offset <= l.span.end())?;
     let line = &file.lines[n];
     let start = word_start(text, offset, true);
     // Only a key is completed: the text before it on its line is blank.
-    if !text[line.span.start..start].iter().all(|b| b.is_ascii_whitespace()) || matches!(line.kind, LineKind::Section(_)) {
+    if !text[line.span.start()..start].iter().all(|b| b.is_ascii_whitespace()) || matches!(line.kind, LineKind::Section(_)) {
         return None;
     }
     let place = fpm_section(&file, n, main);

@@ -38,7 +38,7 @@ impl Encoding {
 pub fn position(src: &SourceFile, offset: usize, enc: Encoding) -> Position {
     let offset = offset.min(src.text.len());
     let line = src.position(offset).line;
-    let start = src.line_span(line).start;
+    let start = src.line_span(line).start();
     let before = &src.text[start..offset];
     let character = match enc {
         Encoding::Utf8 => before.len(),
@@ -48,7 +48,7 @@ pub fn position(src: &SourceFile, offset: usize, enc: Encoding) -> Position {
 }
 
 pub fn range(src: &SourceFile, span: Span, enc: Encoding) -> Range {
-    Range { start: position(src, span.start, enc), end: position(src, span.end, enc) }
+    Range { start: position(src, span.start(), enc), end: position(src, span.end(), enc) }
 }
 
 /// The byte offset of LSP position `pos` in `text`; a position past its line's end is the

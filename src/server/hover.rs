@@ -49,20 +49,20 @@ pub fn facts(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of:
             let config = crate::nginx::parse(text);
             let (_, written) = config.name_at(offset)?;
             let name = &written.name;
-            let (here, guessed) = contexts_at(tables, path, &config, name.span.start);
+            let (here, guessed) = contexts_at(tables, path, &config, name.span.start());
             let entries = tables.entries(&name.value);
             let &(d, ref u) = entries.iter().find(|(d, _)| here.iter().all(|&c| d.contexts & c != 0)).or(entries.first())?;
             let mut text = tables.markdown(d, u, &here);
             if let Some(g) = guessed {
                 text.push_str(&format!("\n_Where it stands: {g}._\n"));
             }
-            Some((text, range_of(name.span.start, name.span.end)))
+            Some((text, range_of(name.span.start(), name.span.end())))
         }
         Kind::Fpm => {
             let file = crate::fpm::parse(text);
-            let n = file.lines.iter().position(|l| l.span.start <= offset && offset <= l.span.end)?;
+            let n = file.lines.iter().position(|l| l.span.start() <= offset && offset <= l.span.end())?;
             let LineKind::Entry(entry) = &file.lines[n].kind else { return None };
-            if !(entry.name_span.start <= offset && offset <= entry.name_span.end) {
+            if !(entry.name_span.start() <= offset && offset <= entry.name_span.end()) {
                 return None;
             }
             let here = fpm_section(&file, n, tables.is_fpm_main(path));
@@ -83,7 +83,7 @@ pub fn facts(tables: &Tables, path: &Path, text: &[u8], offset: usize, range_of:
                 (Some(_), None) => text.push_str(&format!("\n_{FPM_UNPLACED}._\n")),
                 _ => {}
             }
-            Some((text, range_of(entry.name_span.start, entry.name_span.end)))
+            Some((text, range_of(entry.name_span.start(), entry.name_span.end())))
         }
         Kind::Other(_) => None,
     }

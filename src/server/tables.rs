@@ -247,7 +247,7 @@ fn top_contexts(ws: &Workspace, id: FileId, memo: &mut HashMap<FileId, Vec<u32>>
     } else {
         for at in &file.included_from {
             let Some(includer) = ws.nginx.get(&at.file) else { continue };
-            let path = includer.config.blocks_at(at.span.start);
+            let path = includer.config.blocks_at(at.span.start());
             for top in top_contexts(ws, at.file, memo, visiting) {
                 out.extend(context_in(top, &path));
             }

@@ -321,8 +321,8 @@ impl Builder<'_> {
         let ctx = include.ctx;
         let at = Location { file, span: include.span };
         if let Some(placeholder) = placeholder_in(&arg.value) {
-            self.ws.unread_includes.insert((file, include.span.start));
-            self.ws.includes.insert((file, include.span.start), Vec::new());
+            self.ws.unread_includes.insert((file, include.span.start()));
+            self.ws.includes.insert((file, include.span.start()), Vec::new());
             self.ws.findings.push(
                 Finding::new("CFL002", Severity::Info, Location { file, span: arg.span }, format!("{} holds the template placeholder `{placeholder}`: the file it names is only known once the template is rendered; not read", arg.value))
                     .with_help("lint the rendered configuration to check what it brings"),
@@ -356,7 +356,7 @@ impl Builder<'_> {
         // A glob into a directory the tree lacks includes nothing here (git keeps no empty
         // `conf.d/`); only what nginx may load there is unknown (`unread_globs`).
         if targets.iter().any(|t| !matches!(t, Target::File(_) | Target::NoDirectory)) {
-            self.ws.unread_includes.insert((file, include.span.start));
+            self.ws.unread_includes.insert((file, include.span.start()));
         }
         for target in targets {
             match target {
@@ -371,16 +371,16 @@ impl Builder<'_> {
                         None => match self.read_included(path) {
                             Ok(Some(id)) => id,
                             Ok(None) => {
-                                self.ws.unread_includes.insert((file, include.span.start));
+                                self.ws.unread_includes.insert((file, include.span.start()));
                                 continue;
                             }
                             Err(Unread::Refused(note)) => {
-                                self.ws.unread_includes.insert((file, include.span.start));
+                                self.ws.unread_includes.insert((file, include.span.start()));
                                 self.note_once(note);
                                 continue;
                             }
                             Err(Unread::Failed(reason)) => {
-                                self.ws.unread_includes.insert((file, include.span.start));
+                                self.ws.unread_includes.insert((file, include.span.start()));
                                 self.ws.findings.push(Finding::new(
                                     "NGX007",
                                     Severity::Error,
@@ -456,11 +456,11 @@ impl Builder<'_> {
                 )),
                 Target::Outside(path) => self.report_outside(arg_at, path),
                 Target::NoDirectory => {
-                    self.ws.unread_globs.insert((file, include.span.start));
+                    self.ws.unread_globs.insert((file, include.span.start()));
                 }
             }
         }
-        self.ws.includes.insert((file, include.span.start), reached);
+        self.ws.includes.insert((file, include.span.start()), reached);
     }
 
     /// An include's path the way nginx would name it on the server.

@@ -236,7 +236,7 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool, prefix: Optio
     let mut global_header = None;
     for (n, line) in file.lines.iter().enumerate() {
         match &line.kind {
-            LineKind::Section(s) if s.name.eq_ignore_ascii_case("global") => global_header = Some(line.eol().end),
+            LineKind::Section(s) if s.name.eq_ignore_ascii_case("global") => global_header = Some(line.eol().end()),
             LineKind::Entry(e) if e.array_key.is_none() => {
                 let name = e.name.to_ascii_lowercase();
                 let v = &e.value;
@@ -251,7 +251,7 @@ fn rewrite(text: &[u8], stage: &Stage, work: &Path, is_root: bool, prefix: Optio
                     None
                 };
                 if let Some(new) = new {
-                    edits.push((v.span.start, v.span.end, format!("\"{new}\"")));
+                    edits.push((v.span.start(), v.span.end(), format!("\"{new}\"")));
                 }
             }
             _ => {}

@@ -211,7 +211,7 @@ impl Rewriter<'_> {
             let name = d.name.value.as_str();
             for (i, a) in d.args.iter().enumerate() {
                 if let Some(v) = self.new_value(name, i, &a.value, mail) {
-                    edits.push((a.span.start, a.span.end, requote(a, &v)));
+                    edits.push((a.span.start(), a.span.end(), requote(a, &v)));
                 }
             }
             if let Some(b) = d.block() {
@@ -276,7 +276,7 @@ impl Rewriter<'_> {
                     add += &format!(" {n} {};", self.scratch(n));
                 }
             }
-            edits.push((b.open.end, b.open.end, add));
+            edits.push((b.open.end(), b.open.end(), add));
         }
     }
 }

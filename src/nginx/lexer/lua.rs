@@ -46,7 +46,7 @@ impl LuaError {
 pub(crate) fn scan_block(src: &[u8], open: Span) -> Result<usize, LuaError> {
     let mut level = 1usize;
     let mut last_open = open;
-    let mut i = open.end;
+    let mut i = open.end();
     while let Some(&b) = src.get(i) {
         match b {
             b'{' => {

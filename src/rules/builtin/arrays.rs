@@ -183,7 +183,7 @@ fn finding(cx: &RuleContext, o: &Override) -> Finding {
 /// the file may lead back to the child's own (an include cycle). The workspace has already
 /// cut include cycles, so the recursion ends.
 fn brings_only(ws: &Workspace, file: FileId, include: &Directive, name: &str) -> bool {
-    let Some(targets) = ws.includes.get(&(file, include.span.start)).filter(|t| !t.is_empty()) else { return false };
+    let Some(targets) = ws.includes.get(&(file, include.span.start())).filter(|t| !t.is_empty()) else { return false };
     targets.iter().all(|t| {
         ws.nginx.get(t).is_some_and(|nf| {
             nf.config.items.iter().all(|item| match item {

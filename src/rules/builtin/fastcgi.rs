@@ -212,7 +212,7 @@ fn missing_in_level(cx: &RuleContext, loc: ScopeId, pass: Placed, e: &Effective,
         .map(|p| p.location())
         .chain(brought.iter().filter(|b| b.file == own).map(|b| b.location()))
         .chain(e.unread.iter().filter(|(i, _)| i.direct).map(|(i, _)| i.directive.location()))
-        .max_by_key(|l| l.span.start);
+        .max_by_key(|l| l.span.start());
     if let Some(anchor) = anchors.filter(|a| fixed.insert(*a)) {
         let src = cx.ws.source(anchor.file);
         f = f.with_fix(edit::fix(

@@ -222,7 +222,7 @@ fn modules_of<'w, 't>(ws: &'w Workspace, view: &NginxView<'w>, top: ScopeId, cat
             open = Some("no nginx.conf of the linted tree includes this file; set [nginx] modules in conflint.toml to check it as a whole".into());
         } else if target.build.as_ref().is_some_and(|b| b.adds_static_modules()) {
             open = Some("this nginx was built with --add-module".into());
-        } else if let Some(inc) = view.includes_in(ws, top).into_iter().find(|i| ws.unread_globs.contains(&(i.directive.file, i.directive.directive.span.start)) || (i.targets.is_empty() && !i.is_glob())) {
+        } else if let Some(inc) = view.includes_in(ws, top).into_iter().find(|i| ws.unread_globs.contains(&(i.directive.file, i.directive.directive.span.start())) || (i.targets.is_empty() && !i.is_glob())) {
             open = Some(format!("include {} at the top level reads files that are not in the linted tree", inc.directive.arg(0).unwrap_or("")));
         }
     }
