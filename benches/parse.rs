@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 // The allocator the `conflint` binary uses.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: conflint::alloc::Allocator = conflint::alloc::Allocator;
 
 const TARGET_BYTES: usize = 20_000_000;
 const RUNS: usize = 25;

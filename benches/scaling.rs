@@ -14,7 +14,7 @@ use std::fmt::Write;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: conflint::alloc::Allocator = conflint::alloc::Allocator;
 
 fn config(bytes: usize) -> (String, usize) {
     let mut out = String::from("user www-data;\nevents { worker_connections 1024; }\nhttp {\n    include mime.types;\n    fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n    fastcgi_read_timeout 60s;\n");

@@ -21,5 +21,6 @@ pub mod text;
 pub mod workspace;
 pub mod rules;
 mod scan;
+pub mod alloc;
 pub mod report;
 pub mod server;

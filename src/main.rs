@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 // Linting allocates millions of small nodes; mimalloc is markedly faster at that than
-// glibc's allocator (see `cargo bench --bench parse`).
+// glibc's allocator (see `cargo bench --bench parse`), called as `conflint::alloc` explains.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: conflint::alloc::Allocator = conflint::alloc::Allocator;
 
 use clap::Parser;
 
