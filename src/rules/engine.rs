@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::context::{Resolved, RuleContext};
 use super::options::OptionValue;
+use super::builtin::directives::analysis;
 use super::{builtin, declarative, placeholders, slips, RuleMeta};
 use crate::host::Host;
 use crate::finding::Finding;
@@ -50,16 +51,30 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
         Ok(found)
     };
     // Rules only read the workspace, so they run side by side; findings stay in rule order.
-    // PHP-FPM rules go first: most need neither the nginx view nor the join, and run while
-    // one core builds those.
-    let mut order: Vec<usize> = (0..rules.len()).collect();
-    order.sort_by_key(|&i| !rules[i].code.starts_with("FPM"));
+    // Most rules share views built on first use, and a thread that asks for one while
+    // another builds it waits: so the slowest to build, the directive analysis (and the
+    // nginx view under it), is a work item of its own, taken first, and the rules that only
+    // report its problems go last. PHP-FPM rules, which need neither, run meanwhile.
+    let analysis_rule = |r: &RuleMeta| analysis::CODES.contains(&r.code.as_str());
+    let mut order: Vec<usize> = (0..=rules.len()).collect();
+    order.sort_by_key(|&i| match rules.get(i) {
+        None => 0,
+        Some(r) if r.code.starts_with("FPM") => 1,
+        Some(r) if analysis_rule(r) => 3,
+        Some(_) => 2,
+    });
     let bytes = ws.sources.iter().map(|(_, f)| f.text.len()).sum();
-    let by_rule = if crate::parallel::worth_it(bytes) {
-        rayon::join(|| resolved.join(), || crate::parallel::map(&order, true, |i| run_one(rules[i]))).1
-    } else {
-        crate::parallel::map(&order, false, |i| run_one(rules[i]))
-    };
+    let spread = crate::parallel::worth_it(bytes);
+    let warm = spread && rules.iter().any(|&r| analysis_rule(r));
+    let by_rule = crate::parallel::map(&order, spread, |i| match rules.get(i) {
+        Some(rule) => run_one(rule),
+        None => {
+            if warm {
+                resolved.directives();
+            }
+            Ok(Vec::new())
+        }
+    });
     let mut findings: Vec<Finding> = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
     let templated = placeholders::Templated::find(ws);
     findings.retain(|f| !templated.judged_by(f));

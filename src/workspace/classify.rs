@@ -106,7 +106,7 @@ fn has_percent_tags(bytes: &[u8]) -> bool {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The lines of `bytes` that are not `#` comments, leading blanks trimmed.

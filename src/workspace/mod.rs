@@ -321,15 +321,21 @@ pub(crate) struct Builder<'o> {
 
 impl Builder<'_> {
     fn add_candidates(&mut self, files: Vec<Candidate>) {
+        // Classifying reads up to 64 KiB of every file: done side by side, like the parse.
+        let bytes = files.iter().map(|c| c.bytes.len()).sum();
+        let all: Vec<usize> = (0..files.len()).collect();
+        let kinds = crate::parallel::map(&all, crate::parallel::worth_it(bytes), |i| {
+            let c = &files[i];
+            if c.dumped { Kind::Nginx } else { classify::classify(&c.path, &c.bytes) }
+        });
         let mut kept = Vec::with_capacity(files.len());
-        for c in files {
+        for (c, kind) in files.into_iter().zip(kinds) {
             if c.dumped {
                 self.virtual_files.get_or_insert_with(Vec::new);
             }
             if c.reported {
                 self.selected.insert(c.path.clone());
             }
-            let kind = if c.dumped { Kind::Nginx } else { classify::classify(&c.path, &c.bytes) };
             if let Kind::Other(why) = kind {
                 // A file the user named, or one whose name says it is a config, is worth
                 // a word; READMEs and the like in a walked tree are not. With `--in-project`

@@ -32,6 +32,8 @@ pub const VALUE: &str = "NGX005";
 pub const DUPLICATE: &str = "NGX006";
 pub const VARIABLE: &str = "NGX010";
 pub const NO_EVENTS: &str = "NGX011";
+/// The rules that report this analysis's problems.
+pub const CODES: [&str; 7] = [UNKNOWN, NOT_ALLOWED, ARGUMENTS, VALUE, DUPLICATE, VARIABLE, NO_EVENTS];
 
 /// Contexts whose variables are http variables.
 const HTTP_CONTEXTS: u32 = ctx::HTTP | ctx::SERVER | ctx::LOCATION | ctx::SERVER_IF | ctx::LOCATION_IF | ctx::LIMIT_EXCEPT | ctx::UPSTREAM;
