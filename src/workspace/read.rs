@@ -50,8 +50,10 @@ pub fn known_regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let meta = file.metadata()?;
     check(meta.file_type(), meta.len(), cap)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // A file that grows while it is read still stops at the cap.
-    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    // The size `fstat` gave, as nginx reads it: one read(2), no second one to find the end.
+    // A file that claims to be empty (procfs) is read to its end, still only up to the cap.
+    let limit = if meta.len() > 0 { meta.len() } else { cap.saturating_add(1) };
+    file.take(limit).read_to_end(&mut bytes)?;
     within_cap(bytes.len() as u64, cap)?;
     Ok(bytes)
 }
@@ -115,5 +117,20 @@ mod tests {
         assert_eq!(size(4680), "4.6 KiB");
         assert_eq!(size(1024), "1 KiB");
         assert_eq!(size(12), "12 bytes");
+    }
+
+    #[test]
+    fn reads_whole_files_and_what_procfs_calls_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.conf");
+        let text = "server {\n    listen 80;\n}\n".repeat(500);
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(known_regular_file(&path, DEFAULT_MAX_FILE_SIZE).unwrap(), text.as_bytes());
+        assert!(matches!(known_regular_file(&path, 100), Err(ReadError::Refused(_))));
+        std::fs::write(&path, "").unwrap();
+        assert!(known_regular_file(&path, 100).unwrap().is_empty());
+        // A regular file of size 0 by fstat, with content.
+        let status = known_regular_file(Path::new("/proc/self/status"), DEFAULT_MAX_FILE_SIZE).unwrap();
+        assert!(status.starts_with(b"Name:"), "{}", String::from_utf8_lossy(&status));
     }
 }
