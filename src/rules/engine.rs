@@ -66,17 +66,21 @@ pub fn run(ws: &Workspace, rules: &[&RuleMeta], rule_options: &RuleOptions, host
     let bytes = ws.sources.iter().map(|(_, f)| f.text.len()).sum();
     let spread = crate::parallel::worth_it(bytes);
     let warm = spread && rules.iter().any(|&r| analysis_rule(r));
-    let by_rule = crate::parallel::map(&order, spread, |i| match rules.get(i) {
-        Some(rule) => run_one(rule),
-        None => {
-            if warm {
-                resolved.directives();
+    let run_all = || {
+        crate::parallel::map(&order, spread, |i| match rules.get(i) {
+            Some(rule) => run_one(rule),
+            None => {
+                if warm {
+                    resolved.directives();
+                }
+                Ok(Vec::new())
             }
-            Ok(Vec::new())
-        }
-    });
+        })
+    };
+    // The templated values are found beside the rules: they only filter what the rules found.
+    let (templated, by_rule) =
+        if spread { rayon::join(|| placeholders::Templated::find(ws), run_all) } else { (placeholders::Templated::find(ws), run_all()) };
     let mut findings: Vec<Finding> = by_rule.into_iter().collect::<Result<Vec<_>, String>>()?.into_iter().flatten().collect();
-    let templated = placeholders::Templated::find(ws);
     findings.retain(|f| !templated.judged_by(f));
     let slip_codes: Vec<&str> = rules.iter().filter(|r| r.slip).map(|r| r.code.as_str()).collect();
     slips::fold(&mut findings, |code| slip_codes.contains(&code));
