@@ -23,8 +23,8 @@ python3 scripts/bench.py "$TREES" target/release/conflint "$ROUNDS"
 if command -v strace >/dev/null; then
     log=$(mktemp)
     (cd "$TREES/debian" && strace -f -qq -e trace=%file -o "$log" "$OLDPWD/target/release/conflint" --output-format json . >/dev/null 2>&1 || true)
-    calls=$(grep -cE '^[0-9]+ [a-z0-9_]+\((AT_FDCWD, )?"[^"]+"' "$log")
-    files=$(grep -cE "^[0-9]+ openat\(AT_FDCWD, \"[^\"]*/debian/[^\"]*\", O_RDONLY\|O_NOCTTY" "$log")
+    calls=$(grep -cE '^[0-9]+ +[a-z0-9_]+\((AT_FDCWD, )?"[^"]+"' "$log")
+    files=$(grep -cE "^[0-9]+ +openat\(AT_FDCWD, \"[^\"]*/debian/[^\"]*\", O_RDONLY\|O_NOCTTY" "$log")
     echo
     echo "Debian tree: $calls path syscalls (whole process, startup included) for $files files read = $(echo "scale=2; $calls / $files" | bc) per file"
     rm -f "$log"

@@ -128,6 +128,12 @@ fn value_stops(x: u64) -> u64 {
         | scan::equal(x, b'~')
 }
 
+/// For [`scan::run_end`]: flags every byte that is not a BRACKET byte (and the bytes below
+/// `(` that are).
+fn bracket_stops(x: u64) -> u64 {
+    scan::below(x, b'(') | scan::equal(x, b';') | scan::equal(x, b']') | scan::equal(x, b'\\')
+}
+
 fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
@@ -145,7 +151,8 @@ fn keyword(word: &[u8]) -> Option<(&'static str, &'static str)> {
         ("none", "BOOL_FALSE", ""),
         ("null", "NULL_NULL", ""),
     ];
-    if word.len() > 5 {
+    // Every keyword starts with one of these letters: most values (numbers, paths) stop here.
+    if word.len() > 5 || !matches!(word.first().map(u8::to_ascii_lowercase), Some(b't' | b'o' | b'y' | b'f' | b'n')) {
         return None;
     }
     WORDS.iter().find(|(w, _, _)| w.as_bytes().eq_ignore_ascii_case(word)).map(|&(_, tok, text)| (tok, text))
@@ -356,7 +363,7 @@ impl LineParser<'_> {
     /// `ST_SECTION_VALUE` / `ST_OFFSET` in the scanner. Returns the text and `has_env`.
     fn bracketed(&mut self, open: usize) -> PResult<(Text, bool)> {
         // Almost always plain bytes up to the `]`: the text is that slice, as written.
-        let plain_end = self.run_end(self.pos, |c| is(c, BRACKET));
+        let plain_end = self.class_end(self.pos, BRACKET, bracket_stops);
         if self.at(plain_end) == Some(b']') {
             let run = &self.src[self.pos..plain_end];
             self.pos = plain_end;
@@ -536,7 +543,7 @@ impl LineParser<'_> {
         let after_eq = self.pos;
         self.skip_blanks();
         let start = self.pos;
-        if let Some(value) = self.plain_value() {
+        if let Some(value) = self.plain_value().or_else(|| self.quoted_value()) {
             return Ok(value);
         }
         let mut lexer = ValueLexer {
@@ -572,6 +579,30 @@ impl LineParser<'_> {
             None => self.text(run),
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
+    }
+}
+
+impl LineParser<'_> {
+    /// Fast path for a double-quoted value without escapes or `$` (`"/var/lib/php/sessions"`),
+    /// then the end of the line or a comment. It yields exactly what the full value grammar
+    /// would: the content as written, the span from quote to quote.
+    fn quoted_value(&mut self) -> Option<Value> {
+        let start = self.pos;
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let content = &self.src[start + 1..self.end];
+        let close = start + 1 + memchr::memchr3(b'"', b'\\', b'$', content)?;
+        if self.src[close] != b'"' {
+            return None;
+        }
+        let after = self.run_end(close + 1, is_blank);
+        if self.at(after).is_some_and(|c| c != b';') {
+            return None;
+        }
+        self.pos = after;
+        let text = self.text(&self.src[start + 1..close]);
+        Some(Value { span: Span::new(start, close + 1), text, quoted: true, has_env: false })
     }
 }
 
@@ -862,7 +893,7 @@ mod tests {
     /// A chunk is skipped whole only when none of its bytes can end the run: the chunk tests
     /// must flag every byte outside the class.
     #[test]
-    fn the_chunk_tests_flag_every_byte_that_ends_a_label_or_a_value() {
+    fn the_chunk_tests_flag_every_byte_that_ends_a_label_a_value_or_a_key() {
         for b in 0..=255u8 {
             let mut bytes = [b'a'; 8];
             bytes[3] = b;
@@ -872,6 +903,9 @@ mod tests {
             }
             if !is(b, VALUE) {
                 assert_eq!(scan::first(value_stops(x)), 3, "value stop {b:#x}");
+            }
+            if !is(b, BRACKET) {
+                assert_eq!(scan::first(bracket_stops(x)), 3, "bracket stop {b:#x}");
             }
         }
     }
