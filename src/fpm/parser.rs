@@ -396,7 +396,7 @@ impl LineParser<'_> {
                     self.pos += 2;
                 }
                 Some(_) => {
-                    self.pos = self.run_end(self.pos, |c| is(c, BRACKET));
+                    self.pos = self.class_end(self.pos, BRACKET, bracket_stops);
                     // Blanks directly before a `"` belong to the quote token, which drops them.
                     let run = &self.src[start..self.pos];
                     if !(self.peek() == Some(b'"') && run.iter().all(|&c| is_blank(c))) {
@@ -568,9 +568,9 @@ impl LineParser<'_> {
     fn plain_value(&mut self) -> Option<Value> {
         let start = self.pos;
         let end = self.value_run_end(start);
-        let after = self.run_end(end, is_blank);
         let run = &self.src[start..end];
-        if end == start || self.at(after).is_some_and(|c| c != b';') || constant(run).is_some() {
+        let after = self.value_ends(end)?;
+        if end == start || constant(run).is_some() {
             return None;
         }
         self.pos = after;
@@ -580,9 +580,7 @@ impl LineParser<'_> {
         };
         Some(Value { span: Span::new(start, end), text, quoted: false, has_env: false })
     }
-}
 
-impl LineParser<'_> {
     /// Fast path for a double-quoted value without escapes or `$` (`"/var/lib/php/sessions"`),
     /// then the end of the line or a comment. It yields exactly what the full value grammar
     /// would: the content as written, the span from quote to quote.
@@ -591,18 +589,20 @@ impl LineParser<'_> {
         if self.peek() != Some(b'"') {
             return None;
         }
-        let content = &self.src[start + 1..self.end];
-        let close = start + 1 + memchr::memchr3(b'"', b'\\', b'$', content)?;
+        let close = start + 1 + memchr::memchr3(b'"', b'\\', b'$', &self.src[start + 1..self.end])?;
         if self.src[close] != b'"' {
             return None;
         }
-        let after = self.run_end(close + 1, is_blank);
-        if self.at(after).is_some_and(|c| c != b';') {
-            return None;
-        }
-        self.pos = after;
+        self.pos = self.value_ends(close + 1)?;
         let text = self.text(&self.src[start + 1..close]);
         Some(Value { span: Span::new(start, close + 1), text, quoted: true, has_env: false })
+    }
+
+    /// Where a fast-path value that ends at `end` leaves the line: after the blanks that
+    /// follow, when only the end of the line or a comment comes next.
+    fn value_ends(&self, end: usize) -> Option<usize> {
+        let after = self.run_end(end, is_blank);
+        self.at(after).is_none_or(|c| c == b';').then_some(after)
     }
 }
 
