@@ -9,7 +9,12 @@ const SMALL_INPUT: usize = 256 * 1024;
 
 /// Whether work on `bytes` of input is worth spreading over the cores.
 pub fn worth_it(bytes: usize) -> bool {
-    bytes >= SMALL_INPUT && cores() > 1
+    bytes >= SMALL_INPUT && multicore()
+}
+
+/// Whether there is more than one core to spread work over.
+pub fn multicore() -> bool {
+    cores() > 1
 }
 
 fn cores() -> usize {

@@ -154,3 +154,26 @@ fn github_says_how_many_annotations_github_will_not_show() {
     render(Format::Github, &many, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 22, "the log still has every finding");
 }
+
+/// A report of thousands of findings (drawn side by side on several threads, in batches)
+/// is, byte for byte, each finding's own report in the findings' order.
+#[test]
+fn a_large_full_report_is_every_findings_report_in_order() {
+    let (s, base) = sources();
+    let findings: Vec<Finding> = (0..5000)
+        .map(|i| {
+            let mut f = base[i % base.len()].clone();
+            f.message = format!("{} (#{i})", f.message);
+            f
+        })
+        .collect();
+    let render_full = |findings: &[Finding]| {
+        let mut out = Vec::new();
+        render(Format::Full, findings, &s, &Registry::builtin(), &Options::default(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let whole = render_full(&findings);
+    let one_by_one: String = findings.iter().map(|f| render_full(std::slice::from_ref(f))).collect();
+    assert_eq!(whole, one_by_one);
+    assert!(whole.find("(#4098)").unwrap() < whole.find("(#4099)").unwrap());
+}

@@ -100,28 +100,37 @@ impl SourceCode for Excerpt {
     }
 }
 
-/// Decoded files, each decoded once per report.
+/// The decoded files the findings point into, each decoded once per report.
 struct Texts<'s> {
     sources: &'s Sources,
-    cache: HashMap<FileId, (Lossy, Excerpt)>,
+    decoded: HashMap<FileId, (Lossy, Excerpt)>,
 }
 
-impl Texts<'_> {
-    fn get(&mut self, id: FileId) -> &(Lossy, Excerpt) {
-        let sources = self.sources;
-        self.cache.entry(id).or_insert_with(|| {
-            let lossy = Lossy::new(&sources.get(id).text);
+impl<'s> Texts<'s> {
+    fn of(findings: &[Finding], sources: &'s Sources, spread: bool) -> Self {
+        let mut ids: Vec<FileId> =
+            findings.iter().flat_map(|f| std::iter::once(f.location.file).chain(f.related.iter().map(|r| r.location.file))).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let order: Vec<usize> = (0..ids.len()).collect();
+        let texts = crate::parallel::map(&order, spread, |i| {
+            let lossy = Lossy::new(&sources.get(ids[i]).text);
             let excerpt = Excerpt::new(Arc::clone(&lossy.text));
             (lossy, excerpt)
-        })
+        });
+        Texts { sources, decoded: ids.into_iter().zip(texts).collect() }
     }
 
-    fn named(&mut self, id: FileId) -> NamedSource<Excerpt> {
+    fn get(&self, id: FileId) -> &(Lossy, Excerpt) {
+        &self.decoded[&id]
+    }
+
+    fn named(&self, id: FileId) -> NamedSource<Excerpt> {
         let name = printable(&self.sources.get(id).display).into_owned();
         NamedSource::new(name, self.get(id).1.clone())
     }
 
-    fn span(&mut self, at: Location) -> (usize, usize) {
+    fn span(&self, at: Location) -> (usize, usize) {
         let (lossy, _) = self.get(at.file);
         let start = lossy.offset(at.span.start());
         let end = lossy.offset(at.span.end()).max(start);
@@ -222,7 +231,7 @@ impl Wrap {
     }
 }
 
-fn diag(f: &Finding, texts: &mut Texts, rules: &Registry, wrap: &Wrap) -> Diag {
+fn diag(f: &Finding, texts: &Texts, rules: &Registry, wrap: &Wrap) -> Diag {
     let meta = rules.get(&f.code);
     let code = match &meta {
         Some(m) => format!("{} {}", f.code, m.name),
@@ -277,13 +286,23 @@ pub fn render(
     let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let wrap = Wrap::new(&theme, opts.width);
     let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_links(false).with_wrap_lines(false);
-    let mut texts = Texts { sources, cache: HashMap::new() };
-    for f in findings {
-        let d = diag(f, &mut texts, rules, &wrap);
-        writeln!(out, "{}", report(&handler, &d).map_err(std::io::Error::other)?)?;
+    // Each finding's report stands alone: drawn side by side, written in order, a batch at
+    // a time so that a huge report is not all held at once.
+    let spread = findings.len() >= PARALLEL_FINDINGS && crate::parallel::multicore();
+    let texts = Texts::of(findings, sources, spread);
+    let order: Vec<usize> = (0..findings.len()).collect();
+    for batch in order.chunks(BATCH) {
+        for r in crate::parallel::map(batch, spread, |i| report(&handler, &diag(&findings[i], &texts, rules, &wrap))) {
+            writeln!(out, "{}", r.map_err(std::io::Error::other)?)?;
+        }
     }
     Ok(())
 }
+
+/// Fewer findings than this are drawn on one thread: a few milliseconds' work, less than
+/// starting the other threads costs.
+const PARALLEL_FINDINGS: usize = 256;
+const BATCH: usize = 4096;
 
 fn report(handler: &GraphicalReportHandler, d: &Diag) -> Result<String, fmt::Error> {
     let mut s = String::new();
