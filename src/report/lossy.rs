@@ -136,11 +136,78 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Inert<F> {
     }
 }
 
+/// serde_json's `PrettyFormatter` (two spaces a level), writing each line break and its
+/// indent in one piece rather than one write for every level: SARIF nests ten deep.
+#[derive(Default)]
+struct Indented {
+    level: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    /// `,` then a line break and the indent of `level`, for every level up to this deep.
+    const BREAKS: &'static [u8] = b",\n                                                                ";
+
+    fn line<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        let from = if comma { 0 } else { 1 };
+        let width = 2 + 2 * self.level;
+        if width <= Self::BREAKS.len() {
+            return w.write_all(&Self::BREAKS[from..width]);
+        }
+        w.write_all(&Self::BREAKS[from..2])?;
+        (0..self.level).try_for_each(|_| w.write_all(b"  "))
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// Write `value` as JSON (indented when `pretty`) with no raw control characters.
 pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn std::io::Write, value: &T, pretty: bool) -> std::io::Result<()> {
     let mut chunks = Chunks { buf: Vec::new(), out };
     if pretty {
-        value.serialize(&mut serde_json::Serializer::with_formatter(&mut chunks, Inert(serde_json::ser::PrettyFormatter::new())))?;
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut chunks, Inert(Indented::default())))?;
     } else {
         value.serialize(&mut serde_json::Serializer::with_formatter(&mut chunks, Inert(serde_json::ser::CompactFormatter)))?;
     }
@@ -210,6 +277,25 @@ mod tests {
         assert_eq!(l.offset(15), l.text.rfind('e').unwrap());
         assert_eq!(printable("x\u{1b}]0;title\u{7}\nnext"), "x\u{241b}]0;title\u{2407}\u{2424}next");
         assert_eq!(printable("plain ascii"), "plain ascii");
+    }
+
+    /// Nested deeper than the indent table reaches, with empty and one-element arrays and
+    /// objects at every depth.
+    #[test]
+    fn indented_json_is_byte_for_byte_serde_jsons_pretty_output() {
+        let mut value = serde_json::json!({"leaf": [], "empty": {}, "one": [1], "s": "x\u{202e}"});
+        for depth in 0..45 {
+            value = serde_json::json!({"depth": depth, "inner": [value, {}, [], {"k": [[]]}], "last": null});
+            if depth % 9 == 0 {
+                value = serde_json::json!([value]);
+            }
+        }
+        let mut ours = Vec::new();
+        write_json(&mut ours, &value, true).unwrap();
+        let theirs = serde_json::to_string_pretty(&value).unwrap().replace('\u{202e}', "\\u202e");
+        // Past the levels `BREAKS` holds.
+        assert!(ours.windows(100).any(|w| w.iter().all(|&b| b == b' ')));
+        assert_eq!(String::from_utf8(ours).unwrap(), theirs);
     }
 
     #[test]

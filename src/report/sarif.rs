@@ -10,7 +10,7 @@ use super::repo::{self, Place, RepoRoot};
 use super::Options;
 use crate::finding::{Finding, Fix, Location, Severity};
 use crate::rules::{Registry, RuleMeta};
-use crate::source::{FileId, SourceFile, Sources};
+use crate::source::{FileId, Position, SourceFile, Sources};
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const SRCROOT: &str = "%SRCROOT%";
@@ -207,14 +207,20 @@ impl Places<'_> {
     }
 
     fn physical(&mut self, at: Location) -> PhysicalLocation {
-        let artifact_location = self.of(at.file).1.clone();
-        PhysicalLocation { artifact_location, region: region(self.sources.get(at.file), at) }
+        let span = positions(self.sources.get(at.file), at);
+        self.physical_at(at.file, span)
+    }
+
+    fn physical_at(&mut self, file: FileId, span: (Position, Position)) -> PhysicalLocation {
+        let artifact_location = self.of(file).1.clone();
+        PhysicalLocation { artifact_location, region: region(span) }
     }
 }
 
 fn result<'a>(f: &'a Finding, places: &mut Places, index: &HashMap<&str, usize>, seen: &mut HashMap<(std::rc::Rc<str>, String), usize>) -> SarifResult<'a> {
     let src = places.sources.get(f.location.file);
-    let hash = line_hash(&f.code, src, f.location);
+    let span = positions(src, f.location);
+    let hash = line_hash(&f.code, src, span);
     let shown = std::rc::Rc::clone(&places.of(f.location.file).0);
     let n = seen.entry((shown, hash.clone())).or_insert(0);
     *n += 1;
@@ -224,7 +230,7 @@ fn result<'a>(f: &'a Finding, places: &mut Places, index: &HashMap<&str, usize>,
             [SarifFix { artifact_changes: artifact_changes(places, fix), description: Text { text: &fix.message }, properties: FixProperties { applicability: fix.applicability } }]
         }),
         level: level(f.severity),
-        locations: [Physical { physical_location: places.physical(f.location) }],
+        locations: [Physical { physical_location: places.physical_at(f.location.file, span) }],
         message: Text { text: message(f) },
         partial_fingerprints: Fingerprints { primary_location_line_hash: format!("{hash}:{n}") },
         related_locations: (!f.related.is_empty()).then(|| {
@@ -281,9 +287,13 @@ fn artifact_location(place: Place) -> ArtifactLocation {
     }
 }
 
-/// 1-based lines, columns in Unicode code points (`columnKind`), end column exclusive.
-fn region(src: &SourceFile, at: Location) -> Region {
-    let (start, end) = (src.position(at.span.start()), src.position(at.span.end()));
+/// Where a place starts and ends: 1-based lines, columns in Unicode code points.
+fn positions(src: &SourceFile, at: Location) -> (Position, Position) {
+    (src.position(at.span.start()), src.position(at.span.end()))
+}
+
+/// `columnKind` columns, end column exclusive.
+fn region((start, end): (Position, Position)) -> Region {
     Region { end_column: end.column, end_line: end.line, start_column: start.column, start_line: start.line }
 }
 
@@ -291,7 +301,7 @@ fn region(src: &SourceFile, at: Location) -> Region {
 fn artifact_changes<'a>(places: &mut Places, fix: &'a Fix) -> Vec<ArtifactChange<'a>> {
     let mut by_file: Vec<(FileId, Vec<Replacement<'a>>)> = Vec::new();
     for e in &fix.edits {
-        let replacement = Replacement { deleted_region: region(places.sources.get(e.location.file), e.location), inserted_content: Text { text: &e.content } };
+        let replacement = Replacement { deleted_region: region(positions(places.sources.get(e.location.file), e.location)), inserted_content: Text { text: &e.content } };
         match by_file.iter_mut().find(|(file, _)| *file == e.location.file) {
             Some((_, list)) => list.push(replacement),
             None => by_file.push((e.location.file, vec![replacement])),
@@ -306,8 +316,7 @@ fn artifact_changes<'a>(places: &mut Places, fix: &'a Fix) -> Vec<ArtifactChange
 /// A fingerprint that survives edits elsewhere in the file: the rule and the flagged
 /// lines' text with whitespace runs collapsed, never the line number. The caller appends
 /// the how-manieth such finding in the file this is.
-fn line_hash(code: &str, src: &SourceFile, at: Location) -> String {
-    let (start, end) = (src.position(at.span.start()), src.position(at.span.end()));
+fn line_hash(code: &str, src: &SourceFile, (start, end): (Position, Position)) -> String {
     // A span that ends at the start of a line does not flag that line.
     let last = if end.line > start.line && end.column == 1 { end.line - 1 } else { end.line };
     // Hashed as it goes: `code`, NUL, then each line's words joined by single spaces and
