@@ -215,3 +215,32 @@ fn a_snippet_of_another_tree_resolves_its_includes_there_and_says_so() {
     let note = ws.notes.iter().find(|n| n.path.ends_with("magento2/sites-available/shop.conf")).expect("a note on the other tree's snippet");
     assert!(note.message.contains("linted as part of another tree"), "{}", note.message);
 }
+
+/// A walk of many files (read on several threads while the walk goes on) keeps the walk's
+/// order: files sorted by path, directory by directory, and the notes of files it could
+/// not read in that same order.
+#[test]
+fn many_walked_files_come_back_in_walk_order_with_their_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected = Vec::new();
+    let mut too_big = Vec::new();
+    for d in ["b", "a/z", "a"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    for i in 0..60 {
+        let rel = format!("{}/site{i:02}.conf", ["a", "a/z", "b"][i % 3]);
+        let big = i % 7 == 0;
+        let body = if big { format!("# {}\n", "x".repeat(300)) } else { format!("server {{ listen {}; }}\n", 8000 + i) };
+        std::fs::write(dir.path().join(&rel), body).unwrap();
+        if big { too_big.push(rel) } else { expected.push(rel) }
+    }
+    // The walk lists each directory sorted by name, `a/site*` before `a/z/`: path order.
+    expected.sort_by(|x, y| std::path::Path::new(x).cmp(std::path::Path::new(y)));
+    too_big.sort_by(|x, y| std::path::Path::new(x).cmp(std::path::Path::new(y)));
+    let opts = Options { paths: vec![".".into()], cwd: dir.path().to_path_buf(), max_file_size: 200, ..Default::default() };
+    let ws = Workspace::load(&opts, &mut std::io::empty()).unwrap();
+    let loaded: Vec<String> = ws.sources.iter().map(|(_, f)| f.display.trim_start_matches("./").to_string()).collect();
+    assert_eq!(loaded, expected);
+    let noted: Vec<String> = ws.notes.iter().filter(|n| n.message.contains("limit")).map(|n| n.path.trim_start_matches("./").to_string()).collect();
+    assert_eq!(noted, too_big);
+}

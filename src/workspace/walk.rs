@@ -108,40 +108,43 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
         .filter_entry(move |e| !excludes.excludes_entry(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
         .build();
     let mut wanted = Vec::new();
-    for entry in walker {
-        match entry {
-            // Symlinks are resolved by the include resolver with map-roots applied; a walked
-            // symlink is linted where it points only when that stays inside the tree.
-            Ok(e) if e.file_type().is_some_and(|t| t.is_symlink()) => {}
-            // Below the canonical `dir` through no symlink (none is followed), so already real.
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                let path = e.into_path();
-                out.seen.push((path.clone(), paths::Entry::File));
-                // Classified as "not a config" anyway, and without a note: not worth reading
-                // (a project walk passes every PHP and JS file of the application).
-                if classify::other_by_name(&path).is_some() {
-                    continue;
+    // Files are read side by side while the walk goes on: on a big tree reading is most of
+    // the walk. A handful of files is read faster than threads start.
+    let reader = Reader { opts, read: std::sync::Mutex::new(Vec::new()), started: std::cell::Cell::new(0) };
+    rayon::in_place_scope(|scope| {
+        for entry in walker {
+            match entry {
+                // Symlinks are resolved by the include resolver with map-roots applied; a walked
+                // symlink is linted where it points only when that stays inside the tree.
+                Ok(e) if e.file_type().is_some_and(|t| t.is_symlink()) => {}
+                // Below the canonical `dir` through no symlink (none is followed), so already real.
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    let path = e.into_path();
+                    out.seen.push((path.clone(), paths::Entry::File));
+                    // Classified as "not a config" anyway, and without a note: not worth reading
+                    // (a project walk passes every PHP and JS file of the application).
+                    if classify::other_by_name(&path).is_some() {
+                        continue;
+                    }
+                    let rel = path.strip_prefix(&dir).unwrap_or(&path);
+                    let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
+                    wanted.push((display, path));
+                    reader.found(scope, &wanted);
                 }
-                let rel = path.strip_prefix(&dir).unwrap_or(&path);
-                let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
-                wanted.push((display, path));
+                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => out.seen.push((e.into_path(), paths::Entry::Dir)),
+                // A FIFO or socket named like a config is worth a word: it is not read.
+                Ok(e) if e.file_type().is_some() && e.path().extension().is_some_and(|x| x == "conf") => {
+                    let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
+                    let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
+                    let why = super::read::regular_file(e.path(), opts.max_file_size).err().map_or_else(|| "not read".into(), |e| e.reason());
+                    out.notes.push(Note { path: display, message: why });
+                }
+                Ok(_) => {}
+                Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
             }
-            Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => out.seen.push((e.into_path(), paths::Entry::Dir)),
-            // A FIFO or socket named like a config is worth a word: it is not read.
-            Ok(e) if e.file_type().is_some() && e.path().extension().is_some_and(|x| x == "conf") => {
-                let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
-                let display = clean_display(&Path::new(arg).join(rel).to_string_lossy());
-                let why = super::read::regular_file(e.path(), opts.max_file_size).err().map_or_else(|| "not read".into(), |e| e.reason());
-                out.notes.push(Note { path: display, message: why });
-            }
-            Ok(_) => {}
-            Err(e) => out.notes.push(Note { path: clean_display(arg), message: format!("not read: {}", walk_error(&e)) }),
         }
-    }
-    // Files are read side by side: on a big tree reading is most of the walk. A handful of
-    // files is read faster than threads start.
-    let order: Vec<usize> = (0..wanted.len()).collect();
-    let contents = crate::parallel::map(&order, wanted.len() >= 16, |i| opts.read_known_file(&wanted[i].1));
+    });
+    let contents = reader.finish(&wanted);
     for ((display, real), read) in wanted.into_iter().zip(contents) {
         match read {
             Ok(bytes) => out.files.push(Candidate {
@@ -158,6 +161,47 @@ fn walk_dir(opts: &Options, arg: &str, dir: &Path, reported: bool, out: &mut Col
         }
     }
     Ok(())
+}
+
+/// A walked file's bytes, or why they could not be read.
+type Contents = Result<Vec<u8>, super::read::ReadError>;
+
+/// Reads the walked files on rayon's threads as the walk finds them, once there are
+/// [`Reader::SPREAD`] of them (and more than one core); fewer are read on this thread at
+/// the end.
+struct Reader<'o> {
+    opts: &'o Options,
+    read: std::sync::Mutex<Vec<(usize, Contents)>>,
+    /// Files handed to the threads so far: the first this many found.
+    started: std::cell::Cell<usize>,
+}
+
+impl<'o> Reader<'o> {
+    const SPREAD: usize = 16;
+
+    /// The walk found `wanted`'s last file.
+    fn found<'s>(&'s self, scope: &rayon::Scope<'s>, wanted: &[(String, PathBuf)]) {
+        if wanted.len() < Self::SPREAD || !crate::parallel::multicore() {
+            return;
+        }
+        let (opts, read) = (self.opts, &self.read);
+        for (i, (_, path)) in wanted.iter().enumerate().skip(self.started.get()) {
+            let path = path.clone();
+            scope.spawn(move |_| {
+                let bytes = opts.read_known_file(&path);
+                read.lock().unwrap_or_else(|e| e.into_inner()).push((i, bytes));
+            });
+        }
+        self.started.set(wanted.len());
+    }
+
+    /// Every file's contents, in `wanted`'s order, once the scope has ended.
+    fn finish(self, wanted: &[(String, PathBuf)]) -> Vec<Contents> {
+        let mut read = self.read.into_inner().unwrap_or_else(|e| e.into_inner());
+        read.extend(wanted.iter().enumerate().skip(self.started.get()).map(|(i, (_, path))| (i, self.opts.read_known_file(path))));
+        read.sort_by_key(|(i, _)| *i);
+        read.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 fn read_stdin(opts: &Options, stdin: &mut dyn Read, out: &mut Collected) -> Result<(), Error> {
